@@ -1,0 +1,38 @@
+# One entry point for people and CI. Every target creates .venv and installs what it needs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test test-all lint demo bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[local,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## the test command (what CI runs): the whole suite minus the long `slow` variants
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not realapi"
+
+## everything, including the long fault-injection and fuzzing variants
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not realapi"
+
+lint: $(STAMP)
+	$(BIN)/ruff check provider tests bench examples
+
+## the main job: deploy the quickstart against the local server, show drift, destroy
+demo: $(STAMP)
+	$(BIN)/python examples/demo.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/client.py
+	$(BIN)/python bench/local_server.py
+	$(BIN)/python bench/provider.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
