@@ -1,0 +1,323 @@
+"""The desired state of a connector: its input fields and their validation, one failure per property (pure).
+
+Used by the provider's ``check``, the YAML declarations and the drift report, so all three reject exactly
+the same inputs with exactly the same words. Nothing here does I/O or imports pulumi; values that are not
+known yet (a preview) are recognised through the ``is_unknown`` predicate the caller passes in.
+
+    >>> validate_inputs({"description": "Docs", "server": "ftp://x"})[0].property
+    'server'
+"""
+
+from __future__ import annotations
+
+import difflib
+import random
+import re
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+# Fields sent to the Connectors API, in the order the API documents them.
+INPUT_FIELDS: tuple[str, ...] = (
+    "name",
+    "description",
+    "server",
+    "icon_url",
+    "visibility",
+    "headers",
+    "auth_data",
+    "system_prompt",
+    "connection_config",
+    "connection_secrets",
+)
+# Fields that steer the provider and are never sent to the API.
+CONTROL_FIELDS: tuple[str, ...] = ("adopt", "tool_pins", "tool_drift", "name_prefix")
+ALL_FIELDS: tuple[str, ...] = INPUT_FIELDS + CONTROL_FIELDS
+
+SECRET_FIELDS = frozenset({"headers", "auth_data", "connection_secrets"})
+# The API's update cannot change these: a change means a new connector.
+REPLACE_FIELDS = frozenset({"visibility"})
+DICT_FIELDS = frozenset({"headers", "connection_config", "connection_secrets"})
+REQUIRED_FIELDS = ("description", "server")
+
+VISIBILITIES: tuple[str, ...] = ("shared_global", "shared_org", "shared_workspace", "private")
+TOOL_DRIFT_POLICIES: tuple[str, ...] = ("audit", "warn", "block")
+AUTH_DATA_FIELDS: tuple[str, ...] = ("client_id", "client_secret")
+
+NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+NAME_MAX = 64
+_NAME_RE = re.compile(NAME_PATTERN)
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 token
+_FINGERPRINT_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+_AUTO_SUFFIX_LEN = 7
+_AUTO_ALPHABET = string.ascii_lowercase + string.digits
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One problem with one property: ``reason`` says what is wrong and how to fix it, never a secret value."""
+
+    property: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.property}: {self.reason}"
+
+
+def _never_unknown(_: Any) -> bool:
+    return False
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "boolean", int: "number", float: "number", str: "string", list: "list", dict: "map"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def suggest(key: str, candidates: tuple[str, ...] | list[str]) -> str:
+    """A ' (did you mean ...?)' hint for a misspelt key, or '' when nothing is close."""
+    match = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
+    if not match:
+        match = [c for c in candidates if c.replace("_", "") == key.lower().replace("_", "").replace("-", "")]
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def url_problem(value: str) -> str | None:
+    """Why ``value`` is not an absolute http(s) URL with a host, or None when it is one."""
+    if not value.strip():
+        return "is empty"
+    if any(c.isspace() for c in value):
+        return "contains whitespace"
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises on a bad port
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https"):
+        shown = f"'{parts.scheme}://'" if parts.scheme else "no scheme"
+        return f"must start with http:// or https:// (it has {shown})"
+    if not parts.hostname:
+        return "has no host"
+    return None
+
+
+def check_name(value: Any) -> str | None:
+    """Why ``value`` is not a valid connector name, or None when it is one."""
+    if not isinstance(value, str):
+        return f"must be a string (got {_type_name(value)}); fix: quote it, or omit name to auto-name"
+    if not value:
+        return "must not be empty; fix: give 1-64 letters, digits, '_' or '-', or omit name to auto-name"
+    if len(value) > NAME_MAX:
+        return f"is {len(value)} characters long, the limit is {NAME_MAX}; fix: shorten it"
+    if not _NAME_RE.match(value):
+        bad = sorted({c for c in value if not (c.isascii() and (c.isalnum() or c in "_-"))})
+        shown = ", ".join(repr(c) for c in bad[:5])
+        return f"may only contain letters, digits, '_' and '-' (found {shown}); fix: replace them with '-' or '_'"
+    return None
+
+
+class _Collector:
+    """Accumulates failures while walking one property bag."""
+
+    def __init__(self, is_unknown: Callable[[Any], bool]) -> None:
+        self.failures: list[Failure] = []
+        self.is_unknown = is_unknown
+
+    def add(self, prop: str, reason: str) -> None:
+        self.failures.append(Failure(prop, reason))
+
+    def string(self, prop: str, value: Any, *, allow_empty: bool = True) -> bool:
+        if not isinstance(value, str):
+            self.add(prop, f"must be a string (got {_type_name(value)}); fix: quote the value")
+            return False
+        if not allow_empty and not value.strip():
+            self.add(prop, "must not be empty; fix: give a short human-readable text")
+            return False
+        return True
+
+    def url(self, prop: str, value: Any) -> None:
+        if self.string(prop, value):
+            problem = url_problem(value)
+            if problem:
+                self.add(prop, f"{problem}; fix: use an absolute URL such as https://mcp.example.com/mcp")
+
+    def mapping(self, prop: str, value: Any) -> bool:
+        if not isinstance(value, Mapping):
+            self.add(prop, f"must be a map of names to values (got {_type_name(value)})")
+            return False
+        for key in value:
+            if not isinstance(key, str) or not key:
+                self.add(prop, "keys must be non-empty strings")
+                return False
+        return True
+
+
+def _check_headers(c: _Collector, value: Any) -> None:
+    if not c.mapping("headers", value):
+        return
+    for key, item in value.items():
+        prop = f"headers.{key}"
+        if not _HEADER_NAME_RE.match(key):
+            c.add(prop, "is not a valid HTTP header name; fix: use letters, digits and '-' (e.g. X-Api-Key)")
+        elif c.is_unknown(item):
+            continue
+        elif not isinstance(item, str):
+            c.add(prop, f"must be a string (got {_type_name(item)}); fix: quote the value")
+        elif "\r" in item or "\n" in item:
+            c.add(prop, "must not contain line breaks; fix: remove CR/LF from the value")
+
+
+def _check_auth_data(c: _Collector, value: Any) -> None:
+    if not c.mapping("auth_data", value):
+        return
+    for key in value:
+        if key not in AUTH_DATA_FIELDS:
+            c.add(f"auth_data.{key}", f"is not a field of auth_data{suggest(key, AUTH_DATA_FIELDS)}; "
+                                      "fix: auth_data takes exactly client_id and client_secret")
+    for key in AUTH_DATA_FIELDS:
+        if key not in value or value[key] is None:
+            c.add(f"auth_data.{key}", f"is required when auth_data is set; fix: add {key} "
+                                      "(read the secret from config, never from code)")
+        elif not c.is_unknown(value[key]):
+            c.string(f"auth_data.{key}", value[key], allow_empty=False)
+
+
+def _check_json_map(c: _Collector, prop: str, value: Any) -> None:
+    if not c.mapping(prop, value):
+        return
+    for key, item in value.items():
+        if c.is_unknown(item):
+            continue
+        if not _is_json(item):
+            c.add(f"{prop}.{key}", f"must be JSON data (string, number, boolean, list or map), "
+                                   f"got {_type_name(item)}")
+
+
+def _is_json(value: Any, depth: int = 0) -> bool:
+    if depth > 32:
+        return False
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_json(v, depth + 1) for v in value)
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and _is_json(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def _check_tool_pins(c: _Collector, value: Any) -> None:
+    if not c.mapping("tool_pins", value):
+        return
+    for key, item in value.items():
+        if c.is_unknown(item):
+            continue
+        if not isinstance(item, str) or not _FINGERPRINT_RE.match(item):
+            c.add(f"tool_pins.{key}", "must be a tool fingerprint 'sha256:<64 hex digits>'; "
+                                      "fix: copy it from the connector's `tools` output")
+
+
+def validate_inputs(
+    props: Mapping[str, Any], *, is_unknown: Callable[[Any], bool] = _never_unknown
+) -> list[Failure]:
+    """Every problem in ``props`` (a connector's inputs), one :class:`Failure` per property.
+
+    Keys starting with ``__`` (such as ``__provider``) are the engine's and are ignored. Values for which
+    ``is_unknown`` is true (not known until deployment) are skipped.
+    """
+    c = _Collector(is_unknown)
+    for key in props:
+        if key.startswith("__") or key in ALL_FIELDS:
+            continue
+        c.add(key, f"is not a connector property{suggest(key, ALL_FIELDS)}")
+
+    def present(field: str) -> bool:
+        return props.get(field) is not None and not is_unknown(props.get(field))
+
+    for field in REQUIRED_FIELDS:
+        if props.get(field) is None:
+            c.add(field, f"is required; fix: set {field}")
+    if present("name"):
+        problem = check_name(props["name"])
+        if problem:
+            c.add("name", problem)
+    if present("description"):
+        c.string("description", props["description"], allow_empty=False)
+    for field in ("server", "icon_url"):
+        if present(field):
+            c.url(field, props[field])
+    if present("visibility"):
+        value = props["visibility"]
+        if not isinstance(value, str) or value not in VISIBILITIES:
+            shown = repr(value) if isinstance(value, str) else _type_name(value)
+            c.add("visibility", f"must be one of {', '.join(VISIBILITIES)} (got {shown})"
+                                f"{suggest(str(value), VISIBILITIES)}")
+    if present("system_prompt"):
+        c.string("system_prompt", props["system_prompt"])
+    if present("headers"):
+        _check_headers(c, props["headers"])
+    if present("auth_data"):
+        _check_auth_data(c, props["auth_data"])
+    for field in ("connection_config", "connection_secrets"):
+        if present(field):
+            _check_json_map(c, field, props[field])
+    if present("adopt") and not isinstance(props["adopt"], bool):
+        c.add("adopt", f"must be true or false (got {_type_name(props['adopt'])})")
+    if present("tool_pins"):
+        _check_tool_pins(c, props["tool_pins"])
+    if present("tool_drift"):
+        value = props["tool_drift"]
+        if value not in TOOL_DRIFT_POLICIES:
+            shown = repr(value) if isinstance(value, str) else _type_name(value)
+            c.add("tool_drift", f"must be one of {', '.join(TOOL_DRIFT_POLICIES)} (got {shown})"
+                                f"{suggest(str(value), TOOL_DRIFT_POLICIES)}")
+    if present("name_prefix"):
+        c.string("name_prefix", props["name_prefix"])
+    return c.failures
+
+
+def _clean_prefix(prefix: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", prefix).strip("-_") or "connector"
+    return cleaned[: NAME_MAX - _AUTO_SUFFIX_LEN - 1]
+
+
+def auto_name(prefix: str, rand: random.Random | None = None) -> str:
+    """A valid connector name from ``prefix`` plus a random 7-character suffix (at most 64 characters)."""
+    rng = rand or random.SystemRandom()
+    cleaned = _clean_prefix(prefix)
+    suffix = "".join(rng.choice(_AUTO_ALPHABET) for _ in range(_AUTO_SUFFIX_LEN))
+    return f"{cleaned}-{suffix}"
+
+
+def is_auto_name(name: str | None, prefix: str | None) -> bool:
+    """True when ``name`` has the shape :func:`auto_name` gives for ``prefix``."""
+    if not name or prefix is None:
+        return False
+    head, _, tail = name.rpartition("-")
+    return len(tail) == _AUTO_SUFFIX_LEN and head == _clean_prefix(prefix)
+
+
+def ints_from_floats(value: Any) -> Any:
+    """Integral floats back to ints, recursively: the engine's wire format turns every number into a double."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: ints_from_floats(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [ints_from_floats(v) for v in value]
+    return value
+
+
+def normalize_inputs(props: Mapping[str, Any]) -> dict[str, Any]:
+    """Inputs in canonical form: numbers as the user wrote them, no None values, empty maps dropped.
+
+    Idempotent: ``normalize_inputs(normalize_inputs(p)) == normalize_inputs(p)``.
+    """
+    out: dict[str, Any] = {}
+    for key, value in props.items():
+        value = ints_from_floats(value)
+        if value is None or (key in DICT_FIELDS and isinstance(value, Mapping) and not value):
+            continue
+        out[key] = value
+    return out

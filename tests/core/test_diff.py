@@ -1,0 +1,134 @@
+"""Diff rules, plus property tests: no false drift, idempotent normalisation, exact update payloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pulumi_mistral import diff, spec
+
+BASE = {"name": "docs", "description": "Docs", "server": "https://mcp.example.com/mcp"}
+
+
+def test_no_change_for_equivalent_forms() -> None:
+    old = {**BASE, "server": "HTTPS://MCP.example.com:443/mcp", "headers": {}, "connection_config": {"n": 1.0}}
+    new = {**BASE, "connection_config": {"n": 1}}
+    assert diff.changed_fields(old, new) == []
+
+
+def test_visibility_unmanaged_when_unset_and_replaces_when_set() -> None:
+    old = {**BASE, "visibility": "shared_workspace"}
+    assert diff.plan(old, BASE, name_is_auto=False).changes == []
+    p = diff.plan(old, {**BASE, "visibility": "private"}, name_is_auto=False)
+    assert p.replaces == ["visibility"] and p.delete_before_replace
+    assert not diff.plan(old, {**BASE, "visibility": "private"}, name_is_auto=True).delete_before_replace
+
+
+def test_update_payload_clears_with_null_and_never_sends_visibility() -> None:
+    old = {**BASE, "icon_url": "https://i.example/x.png", "visibility": "private"}
+    new = {**BASE, "description": "New", "visibility": "shared_org", "tool_drift": "block"}
+    assert diff.update_payload(old, new) == {"description": "New", "icon_url": None}
+    assert diff.changed_fields(old, new) == ["description", "icon_url", "tool_drift", "visibility"]
+
+
+def test_live_state_keeps_write_only_secrets() -> None:
+    prev = {**BASE, "headers": {"X-Key": "s1"}, "auth_data": {"client_id": "c", "client_secret": "s2"},
+            "connection_secrets": {"tok": "s3"}}
+    live = {**BASE, "header_names": ["X-Key"], "auth_data": {"client_id": "c"}, "connection_secret_names": ["tok"]}
+    state = diff.live_state(live, prev)
+    assert state["headers"] == {"X-Key": "s1"}
+    assert state["auth_data"] == {"client_id": "c", "client_secret": "s2"}
+    assert state["connection_secrets"] == {"tok": "s3"}
+    # a header added out of band is seen by name; one removed out of band disappears
+    state = diff.live_state({**live, "header_names": ["X-Other"]}, prev)
+    assert diff.changed_fields(state, prev) == ["headers"]
+    # a field the API did not return at all is unknown, not cleared
+    assert diff.live_state({"name": "docs"}, prev)["description"] == "Docs"
+
+
+# ---- property tests -------------------------------------------------------------------------------------
+
+names = st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True)
+text = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() != "")
+urls = st.builds(
+    lambda host, path: f"https://{host}.example.com/{path}",
+    st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True),
+    st.from_regex(r"[a-z0-9/]{0,12}", fullmatch=True),
+)
+json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=10))
+json_maps = st.dictionaries(st.text(min_size=1, max_size=8), json_leaf, max_size=4)
+header_maps = st.dictionaries(st.from_regex(r"X-[A-Za-z0-9]{1,8}", fullmatch=True),
+                              st.text(alphabet=st.characters(blacklist_characters="\r\n"), max_size=12), max_size=3)
+
+
+@st.composite
+def connectors(draw: Any) -> dict[str, Any]:
+    c: dict[str, Any] = {"name": draw(names), "description": draw(text), "server": draw(urls)}
+    if draw(st.booleans()):
+        c["icon_url"] = draw(urls)
+    if draw(st.booleans()):
+        c["visibility"] = draw(st.sampled_from(spec.VISIBILITIES))
+    if draw(st.booleans()):
+        c["headers"] = draw(header_maps)
+    if draw(st.booleans()):
+        c["auth_data"] = {"client_id": draw(text), "client_secret": draw(text)}
+    if draw(st.booleans()):
+        c["system_prompt"] = draw(text)
+    if draw(st.booleans()):
+        c["connection_config"] = draw(json_maps)
+    if draw(st.booleans()):
+        c["connection_secrets"] = draw(json_maps)
+    return c
+
+
+def as_engine_sees(value: Any) -> Any:
+    """The engine's wire format: every number is a double."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: as_engine_sees(v) for k, v in value.items()}
+    return value
+
+
+def server_echo(c: dict[str, Any]) -> dict[str, Any]:
+    """What an API that stores the inputs returns for them (secrets only as names)."""
+    out = {k: v for k, v in c.items() if k not in spec.SECRET_FIELDS}
+    out["header_names"] = sorted(c.get("headers") or {})
+    out["connection_secret_names"] = sorted(c.get("connection_secrets") or {})
+    out["auth_data"] = {"client_id": c["auth_data"]["client_id"]} if c.get("auth_data") else None
+    out.setdefault("visibility", "shared_workspace")
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(connectors())
+def test_no_false_drift_after_create_and_read(c: dict[str, Any]) -> None:
+    assert spec.validate_inputs(c) == []
+    inputs = spec.normalize_inputs(as_engine_sees(c))
+    state = diff.live_state(server_echo(c), previous=inputs)
+    assert diff.changed_fields(state, inputs) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(connectors())
+def test_normalisation_idempotent(c: dict[str, Any]) -> None:
+    once = spec.normalize_inputs(c)
+    assert spec.normalize_inputs(once) == once
+    for name in spec.INPUT_FIELDS:
+        v = diff.normalize_value(name, c.get(name))
+        assert diff.normalize_value(name, v) == v
+
+
+@settings(max_examples=200, deadline=None)
+@given(connectors(), connectors())
+def test_update_sends_exactly_the_changed_fields(old: dict[str, Any], new: dict[str, Any]) -> None:
+    payload = diff.update_payload(old, new)
+    changed = set(diff.changed_fields(old, new))
+    assert set(payload) == changed - {"visibility", "tool_pins", "tool_drift"}
+    # applying the payload converges: nothing left to update
+    applied = {**old, **payload}
+    assert set(diff.update_payload(applied, new)) == set()
