@@ -1,0 +1,354 @@
+"""The HTTP layer: the only httpx importer (settings checks, requests, retries, error mapping).
+
+It holds no state beyond one ``httpx.Client``: no caches, no cookies, no per-request bookkeeping.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from pulumi_mistral._version import __version__
+from pulumi_mistral.errors import (
+    APIError,
+    ConfigurationError,
+    MistralError,
+    TimeoutError,
+    TransportError,
+    clean_request_id,
+    error_from_response,
+    redact,
+)
+
+DEFAULT_SERVER_URL = "https://api.mistral.ai"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_ATTEMPTS = 4
+DEFAULT_MAX_RETRY_TIME = 60.0
+DEFAULT_BACKOFF_BASE = 0.5
+DEFAULT_BACKOFF_CAP = 8.0
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+USER_AGENT = f"pulumi-mistral/{__version__}"
+ENV_API_KEY = "MISTRAL_API_KEY"
+ENV_SERVER_URL = "MISTRAL_SERVER_URL"
+
+QueryValue = str | int | float | bool | None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failed requests are retried; ``random``, ``sleep`` and ``clock`` are injectable for tests.
+
+    Example::
+
+        RetryPolicy(max_attempts=3, backoff_base=0.01, random=lambda: 1.0)
+    """
+
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    max_retry_time: float = DEFAULT_MAX_RETRY_TIME
+    backoff_base: float = DEFAULT_BACKOFF_BASE
+    backoff_cap: float = DEFAULT_BACKOFF_CAP
+    random: Callable[[], float] = field(default=random.random, repr=False)
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+
+
+# ---- retry policy: small pure functions ------------------------------------------------------------------------
+
+
+def should_retry(status_code: int | None, *, idempotent: bool, reached_server: bool) -> bool:
+    """Whether a failed attempt may be sent again.
+
+    ``status_code`` is None for transport errors. Idempotent requests retry on 429/5xx and any transport
+    error; non-idempotent ones (create, call_tool) only on 429 or when the request never reached the server.
+    """
+    if status_code is None:
+        return idempotent or not reached_server
+    if status_code == 429:
+        return True
+    return idempotent and status_code in RETRY_STATUSES
+
+
+def backoff_delay(
+    attempt: int, *, base: float = DEFAULT_BACKOFF_BASE, cap: float = DEFAULT_BACKOFF_CAP,
+    rand: Callable[[], float] = random.random,
+) -> float:
+    """Exponential backoff with full jitter: uniform(0, min(cap, base * 2**(attempt-1))) for attempt >= 1."""
+    ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
+    return max(0.0, rand() * ceiling)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date); None if absent or invalid."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None or when.tzinfo is None:
+            return None
+        current = time.time() if now is None else now
+        return max(0.0, when.timestamp() - current)
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
+        return None
+    return max(0.0, seconds)
+
+
+# ---- settings ----------------------------------------------------------------------------------------------------
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_server_url(server_url: str | None) -> str:
+    """The base URL: argument, else MISTRAL_SERVER_URL, else the public API; trailing '/' stripped."""
+    raw = server_url if server_url else os.environ.get(ENV_SERVER_URL) or DEFAULT_SERVER_URL
+    raw = raw.strip().rstrip("/")
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname
+    except ValueError:
+        raise ConfigurationError(f"bad server URL {raw!r}: it must look like https://host[:port][/prefix]") \
+            from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigurationError(f"bad server URL {raw!r}: it must look like https://host[:port][/prefix]")
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"bad server URL {raw!r}: remove the query string or fragment")
+    if parts.username or parts.password:
+        raise ConfigurationError("bad server URL: credentials in the URL are not allowed; use MISTRAL_API_KEY")
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise ConfigurationError(
+            f"refusing to send the API key over plain http to {host!r}: use https, or a loopback host "
+            "(127.0.0.1, ::1, localhost) for a local server"
+        )
+    return raw
+
+
+def resolve_api_key(api_key: str | None) -> str:
+    """The key: argument, else MISTRAL_API_KEY; it must be a printable ASCII token."""
+    key = api_key if api_key else os.environ.get(ENV_API_KEY)
+    if not key or not key.strip():
+        raise ConfigurationError(
+            f"no Mistral API key: pass api_key=... or set the {ENV_API_KEY} environment variable"
+        )
+    key = key.strip()
+    body = key[7:] if key[:7].lower() == "bearer " else key
+    if not body or any(not (0x21 <= ord(ch) <= 0x7E) for ch in body):
+        raise ConfigurationError(
+            f"the API key (from api_key or {ENV_API_KEY}) contains spaces, control or non-ASCII characters"
+        )
+    return key
+
+
+def authorization_header(api_key: str) -> str:
+    """``Bearer <key>``, without a second prefix when the key already has one."""
+    return api_key if api_key[:7].lower() == "bearer " else f"Bearer {api_key}"
+
+
+def build_url(path: str, params: Iterable[tuple[str, QueryValue]] = ()) -> str:
+    """``path?query`` with None values omitted and booleans as true/false, in the given order."""
+    pairs = [(k, ("true" if v else "false") if isinstance(v, bool) else str(v)) for k, v in params
+             if v is not None]
+    return f"{path}?{urlencode(pairs)}" if pairs else path
+
+
+def encode_json(body: Any) -> bytes:
+    """Compact JSON, as the official SDK sends it."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+# ---- the session -------------------------------------------------------------------------------------------------
+
+
+class HTTPSession:
+    """One httpx.Client plus the settings to send, retry and map errors; no other state.
+
+    Example::
+
+        session = HTTPSession(api_key="sk-...", server_url="http://127.0.0.1:8000")
+        data = session.request("GET", "/v1/connectors", operation="list", expected_status=200)
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        server_url: str | None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        policy: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.server_url = resolve_server_url(server_url)
+        key = resolve_api_key(api_key)
+        self.policy = policy or RetryPolicy()
+        self._secret = (key, key[7:] if key[:7].lower() == "bearer " else key)
+        self._client = httpx.Client(
+            base_url=self.server_url,
+            headers={
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+                "Authorization": authorization_header(key),
+            },
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"HTTPSession(server_url={self.server_url!r})"
+
+    def close(self) -> None:
+        self._client.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._client.is_closed
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        expected_status: int,
+        subject: str | None = None,
+        params: Iterable[tuple[str, QueryValue]] = (),
+        body: Any = None,
+        idempotent: bool = True,
+        secrets: Iterable[str] = (),
+    ) -> Any:
+        """Send with retries; return the decoded JSON of an ``expected_status`` response or raise MistralError.
+
+        ``body`` None means no body (and no Content-Type). ``secrets`` are extra values (beyond the API key)
+        to redact from any error message.
+        """
+        url = build_url(path, params)
+        content = encode_json(body) if body is not None else None
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        all_secrets = (*self._secret, *secrets)
+        policy = self.policy
+        deadline = policy.clock() + policy.max_retry_time
+        attempt = 0
+        while True:
+            attempt += 1
+            hint: float | None = None
+            try:
+                response = self._client.request(method, url, content=content, headers=headers)
+            except httpx.HTTPError as exc:
+                error, reached = _transport_error(exc, operation, subject, idempotent, all_secrets)
+                retry = isinstance(exc, httpx.TransportError) and should_retry(
+                    None, idempotent=idempotent, reached_server=reached
+                )
+                cause: BaseException | None = exc
+            else:
+                if response.status_code == expected_status:
+                    return self._decode(response, operation, subject, idempotent, all_secrets)
+                hint = parse_retry_after(response.headers.get("retry-after"))
+                error = error_from_response(
+                    response.status_code,
+                    response.content,
+                    operation=operation,
+                    subject=subject,
+                    expected_status=expected_status,
+                    request_id=response.headers.get("x-request-id"),
+                    retry_after=hint,
+                    may_have_landed=not idempotent and _may_have_landed(response.status_code),
+                    secrets=all_secrets,
+                )
+                retry = should_retry(response.status_code, idempotent=idempotent, reached_server=True)
+                cause = None
+            remaining = deadline - policy.clock()
+            if not retry or attempt >= policy.max_attempts or remaining <= 0:
+                if attempt > 1:
+                    error = _with_attempts(error, attempt)
+                if cause is not None:
+                    raise error from cause
+                raise error
+            delay = hint if hint is not None else backoff_delay(
+                attempt, base=policy.backoff_base, cap=policy.backoff_cap, rand=policy.random
+            )
+            policy.sleep(min(delay, remaining))
+
+    @staticmethod
+    def _decode(
+        response: httpx.Response, operation: str, subject: str | None, idempotent: bool, secrets: Iterable[str]
+    ) -> Any:
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            rid = clean_request_id(response.headers.get("x-request-id"))
+            raise APIError(
+                f"unexpected response to {operation} of {subject or 'the request'} ({response.status_code}): "
+                f"the body is not JSON{f' [request id: {rid}]' if rid else ''}",
+                status_code=response.status_code,
+                request_id=rid,
+                may_have_landed=not idempotent,
+            ) from None
+
+
+def _may_have_landed(status_code: int) -> bool:
+    """A 4xx means the server refused the request; anything else (5xx, odd 2xx/3xx) may have applied it."""
+    return not 400 <= status_code <= 499
+
+
+def _transport_error(
+    exc: httpx.HTTPError, operation: str, subject: str | None, idempotent: bool, secrets: Iterable[str]
+) -> tuple[TransportError, bool]:
+    """Translate an httpx error; also say whether the request may have reached the server."""
+    # Connect errors and pool timeouts happen before a single byte of the request is sent.
+    reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    landed = reached and not idempotent
+    about = subject or "the request"
+    # httpx messages carry no headers; redact anyway in case a URL or an echo contains a secret.
+    detail = redact(" ".join(str(exc).split())[:200], secrets) or type(exc).__name__
+    tail = " (it may have been applied: check before repeating it)" if landed else ""
+    if isinstance(exc, httpx.TimeoutException):
+        kind = type(exc).__name__
+        return TimeoutError(
+            f"{operation} of {about} timed out ({kind}): raise timeout= or check the server{tail}",
+            may_have_landed=landed,
+        ), reached
+    return TransportError(
+        f"{operation} of {about} failed without a usable response ({type(exc).__name__}: {detail}): check "
+        f"the server URL and network{tail}",
+        may_have_landed=landed,
+    ), reached
+
+
+def _with_attempts(error: MistralError, attempts: int) -> MistralError:
+    error.message = f"{error.message} (after {attempts} attempts)"
+    error.args = (error.message,)
+    return error
+
+
+def mapping_secrets(*mappings: Mapping[str, Any] | None) -> list[str]:
+    """String values of secret-bearing request fields (headers, auth_data, connection_secrets) to redact."""
+    found: list[str] = []
+    for mapping in mappings:
+        if isinstance(mapping, Mapping):
+            found.extend(str(v) for v in mapping.values() if isinstance(v, str | int) and not isinstance(v, bool))
+    return found

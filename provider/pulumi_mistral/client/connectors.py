@@ -1,0 +1,335 @@
+"""ConnectorsClient: one method per Connectors API endpoint, over the HTTP layer in ``_http``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from pulumi_mistral.client._http import (
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_RETRY_TIME,
+    DEFAULT_TIMEOUT,
+    HTTPSession,
+    RetryPolicy,
+    mapping_secrets,
+)
+from pulumi_mistral.errors import APIError, ConfigurationError, PaginationError
+from pulumi_mistral.models import (
+    UNSET,
+    AuthData,
+    AuthURLResponse,
+    Connector,
+    ConnectorCallToolRequest,
+    ConnectorTool,
+    ConnectorToolCallResponse,
+    CreateConnectorRequest,
+    MCPTool,
+    MessageResponse,
+    PaginatedConnectors,
+    ResourceVisibility,
+    UnsetType,
+    UpdateConnectorRequest,
+    parse_list_tools,
+)
+
+CONNECTORS_PATH = "/v1/connectors"
+DEFAULT_PAGE_SIZE = 100
+DEFAULT_MAX_PAGES = 100_000
+
+
+def _seg(value: str) -> str:
+    """One path segment, fully percent-encoded (``/``, ``?``, ``#`` and spaces cannot change the URL)."""
+    return quote(str(value), safe="")
+
+
+def _set(**fields: Any) -> dict[str, Any]:
+    """Only the fields that are not UNSET (None stays: it is sent as JSON null)."""
+    return {k: v for k, v in fields.items() if v is not UNSET}
+
+
+def _auth_data(value: AuthData | Mapping[str, Any] | UnsetType | None) -> Any:
+    if isinstance(value, AuthData):
+        return value.model_dump(mode="json", exclude_none=True)
+    return value
+
+
+def _auth_secret(value: AuthData | Mapping[str, Any] | UnsetType | None) -> list[str]:
+    if isinstance(value, AuthData):
+        return [value.client_secret] if value.client_secret else []
+    if isinstance(value, Mapping) and isinstance(value.get("client_secret"), str):
+        return [value["client_secret"]]
+    return []
+
+
+def _parse(model: type[BaseModel], data: Any, operation: str, subject: str, *, landed: bool) -> Any:
+    """Validate a success body; a mismatch names field locations only (never echoes values: they may be secret)."""
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        where = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:3]
+        )
+        raise APIError(
+            f"unexpected response to {operation} of {subject}: the body does not match the Connectors API "
+            f"({where})",
+            may_have_landed=landed,
+        ) from None
+
+
+class ConnectorsClient:
+    """Synchronous client for the Mistral Connectors API (beta): one method per endpoint.
+
+    The key comes from ``api_key`` or ``MISTRAL_API_KEY``; the server from ``server_url`` or
+    ``MISTRAL_SERVER_URL`` (default https://api.mistral.ai). Retries 429/5xx/transport errors with backoff;
+    create and call_tool are only re-sent when they certainly did not reach the server.
+
+    Example::
+
+        from pulumi_mistral.client import ConnectorsClient, UNSET
+
+        with ConnectorsClient(server_url="http://127.0.0.1:8000") as client:
+            docs = client.create(name="docs", description="Docs search", server="https://mcp.example.com/mcp")
+            client.update(docs.id, system_prompt=None)   # clears it; fields left UNSET are not sent
+            for connector in client.iter_connectors():
+                print(connector.name)
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        server_url: str | None = None,
+        *,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        max_retry_time: float = DEFAULT_MAX_RETRY_TIME,
+        transport: Any = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise ConfigurationError(f"max_attempts must be >= 1, got {max_attempts}")
+        self._http = HTTPSession(
+            api_key=api_key,
+            server_url=server_url,
+            timeout=timeout,
+            policy=RetryPolicy(max_attempts=max_attempts, max_retry_time=max_retry_time),
+            transport=transport,
+        )
+
+    # -- plumbing ------------------------------------------------------------------------------------------------
+
+    @property
+    def server_url(self) -> str:
+        """The base URL requests go to (no trailing '/')."""
+        return self._http.server_url
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry settings; assign a new :class:`RetryPolicy` to change backoff, jitter or sleep."""
+        return self._http.policy
+
+    @retry_policy.setter
+    def retry_policy(self, policy: RetryPolicy) -> None:
+        self._http.policy = policy
+
+    def __repr__(self) -> str:
+        return f"ConnectorsClient(server_url={self.server_url!r})"
+
+    def close(self) -> None:
+        """Close the underlying connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> ConnectorsClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- endpoints -----------------------------------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        name: str,
+        description: str,
+        server: str,
+        icon_url: str | UnsetType | None = UNSET,
+        visibility: ResourceVisibility | str | UnsetType | None = UNSET,
+        headers: dict[str, Any] | UnsetType | None = UNSET,
+        auth_data: AuthData | Mapping[str, Any] | UnsetType | None = UNSET,
+        system_prompt: str | UnsetType | None = UNSET,
+    ) -> Connector:
+        """POST /v1/connectors (201). Not re-sent on 5xx/timeouts: those raise with ``may_have_landed=True``."""
+        fields = _set(
+            name=name, description=description, server=server, icon_url=icon_url,
+            visibility=visibility if visibility is not None else UNSET,  # never sent as null
+            headers=headers, auth_data=_auth_data(auth_data), system_prompt=system_prompt,
+        )
+        body = CreateConnectorRequest(**fields).model_dump(mode="json", by_alias=True, exclude_unset=True)
+        subject = f"connector {name!r}"
+        data = self._http.request(
+            "POST", CONNECTORS_PATH, operation="create", subject=subject, expected_status=201, body=body,
+            idempotent=False,
+            secrets=[*mapping_secrets(headers if isinstance(headers, Mapping) else None),
+                     *_auth_secret(auth_data)],
+        )
+        return _parse(Connector, data, "create", subject, landed=True)
+
+    def list(
+        self,
+        *,
+        page_size: int | None = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        active: bool | None = None,
+        fetch_connection_secrets: bool | None = None,
+    ) -> PaginatedConnectors:
+        """GET /v1/connectors (one page). Query order as the official SDK: active, fetch_connection_secrets,
+        cursor, page_size."""
+        params = [
+            ("active", active), ("fetch_connection_secrets", fetch_connection_secrets),
+            ("cursor", cursor), ("page_size", page_size),
+        ]
+        data = self._http.request(
+            "GET", CONNECTORS_PATH, operation="list", subject="connectors", expected_status=200, params=params
+        )
+        return _parse(PaginatedConnectors, data, "list", "connectors", landed=False)
+
+    def iter_connectors(
+        self,
+        *,
+        page_size: int | None = DEFAULT_PAGE_SIZE,
+        active: bool | None = None,
+        fetch_connection_secrets: bool | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> Iterator[Connector]:
+        """Every connector, following ``next_cursor`` to the end (lazily, one page at a time).
+
+        Raises PaginationError if the server repeats a cursor or there are more than ``max_pages`` pages.
+        """
+        cursor: str | None = None
+        seen: set[str] = set()
+        pages = 0
+        while True:
+            page = self.list(
+                page_size=page_size, cursor=cursor, active=active, fetch_connection_secrets=fetch_connection_secrets
+            )
+            pages += 1
+            yield from page.items
+            next_cursor = page.pagination.next_cursor
+            if not next_cursor:
+                return
+            if next_cursor in seen or next_cursor == cursor:
+                raise PaginationError(
+                    f"the server repeated pagination cursor {next_cursor[:64]!r} after {pages} pages; stopping "
+                    "to avoid an endless loop (server-side pagination bug)"
+                )
+            if pages >= max_pages:
+                raise PaginationError(
+                    f"more than max_pages={max_pages} pages of connectors; raise max_pages or use a larger "
+                    "page_size"
+                )
+            seen.add(next_cursor)
+            cursor = next_cursor
+
+    def get(
+        self, id_or_name: str, *, fetch_customer_data: bool = False, fetch_connection_secrets: bool = False
+    ) -> Connector:
+        """GET /v1/connectors/{id_or_name}."""
+        subject = f"connector {id_or_name!r}"
+        data = self._http.request(
+            "GET", f"{CONNECTORS_PATH}/{_seg(id_or_name)}", operation="get", subject=subject, expected_status=200,
+            params=[("fetch_customer_data", fetch_customer_data),
+                    ("fetch_connection_secrets", fetch_connection_secrets)],
+        )
+        return _parse(Connector, data, "get", subject, landed=False)
+
+    def update(
+        self,
+        connector_id: str,
+        *,
+        name: str | UnsetType | None = UNSET,
+        description: str | UnsetType | None = UNSET,
+        icon_url: str | UnsetType | None = UNSET,
+        system_prompt: str | UnsetType | None = UNSET,
+        connection_config: dict[str, Any] | UnsetType | None = UNSET,
+        connection_secrets: dict[str, Any] | UnsetType | None = UNSET,
+        server: str | UnsetType | None = UNSET,
+        headers: dict[str, Any] | UnsetType | None = UNSET,
+        auth_data: AuthData | Mapping[str, Any] | UnsetType | None = UNSET,
+    ) -> Connector:
+        """PATCH /v1/connectors/{connector_id}: fields left UNSET are omitted, None is sent as null (clears)."""
+        fields = _set(
+            name=name, description=description, icon_url=icon_url, system_prompt=system_prompt,
+            connection_config=connection_config, connection_secrets=connection_secrets, server=server,
+            headers=headers, auth_data=_auth_data(auth_data),
+        )
+        body = UpdateConnectorRequest(**fields).model_dump(mode="json", by_alias=True, exclude_unset=True)
+        subject = f"connector {connector_id!r}"
+        data = self._http.request(
+            "PATCH", f"{CONNECTORS_PATH}/{_seg(connector_id)}", operation="update", subject=subject,
+            expected_status=200, body=body,
+            secrets=[
+                *mapping_secrets(headers if isinstance(headers, Mapping) else None),
+                *mapping_secrets(connection_secrets if isinstance(connection_secrets, Mapping) else None),
+                *_auth_secret(auth_data),
+            ],
+        )
+        return _parse(Connector, data, "update", subject, landed=False)
+
+    def delete(self, connector_id: str) -> MessageResponse:
+        """DELETE /v1/connectors/{connector_id}."""
+        subject = f"connector {connector_id!r}"
+        data = self._http.request(
+            "DELETE", f"{CONNECTORS_PATH}/{_seg(connector_id)}", operation="delete", subject=subject,
+            expected_status=200,
+        )
+        return _parse(MessageResponse, data, "delete", subject, landed=False)
+
+    def list_tools(
+        self, id_or_name: str, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE, refresh: bool = False,
+        pretty: bool = False,
+    ) -> list[MCPTool | ConnectorTool | dict[str, Any]]:
+        """GET /v1/connectors/{id_or_name}/tools: a bare array of ConnectorTool, MCPTool or plain dicts."""
+        subject = f"connector {id_or_name!r}"
+        data = self._http.request(
+            "GET", f"{CONNECTORS_PATH}/{_seg(id_or_name)}/tools", operation="list_tools", subject=subject,
+            expected_status=200,
+            params=[("page", page), ("page_size", page_size), ("refresh", refresh), ("pretty", pretty)],
+        )
+        try:
+            return parse_list_tools(data)
+        except PydanticValidationError:
+            raise APIError(
+                f"unexpected response to list_tools of {subject}: expected a JSON array of tools"
+            ) from None
+
+    def call_tool(
+        self,
+        id_or_name: str,
+        tool_name: str,
+        *,
+        arguments: dict[str, Any] | None = None,
+        credentials_name: str | None = None,
+    ) -> ConnectorToolCallResponse:
+        """POST /v1/connectors/{id_or_name}/tools/{tool_name}/call. Not re-sent on 5xx/timeouts (see create)."""
+        body = ConnectorCallToolRequest(arguments=arguments).model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
+        subject = f"tool {tool_name!r} of connector {id_or_name!r}"
+        data = self._http.request(
+            "POST", f"{CONNECTORS_PATH}/{_seg(id_or_name)}/tools/{_seg(tool_name)}/call", operation="call_tool",
+            subject=subject, expected_status=200, params=[("credentials_name", credentials_name)], body=body,
+            idempotent=False,
+        )
+        return _parse(ConnectorToolCallResponse, data, "call_tool", subject, landed=True)
+
+    def get_auth_url(self, id_or_name: str, *, app_return_url: str | None = None) -> AuthURLResponse:
+        """GET /v1/connectors/{id_or_name}/auth_url."""
+        subject = f"connector {id_or_name!r}"
+        data = self._http.request(
+            "GET", f"{CONNECTORS_PATH}/{_seg(id_or_name)}/auth_url", operation="get_auth_url", subject=subject,
+            expected_status=200, params=[("app_return_url", app_return_url)],
+        )
+        return _parse(AuthURLResponse, data, "get_auth_url", subject, landed=False)

@@ -1,0 +1,366 @@
+"""The one exception tree of pulumi-mistral, and the single status-to-class mapping.
+
+::
+
+    MistralError                      .status_code: int | None, .message: str (one line, no secrets)
+    ├── ConfigurationError            bad settings (no key, key over plain http to a non-loopback host, bad URL)
+    ├── APIError                      the server answered with an error status; .status_code, .request_id
+    │   ├── BadRequestError           400 and other unmapped 4xx
+    │   ├── AuthenticationError       401, 403
+    │   ├── NotFoundError             404
+    │   ├── ConflictError             409
+    │   ├── ValidationError           422; .detail: list[dict] (loc, msg, type) as sent by the server
+    │   ├── RateLimitError            429; .retry_after: float | None
+    │   └── ServerError               5xx (and 502/504 from MCP forwarding)
+    ├── TransportError                no usable HTTP response (connect refused, dropped connection)
+    │   └── TimeoutError              the request timed out
+    └── PaginationError               a server repeated a cursor (would loop forever) or exceeded max pages
+
+``APIError`` and ``TransportError`` carry ``.may_have_landed``: True when a non-idempotent request (create,
+call_tool) may have been applied by the server even though it failed (5xx, read timeout, dropped connection).
+
+:func:`error_from_response` is the only place that turns a status code and a body into an exception.
+Messages never contain the API key or any header value: the caller passes every secret it knows in
+``secrets`` and they are redacted from anything the server echoed back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "MistralError",
+    "NotFoundError",
+    "PaginationError",
+    "RateLimitError",
+    "ServerError",
+    "TimeoutError",
+    "TransportError",
+    "ValidationError",
+    "error_from_response",
+]
+
+_MAX_SNIPPET = 200
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+_MIN_SECRET_LEN = 4
+
+
+def _one_line(text: str, limit: int = _MAX_SNIPPET) -> str:
+    """Collapse whitespace (no newlines in messages) and cut to ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Replace every known secret (long enough to be meaningful) in ``text`` with ``[redacted]``."""
+    for secret in sorted({s for s in secrets if s and len(s) >= _MIN_SECRET_LEN}, key=len, reverse=True):
+        text = text.replace(secret, "[redacted]")
+    return text
+
+
+class MistralError(Exception):
+    """Root of every error raised by pulumi-mistral.
+
+    Example::
+
+        try:
+            client.get("docs")
+        except MistralError as exc:
+            print(exc.message)
+    """
+
+    status_code: int | None = None
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        self.message = _one_line(message, limit=1000)
+        if status_code is not None:
+            self.status_code = status_code
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class ConfigurationError(MistralError):
+    """Bad settings: no API key, a key over plain http to a non-loopback host, or a bad server URL.
+
+    Example::
+
+        try:
+            ConnectorsClient(api_key=None)
+        except ConfigurationError as exc:
+            print(exc)  # names MISTRAL_API_KEY
+    """
+
+
+class APIError(MistralError):
+    """The server answered with an error (or unexpected) status.
+
+    Example::
+
+        except APIError as exc:
+            print(exc.status_code, exc.request_id, exc.may_have_landed)
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        may_have_landed: bool = False,
+    ) -> None:
+        super().__init__(message, status_code=status_code)
+        self.request_id = request_id
+        self.may_have_landed = may_have_landed
+
+
+class BadRequestError(APIError):
+    """400 and any other 4xx without its own class.
+
+    Example::
+
+        except BadRequestError as exc:
+            print(exc.status_code)
+    """
+
+
+class AuthenticationError(APIError):
+    """401 (key missing or wrong) and 403 (key not allowed).
+
+    Example::
+
+        except AuthenticationError:
+            print("check MISTRAL_API_KEY")
+    """
+
+
+class NotFoundError(APIError):
+    """404: the connector (or tool) does not exist.
+
+    Example::
+
+        except NotFoundError:
+            pass  # treat as deleted
+    """
+
+
+class ConflictError(APIError):
+    """409: e.g. the connector name is already taken in this workspace.
+
+    Example::
+
+        except ConflictError:
+            existing = client.get(name)
+    """
+
+
+class ValidationError(APIError):
+    """422: the server rejected the request; ``.detail`` is the server's list of ``{loc, msg, type}``.
+
+    Example::
+
+        except ValidationError as exc:
+            for item in exc.detail:
+                print(item["loc"], item["msg"])
+    """
+
+    def __init__(self, message: str, *, detail: list[dict[str, Any]] | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.detail: list[dict[str, Any]] = detail or []
+
+
+class RateLimitError(APIError):
+    """429: too many requests; ``.retry_after`` is the server's hint in seconds, if any.
+
+    Example::
+
+        except RateLimitError as exc:
+            time.sleep(exc.retry_after or 1.0)
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    """5xx: the server (or the MCP server behind it) failed.
+
+    Example::
+
+        except ServerError as exc:
+            if exc.may_have_landed:
+                ...  # look the connector up by name before creating it again
+    """
+
+
+class TransportError(MistralError):
+    """No usable HTTP response: connection refused, dropped connection, protocol error.
+
+    Example::
+
+        except TransportError as exc:
+            print(exc.may_have_landed)
+    """
+
+    def __init__(self, message: str, *, may_have_landed: bool = False) -> None:
+        super().__init__(message)
+        self.may_have_landed = may_have_landed
+
+
+class TimeoutError(TransportError):  # shadows the builtin on purpose: part of the public contract
+    """The request timed out (connect, read, write or pool).
+
+    Example::
+
+        except TimeoutError:
+            client = ConnectorsClient(timeout=120.0)
+    """
+
+
+class PaginationError(MistralError):
+    """The server repeated a cursor (iteration would never end) or there were more pages than allowed.
+
+    Example::
+
+        except PaginationError as exc:
+            print(exc)
+    """
+
+
+def _server_detail(body: Any, secrets: Iterable[str]) -> str:
+    """A short one-line summary of what the server said (JSON ``detail``/``message`` or raw text)."""
+    if isinstance(body, dict):
+        for key in ("detail", "message", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return _one_line(redact(value, secrets))
+            if isinstance(value, dict) and isinstance(value.get("message"), str):
+                return _one_line(redact(value["message"], secrets))
+        return ""
+    if isinstance(body, str):
+        return _one_line(redact(body, secrets))
+    return ""
+
+
+def _loc_summary(detail: list[dict[str, Any]], secrets: Iterable[str]) -> str:
+    parts = []
+    for item in detail[:5]:
+        loc = item.get("loc")
+        where = ".".join(str(p) for p in loc) if isinstance(loc, list) and loc else "request"
+        parts.append(f"{where}: {item.get('msg', 'invalid')}")
+    if len(detail) > 5:
+        parts.append(f"and {len(detail) - 5} more")
+    return _one_line(redact("; ".join(parts), secrets), limit=500)
+
+
+def _decode_body(body: bytes | str | None) -> Any:
+    if body is None:
+        return None
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def clean_request_id(value: str | None) -> str | None:
+    """The ``x-request-id`` header if it looks like an id (never arbitrary header text)."""
+    if value and _REQUEST_ID_RE.match(value.strip()):
+        return value.strip()
+    return None
+
+
+def error_from_response(
+    status_code: int,
+    body: bytes | str | None,
+    *,
+    operation: str,
+    subject: str | None = None,
+    expected_status: int | None = None,
+    request_id: str | None = None,
+    retry_after: float | None = None,
+    may_have_landed: bool = False,
+    secrets: Iterable[str] = (),
+) -> APIError:
+    """Map an HTTP status and body to the right :class:`APIError` subclass with an actionable message.
+
+    ``operation`` is the client verb (``"create"``), ``subject`` what it was about (``"connector 'docs'"``).
+    Any status that is not an error (e.g. 200 where 201 was expected) gives a plain :class:`APIError`.
+    """
+    secrets = list(secrets)
+    decoded = _decode_body(body)
+    said = _server_detail(decoded, secrets)
+    about = subject or "the request"
+    rid = clean_request_id(request_id)
+    suffix = f" [request id: {rid}]" if rid else ""
+    common: dict[str, Any] = {"status_code": status_code, "request_id": rid, "may_have_landed": may_have_landed}
+    server_says = f" (server said: {said})" if said else ""
+
+    if status_code == 404:
+        return NotFoundError(
+            f"{about} not found (404): check the id or name, or whether it was deleted{suffix}", **common
+        )
+    if status_code == 401:
+        return AuthenticationError(
+            f"authentication failed on {operation} (401): check that MISTRAL_API_KEY is a valid key "
+            f"for this server{server_says}{suffix}",
+            **common,
+        )
+    if status_code == 403:
+        return AuthenticationError(
+            f"permission denied on {operation} of {about} (403): the API key is not allowed to do this"
+            f"{server_says}{suffix}",
+            **common,
+        )
+    if status_code == 409:
+        return ConflictError(
+            f"conflict on {operation} of {about} (409): it clashes with existing state, e.g. the name is "
+            f"already taken in this workspace{server_says}{suffix}",
+            **common,
+        )
+    if status_code == 422:
+        detail = decoded.get("detail") if isinstance(decoded, dict) else None
+        items = [d for d in detail if isinstance(d, dict)] if isinstance(detail, list) else []
+        summary = _loc_summary(items, secrets) if items else (said or "no details")
+        return ValidationError(
+            f"invalid {operation} request (422): {summary}{suffix}", detail=items, **common
+        )
+    if status_code == 429:
+        hint = f"retry after {retry_after:g}s" if retry_after is not None else "retry later"
+        return RateLimitError(
+            f"rate limited on {operation} (429): {hint} or lower the request rate{suffix}",
+            retry_after=retry_after,
+            **common,
+        )
+    if 500 <= status_code <= 599:
+        landed = " (it may have been applied: check before repeating it)" if may_have_landed else ""
+        return ServerError(
+            f"server error on {operation} of {about} ({status_code}): try again later{landed}"
+            f"{server_says}{suffix}",
+            **common,
+        )
+    if 400 <= status_code <= 499:
+        return BadRequestError(
+            f"bad request on {operation} of {about} ({status_code}): check the arguments"
+            f"{server_says}{suffix}",
+            **common,
+        )
+    expected = f", expected {expected_status}" if expected_status is not None else ""
+    return APIError(
+        f"unexpected response to {operation} of {about} ({status_code}{expected}): the server may not be a "
+        f"Mistral Connectors API{suffix}",
+        **common,
+    )
