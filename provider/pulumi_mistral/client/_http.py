@@ -300,14 +300,16 @@ class HTTPSession:
         try:
             return json.loads(response.content)
         except ValueError:
-            rid = clean_request_id(response.headers.get("x-request-id"))
-            raise APIError(
-                f"unexpected response to {operation} of {subject or 'the request'} ({response.status_code}): "
-                f"the body is not JSON{f' [request id: {rid}]' if rid else ''}",
-                status_code=response.status_code,
-                request_id=rid,
-                may_have_landed=not idempotent,
-            ) from None
+            pass
+        # raised outside the except block so the decode error (which holds the body) is not chained
+        rid = clean_request_id(response.headers.get("x-request-id"))
+        raise APIError(
+            f"unexpected response to {operation} of {subject or 'the request'} ({response.status_code}): "
+            f"the body is not JSON{f' [request id: {rid}]' if rid else ''}",
+            status_code=response.status_code,
+            request_id=rid,
+            may_have_landed=not idempotent,
+        )
 
 
 def _may_have_landed(status_code: int) -> bool:

@@ -73,11 +73,11 @@ def _parse(model: type[BaseModel], data: Any, operation: str, subject: str, *, l
         where = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:3]
         )
-        raise APIError(
-            f"unexpected response to {operation} of {subject}: the body does not match the Connectors API "
-            f"({where})",
-            may_have_landed=landed,
-        ) from None
+    # raised outside the except block: pydantic's error text quotes input values, so it must not be chained
+    raise APIError(
+        f"unexpected response to {operation} of {subject}: the body does not match the Connectors API ({where})",
+        may_have_landed=landed,
+    )
 
 
 class ConnectorsClient:
@@ -301,9 +301,8 @@ class ConnectorsClient:
         try:
             return parse_list_tools(data)
         except PydanticValidationError:
-            raise APIError(
-                f"unexpected response to list_tools of {subject}: expected a JSON array of tools"
-            ) from None
+            pass
+        raise APIError(f"unexpected response to list_tools of {subject}: expected a JSON array of tools")
 
     def call_tool(
         self,
