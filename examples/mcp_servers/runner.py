@@ -25,6 +25,13 @@ from typing import Any
 import uvicorn
 
 from .demo_server import RequestStats, ToolAdmin, build_app, build_server
+from .oauth_servers import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    AuthorizationServerState,
+    build_authorization_server,
+    build_protected_server,
+)
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
@@ -143,3 +150,67 @@ def start_demo_server(*, port: int = 0, json_response: bool = False) -> DemoServ
 def start_app(app_factory: Callable[[], Any], *, port: int = 0) -> ThreadedServer:
     """Serve any ASGI app on 127.0.0.1 in a thread (e.g. a broken, non-MCP server for error tests)."""
     return ThreadedServer(app_factory, port=port).start()
+
+
+class OAuthServers:
+    """The OAuth-protected demo MCP server plus its local authorization server, each in a thread.
+
+        with start_oauth_servers() as oauth:
+            oauth.url, oauth.issuer, oauth.client_id, oauth.client_secret
+            oauth.state.tokens          # issued access tokens (AccessToken by token string)
+    """
+
+    def __init__(self, *, auth_methods: list[str] | None = None, redirect_uris: list[str] | None = None) -> None:
+        self.client_id = DEMO_CLIENT_ID
+        self.client_secret = DEMO_CLIENT_SECRET
+        self.state = AuthorizationServerState(redirect_uris=redirect_uris)
+        if auth_methods is not None:
+            self.state.auth_methods = list(auth_methods)
+        self.stats = RequestStats()
+        self.admin: ToolAdmin | None = None
+        self._mcp: Any = None
+        self.auth_server = ThreadedServer(lambda: build_authorization_server(self.state))
+        self.mcp_server = ThreadedServer(self._mcp_app)
+
+    def _mcp_app(self) -> Any:
+        # Built once the port is known: the resource URL is part of the server's auth settings.
+        if self._mcp is None:
+            self._mcp, self.admin = build_protected_server(self.state, self.url, stats=self.stats)
+        return build_app(self._mcp)
+
+    @property
+    def url(self) -> str:
+        return f"{self.mcp_server.base_url}/mcp"
+
+    @property
+    def issuer(self) -> str:
+        return self.auth_server.base_url
+
+    def start(self) -> OAuthServers:
+        self.auth_server.start()
+        self.state.issuer = self.auth_server.base_url
+        try:
+            self.mcp_server.start()
+        except BaseException:
+            self.auth_server.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        self.mcp_server.stop()
+        self.auth_server.stop()
+
+    def __enter__(self) -> OAuthServers:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def start_oauth_servers(
+    *, auth_methods: list[str] | None = None, redirect_uris: list[str] | None = None
+) -> OAuthServers:
+    """Start the local authorization server and the protected demo MCP server (both on 127.0.0.1)."""
+    return OAuthServers(auth_methods=auth_methods, redirect_uris=redirect_uris).start()
