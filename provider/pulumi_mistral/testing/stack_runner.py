@@ -1,0 +1,554 @@
+"""StackRunner: runs a Pulumi program's dynamic resources through the real provider, the way the engine does.
+
+This is a TEST TOOL, not a deployment engine. Use it to test your own connector stacks without the Pulumi
+CLI. What it does:
+
+* runs the program (a function, or a project directory's ``__main__.py``) under
+  ``pulumi.runtime.set_mocks``, with the stack config set (``pulumi.Config`` works in the program);
+* forwards every dynamic resource (``pulumi-python:dynamic...``) to the REAL dynamic-provider gRPC server
+  (``python -u -m pulumi.dynamic``, started as a subprocess with cwd = the project directory, or the same
+  servicer in-process with ``in_process=True``), calling ``Configure`` (the stack config, namespaces kept,
+  secrets marked), ``Check`` (olds = old inputs), ``Diff`` (olds = old OUTPUTS), then ``Create`` /
+  ``Update`` / ``Delete`` with the engine's rules: DIFF_NONE is a "same" step that keeps the old outputs;
+  DIFF_UNKNOWN falls back to comparing old and new inputs (``__provider`` included, as the engine does);
+  a replacement re-runs Check without olds and deletes first only when the provider says
+  ``deleteBeforeReplace``; secrets are stripped from every request and re-applied to outputs of the same
+  name; resources no longer declared are deleted;
+* keeps state between runs in a JSON file, ``refresh()`` (Read for every resource, drift reported per
+  property, gone resources dropped), ``preview()`` (Check and Diff only, no Create/Update/Delete) and
+  ``destroy()``.
+
+What it does NOT model: dependency ordering and parallelism (steps run one at a time, in declaration
+order), component resources and providers other than dynamic ones (they get mock ids), aliases, protect,
+ignore_changes, import, hooks, the engine's display, state encryption and locking.
+
+**The state file holds secrets in plain text** (headers, auth data, connection secrets). Keep it out of
+version control (the default location is a temporary directory) and delete it after use.
+
+Example::
+
+    from pulumi_mistral.testing.stack_runner import StackRunner
+
+    config = {"mistral:apiKey": key, "mistral:serverUrl": url}
+    with StackRunner("examples/quickstart", config=config) as stack:
+        result = stack.up()
+        print(result.outputs, [s.op for s in result.steps])
+        assert not stack.preview().changes
+        print(stack.refresh().drift)
+        stack.destroy()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+import os
+import runpy
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pulumi.runtime import rpc
+
+from pulumi_mistral.testing.engine import (
+    EngineClient,
+    InProcessProviderHost,
+    ProviderHost,
+    SubprocessProviderHost,
+    strip_secrets,
+    to_wire,
+)
+
+__all__ = ["PreviewResult", "RefreshResult", "StackRunError", "StackRunner", "Step", "UpResult"]
+
+PROVIDER_KEY = "__provider"
+DEFAULT_SECRET_KEYS: tuple[str, ...] = ("mistral:apiKey",)
+PROGRAM_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a run: ``op`` is create, same, update, replace, delete, read or refresh-delete.
+
+    For ``replace``, ``detail`` is ``("delete-before-replace",)`` or ``("create-before-delete",)``; for
+    ``update`` it lists the changed input properties; for drift it lists the drifted properties.
+    """
+
+    op: str
+    urn: str
+    detail: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.urn.rsplit("::", 1)[-1]
+
+
+@dataclass
+class UpResult:
+    """Result of :meth:`StackRunner.up`: the stack outputs (secrets unwrapped; names in ``secret_outputs``)."""
+
+    outputs: dict[str, Any]
+    steps: list[Step]
+    secret_outputs: set[str] = field(default_factory=set)
+
+
+@dataclass
+class PreviewResult:
+    """Result of :meth:`StackRunner.preview`: the planned steps; ``changes`` is True unless all are "same"."""
+
+    steps: list[Step]
+
+    @property
+    def changes(self) -> bool:
+        return any(s.op != "same" for s in self.steps)
+
+
+@dataclass
+class RefreshResult:
+    """Result of :meth:`StackRunner.refresh`: ``drift`` maps a URN to its drifted properties; ``gone`` lists
+    resources that no longer exist (dropped from the state)."""
+
+    drift: dict[str, list[str]]
+    gone: list[str]
+    steps: list[Step]
+
+
+class StackRunError(RuntimeError):
+    """A run failed (check failures, a provider error); the message names the resource, never secret values."""
+
+
+def _secret_keys(bag: Mapping[str, Any]) -> set[str]:
+    return {k for k, v in bag.items() if rpc.is_rpc_secret(v)}
+
+
+def _annotate(bag: Mapping[str, Any], secret: Iterable[str]) -> dict[str, Any]:
+    """Re-mark same-named properties as secret (the engine's ``annotateSecrets``)."""
+    keys = set(secret)
+    return {k: (rpc.wrap_rpc_secret(v) if k in keys else v) for k, v in bag.items()}
+
+
+def _norm(value: Any) -> Any:
+    value = strip_secrets(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _norm(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_norm(v) for v in value]
+    return value
+
+
+def _differing(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    keys = (set(old) | set(new)) - {PROVIDER_KEY}
+    return sorted(k for k in keys if _norm(old.get(k)) != _norm(new.get(k)))
+
+
+class _State:
+    """The stack's resources: urn -> {type, id, inputs, outputs}, in creation order; JSON on disk."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.resources: dict[str, dict[str, Any]] = {}
+        if path.exists():
+            self.resources = json.loads(path.read_text()).get("resources", {})
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"version": 1, "resources": self.resources}, indent=1, sort_keys=True))
+        os.replace(tmp, self.path)
+
+
+class _Run:
+    """One program run (up or preview): registrations from the mocks become engine steps."""
+
+    def __init__(self, runner: StackRunner, engine: EngineClient, state: _State, preview: bool) -> None:
+        self.runner = runner
+        self.engine = engine
+        self.state = state
+        self.preview = preview
+        self.steps: list[Step] = []
+        self.registered: list[str] = []
+        self.errors: list[BaseException] = []
+        self.lock = threading.Lock()
+
+    def urn(self, typ: str, name: str) -> str:
+        return f"urn:pulumi:{self.runner.stack}::{self.runner.project}::{typ}::{name}"
+
+    def _check(self, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
+        inputs, failures = self.engine.check(urn, olds, news)
+        if failures:
+            # Like the engine's diagnostics, minus the value (it may be a secret).
+            lines = [f"  property {prop} has a problem: {reason}" for prop, reason in failures]
+            typ, name = urn.rsplit("::", 2)[-2:]
+            raise StackRunError(f"{typ} resource '{name}' has check errors:\n" + "\n".join(lines))
+        return inputs
+
+    def register(self, typ: str, name: str, inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        # One step at a time (the real engine runs up to 4 provider calls at once; not modelled).
+        with self.lock:
+            try:
+                return self._register(typ, name, inputs)
+            except BaseException as exc:
+                self.errors.append(exc)
+                raise
+
+    def _register(self, typ: str, name: str, raw_inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        urn = self.urn(typ, name)
+        self.registered.append(urn)
+        news = to_wire(dict(raw_inputs))
+        secret = _secret_keys(news)
+        old = self.state.resources.get(urn)
+        olds_in = old["inputs"] if old else {}
+        checked = self._check(urn, olds_in, news)
+        if old is None:
+            self.steps.append(Step("create", urn))
+            if self.preview:
+                return "", _annotate(checked, secret)
+            ident, outs = self.engine.create(urn, checked)
+            return self._record(urn, typ, ident, _annotate(checked, secret), outs, secret)
+        answer = self.engine.diff(old["id"], urn, old["outputs"], checked, old["inputs"])
+        changed = _differing(old["inputs"], checked)
+        kind = answer.changes
+        if kind == "unknown":  # the engine's fallback: old inputs vs new inputs, __provider included
+            keys = (set(old["inputs"]) | set(checked))
+            kind = "some" if any(_norm(old["inputs"].get(k)) != _norm(checked.get(k)) for k in keys) else "none"
+            changed = sorted(k for k in keys if _norm(old["inputs"].get(k)) != _norm(checked.get(k)))
+        if kind == "none":
+            self.steps.append(Step("same", urn))
+            if not self.preview:
+                old["inputs"] = _annotate(checked, secret)
+                self.state.save()
+            return old["id"], old["outputs"]
+        if answer.replaces:
+            order = "delete-before-replace" if answer.delete_before_replace else "create-before-delete"
+            self.steps.append(Step("replace", urn, (order, *answer.replaces)))
+            if self.preview:
+                return old["id"], _annotate(checked, secret)
+            fresh = self._check(urn, {}, news)  # the replacement is checked without olds
+            if answer.delete_before_replace:
+                self.engine.delete(old["id"], urn, old["outputs"], old["inputs"])
+                del self.state.resources[urn]
+                self.state.save()
+                ident, outs = self.engine.create(urn, fresh)
+            else:
+                ident, outs = self.engine.create(urn, fresh)
+                self.engine.delete(old["id"], urn, old["outputs"], old["inputs"])
+            return self._record(urn, typ, ident, _annotate(fresh, secret), outs, secret)
+        self.steps.append(Step("update", urn, tuple(changed)))
+        if self.preview:
+            return old["id"], {**old["outputs"], **_annotate(checked, secret)}
+        outs = self.engine.update(old["id"], urn, old["outputs"], checked, old["inputs"])
+        return self._record(urn, typ, old["id"], _annotate(checked, secret), outs, secret)
+
+    def _record(
+        self, urn: str, typ: str, ident: str, inputs: dict[str, Any], outs: dict[str, Any], secret: set[str]
+    ) -> tuple[str, dict[str, Any]]:
+        outs = _annotate(outs, secret)
+        self.state.resources.pop(urn, None)  # re-insert: keeps creation order for deletes
+        self.state.resources[urn] = {"type": typ, "id": ident, "inputs": inputs, "outputs": outs}
+        self.state.save()
+        return ident, outs
+
+
+def _make_mocks(run: _Run) -> Any:
+    import pulumi
+
+    class ForwardingMocks(pulumi.runtime.Mocks):
+        """Dynamic resources go to the real provider; anything else gets a mock id and echoes its inputs."""
+
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+            if args.typ.startswith("pulumi-python:dynamic"):
+                return run.register(args.typ, args.name, args.inputs)
+            return args.resource_id or f"{args.name}_id", dict(args.inputs)
+
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[Any] | None]:
+            return {}, None
+
+    return ForwardingMocks()
+
+
+class StackRunner:
+    """Runs a Pulumi program's dynamic resources through the real dynamic-provider gRPC server (a test tool).
+
+    ``program`` is a project directory (with ``Pulumi.yaml`` and ``__main__.py``) or a function that declares
+    resources. ``config`` is the stack config with namespaces (``{"mistral:apiKey": ..., "app:x": ...}``;
+    keys without a namespace get the project's); ``secret_keys`` says which values are secret. See the
+    module docstring for what is and is not modelled.
+
+    Example::
+
+        with StackRunner(my_program, project="demo", config=config, in_process=True) as stack:
+            assert [s.op for s in stack.up().steps] == ["create"]
+            assert [s.op for s in stack.up().steps] == ["same"]
+            stack.destroy()
+    """
+
+    def __init__(
+        self,
+        program: str | os.PathLike[str] | Callable[[], Any],
+        *,
+        stack: str = "dev",
+        project: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        secret_keys: Iterable[str] = DEFAULT_SECRET_KEYS,
+        state_path: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        in_process: bool = False,
+    ) -> None:
+        self.program = program
+        self.project_dir: Path | None = None
+        if not callable(program):
+            self.project_dir = Path(program).resolve()
+            project = project or self._project_name(self.project_dir)
+        self.project = project or "project"
+        self.stack = stack
+        self.config = {self._qualify(k): v for k, v in (config or {}).items()}
+        self.secret_keys = {self._qualify(k) for k in secret_keys}
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if state_path is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="stack-runner-")
+            state_path = Path(self._tmp.name) / f"{self.project}.{stack}.json"
+        self.state_path = Path(state_path)
+        self.env = dict(env or {})
+        self.in_process = in_process
+        self.host: ProviderHost | None = None
+        self.engine: EngineClient | None = None
+        self.provider_calls: list[str] = []  # every provider RPC of every run, in order
+
+    # -- setup ---------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _project_name(project_dir: Path) -> str:
+        import yaml
+
+        data = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+        return str(data.get("name") or project_dir.name)
+
+    def _qualify(self, key: str) -> str:
+        return key if ":" in key else f"{self.project}:{key}"
+
+    def _start_engine(self) -> EngineClient:
+        """A fresh provider server for each operation, as each `pulumi up` starts its own plugin process."""
+        self._stop_engine()
+        if self.in_process:
+            self.host = InProcessProviderHost()
+        else:
+            env = {"PULUMI_PROJECT": self.project, "PULUMI_STACK": self.stack, **self.env}
+            cwd = self.project_dir or Path.cwd()
+            self.host = SubprocessProviderHost(cwd=cwd, env=env)
+        self.engine = EngineClient(self.host.target)
+        self.engine.configure(self.config, secret_keys=self.secret_keys)
+        return self.engine
+
+    def _stop_engine(self) -> None:
+        if self.engine is not None:
+            self.provider_calls.extend(self.engine.calls)
+            self.engine.close()
+            self.engine = None
+        if self.host is not None:
+            self.host.close()
+            self.host = None
+
+    def provider_logs(self) -> str:
+        """What the current provider process printed (empty for the in-process host)."""
+        return self.host.logs() if self.host is not None else ""
+
+    def close(self) -> None:
+        """Stop the provider server (no process is left behind) and remove the temporary state directory."""
+        self._stop_engine()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> StackRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- running the program -----------------------------------------------------------------------------------
+
+    def _execute(self, run: _Run) -> tuple[dict[str, Any], set[str]]:
+        """Run the program under set_mocks in a fresh thread (fresh context: root stack, config)."""
+        box: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                box["result"] = self._execute_in_thread(run)
+            except BaseException as exc:
+                box["error"] = exc
+
+        thread = threading.Thread(target=target, name="stack-runner-program", daemon=True)
+        thread.start()
+        thread.join(PROGRAM_TIMEOUT_S)
+        if thread.is_alive():
+            raise StackRunError(f"the program did not finish within {PROGRAM_TIMEOUT_S:.0f} s")
+        if run.errors:
+            err = run.errors[0]
+            if isinstance(err, StackRunError):
+                raise StackRunError(str(err)) from None
+            raise StackRunError(f"{type(err).__name__}: {err}") from err
+        if "error" in box:
+            raise StackRunError(f"the program failed: {box['error']}") from box["error"]
+        return box["result"]
+
+    def _execute_in_thread(self, run: _Run) -> tuple[dict[str, Any], set[str]]:
+        import pulumi
+        from pulumi.runtime import config as runtime_config
+        from pulumi.runtime.stack import wait_for_rpcs
+
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            runtime_config.set_all_config(
+                {k: str(v) for k, v in self.config.items()}, secret_keys=sorted(self.secret_keys)
+            )
+            pulumi.runtime.set_mocks(_make_mocks(run), project=self.project, stack=self.stack, preview=run.preview)
+            self._call_program()
+            loop.run_until_complete(wait_for_rpcs())
+            return loop.run_until_complete(self._stack_outputs())
+        finally:
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+            asyncio.set_event_loop(None)
+
+    def _call_program(self) -> None:
+        if callable(self.program):
+            self.program()
+            return
+        assert self.project_dir is not None
+        old_cwd, old_path = os.getcwd(), list(sys.path)
+        os.chdir(self.project_dir)
+        sys.path.insert(0, str(self.project_dir))
+        try:
+            runpy.run_path(str(self.project_dir / "__main__.py"), run_name="__main__")
+        finally:
+            os.chdir(old_cwd)
+            sys.path[:] = old_path
+
+    @staticmethod
+    async def _stack_outputs() -> tuple[dict[str, Any], set[str]]:
+        import pulumi
+        from pulumi.runtime.settings import get_root_resource
+
+        root = get_root_resource()
+        outputs: dict[str, Any] = {}
+        secret: set[str] = set()
+        for key, value in (getattr(root, "outputs", None) or {}).items():
+            out = pulumi.Output.from_input(value)
+            outputs[key] = await out.future()
+            if await out.is_secret():
+                secret.add(key)
+        return outputs, secret
+
+    # -- operations --------------------------------------------------------------------------------------------
+
+    def up(self) -> UpResult:
+        """Deploy: run the program, apply its steps, delete resources it no longer declares."""
+        state = _State(self.state_path)
+        engine = self._start_engine()
+        try:
+            run = _Run(self, engine, state, preview=False)
+            outputs, secret = self._execute(run)
+            for urn in reversed(list(state.resources)):
+                if urn not in run.registered:  # no longer in the program: deleted
+                    res = state.resources[urn]
+                    engine.delete(res["id"], urn, res["outputs"], res["inputs"])
+                    del state.resources[urn]
+                    state.save()
+                    run.steps.append(Step("delete", urn))
+            return UpResult(outputs, run.steps, secret)
+        finally:
+            self._stop_engine()
+
+    def preview(self, *, refresh: bool = False, expect_no_changes: bool = False) -> PreviewResult:
+        """Plan without changing anything: Check and Diff only (and Read first with ``refresh=True``)."""
+        state = _State(self.state_path)
+        state.save = lambda: None  # type: ignore[method-assign]  # a preview never writes the state
+        engine = self._start_engine()
+        try:
+            steps: list[Step] = []
+            if refresh:
+                steps.extend(self._refresh(engine, state).steps)
+                steps = [s for s in steps if s.op != "read"]
+            run = _Run(self, engine, state, preview=True)
+            self._execute(run)
+            steps.extend(run.steps)
+            steps.extend(Step("delete", urn) for urn in reversed(list(state.resources)) if urn not in run.registered)
+            result = PreviewResult(steps)
+            if expect_no_changes and result.changes:
+                planned = ", ".join(f"{s.op} {s.name}" for s in result.steps if s.op != "same")
+                raise StackRunError(f"no changes were expected, but the preview plans: {planned}")
+            return result
+        finally:
+            self._stop_engine()
+
+    def refresh(self) -> RefreshResult:
+        """Read every resource: record the live state, report drift per property, drop the gone ones."""
+        state = _State(self.state_path)
+        engine = self._start_engine()
+        try:
+            return self._refresh(engine, state)
+        finally:
+            self._stop_engine()
+
+    def _refresh(self, engine: EngineClient, state: _State) -> RefreshResult:
+        drift: dict[str, list[str]] = {}
+        gone: list[str] = []
+        steps: list[Step] = []
+        for urn in list(state.resources):
+            res = state.resources[urn]
+            ident, outs, inputs = engine.read(res["id"], urn, res["outputs"], res["inputs"])
+            if not ident:
+                gone.append(urn)
+                steps.append(Step("refresh-delete", urn))
+                del state.resources[urn]
+                state.save()
+                continue
+            # The refresh diff: Diff with the roles swapped (live outputs as olds, recorded inputs as news).
+            answer = engine.diff(ident, urn, outs, res["inputs"], res["inputs"])
+            if answer.changes == "some":
+                new_inputs = inputs if inputs is not None else outs
+                names = [k for k in _differing(res["inputs"], new_inputs) if k in res["inputs"]]
+                names = names or _differing(res["inputs"], new_inputs) or _differing(res["outputs"], outs)
+                drift[urn] = names or ["(unknown)"]
+                steps.append(Step("read", urn, tuple(drift[urn])))
+            else:
+                steps.append(Step("read", urn))
+            secret = _secret_keys(res["outputs"]) | _secret_keys(res["inputs"])
+            res["outputs"] = _annotate(outs, secret)
+            if inputs is not None:
+                res["inputs"] = _annotate(inputs, secret)
+            res["id"] = ident
+            state.save()
+        return RefreshResult(drift, gone, steps)
+
+    def destroy(self) -> list[Step]:
+        """Delete every resource of the stack (newest first) and empty the state."""
+        state = _State(self.state_path)
+        if not state.resources:
+            return []
+        engine = self._start_engine()
+        steps: list[Step] = []
+        try:
+            for urn in reversed(list(state.resources)):
+                res = state.resources[urn]
+                engine.delete(res["id"], urn, res["outputs"], res["inputs"])
+                del state.resources[urn]
+                state.save()
+                steps.append(Step("delete", urn))
+            return steps
+        finally:
+            self._stop_engine()
+
+    def state(self) -> dict[str, dict[str, Any]]:
+        """A copy of the recorded resources (urn -> type, id, inputs, outputs); secrets as wire markers."""
+        return copy.deepcopy(_State(self.state_path).resources)
