@@ -1,0 +1,54 @@
+"""The public names of the client and the error tree are pinned; importing the client stays lean."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pulumi_mistral.client as client_pkg
+from pulumi_mistral import errors
+
+
+def test_client_exports():
+    assert sorted(client_pkg.__all__) == ["ConnectorsClient", "RetryPolicy", "UNSET", "UnsetType"]
+    for name in client_pkg.__all__:
+        assert hasattr(client_pkg, name)
+
+
+def test_error_exports_and_tree():
+    assert sorted(errors.__all__) == sorted([
+        "APIError", "AuthenticationError", "BadRequestError", "ConfigurationError", "ConflictError",
+        "MistralError", "NotFoundError", "PaginationError", "RateLimitError", "ServerError", "TimeoutError",
+        "TransportError", "ValidationError", "error_from_response",
+    ])
+    tree = {
+        "ConfigurationError": "MistralError", "APIError": "MistralError", "TransportError": "MistralError",
+        "PaginationError": "MistralError", "BadRequestError": "APIError", "AuthenticationError": "APIError",
+        "NotFoundError": "APIError", "ConflictError": "APIError", "ValidationError": "APIError",
+        "RateLimitError": "APIError", "ServerError": "APIError", "TimeoutError": "TransportError",
+    }
+    for child, parent in tree.items():
+        assert getattr(errors, child).__bases__ == (getattr(errors, parent),)
+    assert errors.MistralError.__bases__ == (Exception,)
+    # the tree is drawn in the module docstring
+    for name in tree:
+        assert name in (errors.__doc__ or "")
+
+
+def test_top_level_lazy_names_resolve():
+    import pulumi_mistral
+
+    assert pulumi_mistral.ConnectorsClient is client_pkg.ConnectorsClient
+    assert pulumi_mistral.MistralError is errors.MistralError
+
+
+def test_import_is_lean():
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import pulumi_mistral.client"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert "pulumi_mistral.client" in imported
+    for banned in ("pulumi", "fastapi", "starlette", "uvicorn", "mcp"):
+        offenders = sorted(m for m in imported if m == banned or m.startswith(banned + "."))
+        assert offenders == [], f"{banned} imported: {offenders[:5]}"
