@@ -1,0 +1,674 @@
+"""Every rule of the local Connectors API: workspaces, names, validation, pagination, secrets, MCP and OAuth.
+
+Routes only parse and serialise; this module decides. The rules (the README is written from this list):
+
+Workspaces
+  Each configured API key is one workspace. Only its SHA-256 fingerprint is stored. The key presented in
+  ``Authorization: Bearer <key>`` is compared with every configured key in constant time
+  (``hmac.compare_digest``, no early exit). A missing or unknown key is a 401. A connector of another
+  workspace does not exist for the caller: 404 by id and by name, and it never shows up in a list.
+
+Connectors
+  * ``name`` matches ``^[A-Za-z0-9_-]{1,64}$`` and is unique per workspace (409 on create and rename).
+  * Ids are UUID4 strings. get, list_tools, call_tool and get_auth_url accept an id or a name (the id is
+    tried first, then the name); update and delete take an id only (a name is a 404 with a hint).
+  * ``server`` (create and update) is an http(s) URL with a host and no embedded credentials (422).
+  * ``visibility`` defaults to ``shared_workspace`` and must be one of the four known values (422).
+  * ``headers`` map HTTP header names (RFC 9110 tokens) to string values without CR/LF (422).
+  * PATCH is tri-state: an absent key is unchanged, ``null`` clears. ``name``, ``description`` and
+    ``server`` are required, so ``null`` for them is a 422. A PATCH that changes nothing keeps
+    ``modified_at``. Changing ``server``, ``headers`` or ``auth_data`` drops the cached tool list and the
+    upstream MCP session; changing ``server`` or ``auth_data`` also drops the stored OAuth token.
+  * ``auth_type`` is ``"oauth2"`` when ``auth_data`` is set, else ``"none"``.
+  * Secrets (header values, ``auth_data.client_secret``, ``connection_secrets``) are returned only with
+    ``fetch_connection_secrets=true`` (get and list); names of headers and secrets are always returned.
+    ``fetch_customer_data`` is accepted and has no effect.
+  * Timestamps are RFC 3339 UTC with microseconds and ``Z``; within one process they strictly increase,
+    so (created_at, id) is a stable, total order.
+  * ``tools`` is the cached tool list in ConnectorTool shape, or null when tools were never fetched.
+  * ``active``: every connector is active; ``active=false`` lists nothing.
+
+Pagination (list)
+  Keyset over (created_at, id), served from an index, so a deep page costs what the first page costs.
+  ``page_size`` is 1..1000 (422). ``next_cursor`` is an opaque token: base64url JSON of the last
+  (created_at, id) and the caller's workspace tag, HMAC-SHA256 signed with a per-database secret. A
+  garbled, tampered or foreign (other workspace or other database) cursor is a 422 on ``query.cursor``.
+  ``next_cursor`` is null on the last page. Connectors created while paging appear on a later page.
+
+MCP (list_tools, call_tool)
+  Calls go through one ``MCPForwarder`` per app, keyed by connector id, with the connector's headers and
+  its stored OAuth access token as bearer. ``list_tools`` serves the cached list and fetches it once when
+  absent or when ``refresh=true``; ``page`` (from 1) and ``page_size`` (1..1000) slice it; ``pretty=true``
+  returns name, description, annotations and a compact input schema (property -> type, required).
+  ``credentials_name`` is accepted and ignored (one credential per connector). Upstream failures are
+  502 (bad answer / unreachable) or 504 (timeout).
+
+OAuth (get_auth_url, callback)
+  A connector without ``auth_data`` is a 400. ``get_auth_url`` starts an authorization-code flow with
+  PKCE and stores the pending state (single use, expires after ``ttl`` = 600 s) with ``app_return_url``
+  (an http(s) URL, else 422). The browser callback ``/oauth/callback`` needs no API key: an unknown,
+  expired or used state is a 400; otherwise the code is exchanged, the token stored for that connector,
+  and the browser is redirected only to the ``app_return_url`` registered with that state.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio.to_thread
+
+from pulumi_mistral.local.store import NameTaken, Store
+
+NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+HEADER_NAME_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+VISIBILITIES = ("shared_global", "shared_org", "shared_workspace", "private")
+DEFAULT_VISIBILITY = "shared_workspace"
+MAX_PAGE_SIZE = 1000
+AUTH_URL_TTL_SECONDS = 600
+MAX_URL_LENGTH = 2048
+_UNSET: Any = object()
+
+
+# -- errors that know their HTTP status (moto's exceptions.py, folded in) ---------------------------------
+class BackendError(Exception):
+    """A rule said no; ``status_code`` and ``detail`` are what the client sees."""
+
+    status_code = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class BadRequest(BackendError):
+    status_code = 400
+
+
+class Unauthorized(BackendError):
+    status_code = 401
+
+
+class NotFound(BackendError):
+    status_code = 404
+
+
+class Conflict(BackendError):
+    status_code = 409
+
+
+class Upstream(BackendError):
+    """The MCP server or its authorization server failed (502) or timed out (504)."""
+
+    def __init__(self, detail: str, status_code: int = 502) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+
+
+class Unavailable(BackendError):
+    status_code = 501
+
+
+class Invalid(BackendError):
+    """A 422 in FastAPI's shape: ``{"detail": [{"loc", "msg", "type"}]}``."""
+
+    status_code = 422
+
+    def __init__(self, loc: Sequence[str | int], msg: str, type_: str = "value_error") -> None:
+        super().__init__(msg)
+        self.errors = [{"loc": list(loc), "msg": msg, "type": type_}]
+
+
+def _show(value: str) -> str:
+    """A user-supplied value made safe for a one-line message."""
+    value = value if len(value) <= 80 else value[:77] + "..."
+    return repr(value)
+
+
+# -- workspaces ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Workspace:
+    fingerprint: str  # SHA-256 hex of the API key
+
+    @property
+    def tag(self) -> str:
+        """Short, loggable form of the fingerprint."""
+        return self.fingerprint[:12]
+
+
+def fingerprint(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+
+
+class KeyRing:
+    """The configured API keys; compares a presented key with all of them in constant time."""
+
+    def __init__(self, api_keys: Sequence[str]) -> None:
+        if not api_keys:
+            raise ValueError("at least one API key is required")
+        self._keys = [(k.encode("utf-8"), fingerprint(k)) for k in api_keys]
+
+    @property
+    def fingerprints(self) -> list[str]:
+        return [fp for _, fp in self._keys]
+
+    def authenticate(self, authorization: str | None) -> Workspace:
+        if not authorization:
+            raise Unauthorized("Missing API key: send the header 'Authorization: Bearer <key>'")
+        scheme, _, presented = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not presented.strip():
+            raise Unauthorized("Malformed Authorization header: expected 'Bearer <key>'")
+        candidate = presented.strip().encode("utf-8")
+        found: str | None = None
+        for key, fp in self._keys:  # no early exit: the time taken does not depend on which key matched
+            if hmac.compare_digest(candidate, key):
+                found = fp
+        if found is None:
+            raise Unauthorized("Invalid API key")
+        return Workspace(found)
+
+
+# -- time ------------------------------------------------------------------------------------------------
+class _Clock:
+    """UTC timestamps that strictly increase within the process (the wall clock may repeat or step back)."""
+
+    def __init__(self) -> None:
+        self._last = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        self._lock = threading.Lock()
+
+    def now(self) -> str:
+        with self._lock:
+            now = datetime.now(timezone.utc)
+            if now <= self._last:
+                now = self._last + timedelta(microseconds=1)
+            self._last = now
+        return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# -- validation helpers ----------------------------------------------------------------------------------
+def check_name(name: str, loc: Sequence[str] = ("body", "name")) -> str:
+    if not NAME_RE.fullmatch(name):
+        raise Invalid(loc, "name must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'", "string_pattern_mismatch")
+    return name
+
+
+def check_server(server: str, loc: Sequence[str] = ("body", "server")) -> str:
+    if len(server) > MAX_URL_LENGTH or any(c.isspace() for c in server):
+        raise Invalid(loc, f"server must be an http(s) URL without spaces, at most {MAX_URL_LENGTH} characters",
+                      "url_parsing")
+    try:
+        parts = urlsplit(server)
+        hostname = parts.hostname
+        _ = parts.port  # raises ValueError on a bad port
+    except ValueError:
+        raise Invalid(loc, "server must be an http(s) URL with a host", "url_parsing") from None
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise Invalid(loc, "server must be an http(s) URL with a host, e.g. https://mcp.example.com/mcp",
+                      "url_scheme")
+    if parts.username is not None or parts.password is not None:
+        raise Invalid(loc, "server must not embed credentials; send them in headers or auth_data", "url_parsing")
+    return server
+
+
+def check_headers(headers: dict[str, Any], loc: Sequence[str] = ("body", "headers")) -> dict[str, str]:
+    for name, value in headers.items():
+        if not HEADER_NAME_RE.fullmatch(name):
+            raise Invalid([*loc, name], "header names must be HTTP tokens (letters, digits, -_.!#$%&'*+^`|~)")
+        if not isinstance(value, str) or any(c in value for c in "\r\n\x00"):
+            # never echo the value: header values are secrets
+            raise Invalid([*loc, name], "header values must be strings without line breaks", "string_type")
+    return dict(headers)
+
+
+def check_return_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_URL_LENGTH:
+        raise Invalid(("query", "app_return_url"), "app_return_url must be an http(s) URL", "url_scheme")
+    return url
+
+
+# -- cursors ---------------------------------------------------------------------------------------------
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class CursorCodec:
+    """Opaque, signed keyset cursors bound to one workspace and one database."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def _sign(self, payload: bytes) -> bytes:
+        return hmac.new(self._secret, payload, hashlib.sha256).digest()[:16]
+
+    def encode(self, ws: Workspace, created_at: str, connector_id: str) -> str:
+        payload = json.dumps({"c": created_at, "i": connector_id, "w": ws.fingerprint[:16]},
+                             separators=(",", ":")).encode()
+        return f"{_b64(payload)}.{_b64(self._sign(payload))}"
+
+    def decode(self, ws: Workspace, cursor: str) -> tuple[str, str]:
+        bad = Invalid(("query", "cursor"), "cursor is not a next_cursor issued to this API key; "
+                      "start again without a cursor", "value_error")
+        try:
+            body, _, sig = cursor.partition(".")
+            payload = _unb64(body)
+            if not hmac.compare_digest(self._sign(payload), _unb64(sig)):
+                raise bad
+            data = json.loads(payload)
+            if data.get("w") != ws.fingerprint[:16]:
+                raise bad
+            created_at, connector_id = data["c"], data["i"]
+            if not isinstance(created_at, str) or not isinstance(connector_id, str):
+                raise bad
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise bad from None
+        return created_at, connector_id
+
+
+# -- presentation ----------------------------------------------------------------------------------------
+def tool_id(connector_id: str, tool_name: str) -> str:
+    """A stable id per (connector, tool), so a re-fetch keeps ids."""
+    return str(uuid.uuid5(uuid.UUID(connector_id), tool_name))
+
+
+def present_tools(row: dict[str, Any]) -> list[dict[str, Any]] | None:
+    tools = row.get("tools")
+    if tools is None:
+        return None
+    fetched = row.get("tools_fetched_at") or row["modified_at"]
+    return [{
+        "id": tool_id(row["id"], t["name"]),
+        "name": t["name"],
+        "description": t.get("description") or "",
+        "execution_config": {"type": "mcp"},
+        "visibility": row["visibility"],
+        "created_at": fetched,
+        "modified_at": fetched,
+        "jsonschema": t.get("inputSchema"),
+        "active": True,
+    } for t in tools]
+
+
+def present(row: dict[str, Any], *, secrets: bool) -> dict[str, Any]:
+    """The Connector as returned by the local server (see docs/architecture.md)."""
+    headers: dict[str, str] = row.get("headers") or {}
+    auth: dict[str, str] | None = row.get("auth_data")
+    conn_secrets: dict[str, Any] = row.get("connection_secrets") or {}
+    out: dict[str, Any] = {
+        "id": row["id"],
+        "name": row["name"],
+        "description": row["description"],
+        "created_at": row["created_at"],
+        "modified_at": row["modified_at"],
+        "server": row["server"],
+        "auth_type": "oauth2" if auth else "none",
+        "tools": present_tools(row),
+        "visibility": row["visibility"],
+        "icon_url": row.get("icon_url"),
+        "system_prompt": row.get("system_prompt"),
+        "connection_config": row.get("connection_config"),
+        "header_names": sorted(headers),
+        "auth_data": None if auth is None else (
+            dict(auth) if secrets else {"client_id": auth["client_id"]}),
+        "connection_secret_names": sorted(conn_secrets),
+    }
+    if secrets:
+        out["headers"] = dict(headers)
+        out["connection_secrets"] = row.get("connection_secrets")
+    return out
+
+
+def _schema_type(prop: Any) -> Any:
+    if not isinstance(prop, dict):
+        return "any"
+    if "type" in prop:
+        return prop["type"]
+    for key in ("anyOf", "oneOf"):
+        if key in prop:
+            types = [_schema_type(p) for p in prop[key]]
+            return next(t for t in types if t != "null") if len(types) == 2 and "null" in types else types
+    return "any"
+
+
+def pretty_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    schema = tool.get("inputSchema") or {}
+    props = schema.get("properties") or {}
+    return {
+        "name": tool["name"],
+        "description": tool.get("description"),
+        "annotations": tool.get("annotations"),
+        "inputSchema": {"properties": {k: _schema_type(v) for k, v in props.items()},
+                        "required": list(schema.get("required") or [])},
+    }
+
+
+# -- the backend -----------------------------------------------------------------------------------------
+class Backend:
+    """The local Connectors API: one instance per app, sharing one Store.
+
+        backend = Backend(Store("db.sqlite"), api_keys=["dev-key"])
+        ws = backend.keys.authenticate("Bearer dev-key")
+        backend.create(ws, {"name": "docs", "description": "Docs", "server": "https://mcp.example.com/mcp"})
+    """
+
+    def __init__(self, store: Store, api_keys: Sequence[str], *, forwarder: Any = None,
+                 public_url: str = "http://127.0.0.1:8787", http_timeout: float = 10.0) -> None:
+        self.store = store
+        self.keys = KeyRing(api_keys)
+        self.cursors = CursorCodec(store.cursor_secret)
+        self.clock = _Clock()
+        self.forwarder = forwarder
+        self.public_url = public_url.rstrip("/")
+        self.http_timeout = http_timeout
+        store.ensure_workspaces(self.keys.fingerprints, self.clock.now())
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.public_url + "/oauth/callback"
+
+    # -- lookups -------------------------------------------------------------------------------------------
+    def _by_id_or_name(self, ws: Workspace, id_or_name: str) -> dict[str, Any]:
+        row = self.store.get_connector_by_id(ws.fingerprint, id_or_name)
+        if row is None:
+            row = self.store.get_connector_by_name(ws.fingerprint, id_or_name)
+        if row is None:
+            raise NotFound(f"Connector {_show(id_or_name)} not found")
+        return row
+
+    def _by_id(self, ws: Workspace, connector_id: str) -> dict[str, Any]:
+        row = self.store.get_connector_by_id(ws.fingerprint, connector_id)
+        if row is None:
+            hint = ""
+            if self.store.get_connector_by_name(ws.fingerprint, connector_id) is not None:
+                hint = " (update and delete take the connector id, not its name)"
+            raise NotFound(f"Connector with id {_show(connector_id)} not found{hint}")
+        return row
+
+    # -- CRUD (sync: run in a worker thread) ---------------------------------------------------------------
+    def new_row(self, ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:
+        """Validate a create body and build the row to store (no I/O)."""
+        visibility = body.get("visibility") or DEFAULT_VISIBILITY
+        if visibility not in VISIBILITIES:
+            raise Invalid(("body", "visibility"), f"visibility must be one of {', '.join(VISIBILITIES)}", "enum")
+        headers = body.get("headers")
+        now = self.clock.now()
+        return {
+            "id": str(uuid.uuid4()),
+            "workspace": ws.fingerprint,
+            "name": check_name(body["name"]),
+            "description": body["description"],
+            "server": check_server(body["server"]),
+            "icon_url": body.get("icon_url"),
+            "visibility": visibility,
+            "system_prompt": body.get("system_prompt"),
+            "headers": check_headers(headers) if headers is not None else None,
+            "auth_data": body.get("auth_data"),
+            "connection_config": None,
+            "connection_secrets": None,
+            "tools": None,
+            "tools_fetched_at": None,
+            "created_at": now,
+            "modified_at": now,
+        }
+
+    def create(self, ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:
+        row = self.new_row(ws, body)
+        try:
+            self.store.insert_connector(row)
+        except NameTaken:
+            raise Conflict(f"A connector named {_show(row['name'])} already exists in this workspace") from None
+        return present(row, secrets=False)
+
+    def get(self, ws: Workspace, id_or_name: str, *, secrets: bool = False) -> dict[str, Any]:
+        return present(self._by_id_or_name(ws, id_or_name), secrets=secrets)
+
+    def list(self, ws: Workspace, *, page_size: int = 100, cursor: str | None = None,
+             active: bool | None = None, secrets: bool = False) -> dict[str, Any]:
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise Invalid(("query", "page_size"), f"page_size must be between 1 and {MAX_PAGE_SIZE}",
+                          "value_error")
+        after = self.cursors.decode(ws, cursor) if cursor else None
+        if active is False:  # every connector is active
+            return {"items": [], "pagination": {"page_size": page_size, "next_cursor": None}}
+        rows = self.store.page_connectors(ws.fingerprint, after, page_size + 1)
+        next_cursor = None
+        if len(rows) > page_size:
+            rows = rows[:page_size]
+            next_cursor = self.cursors.encode(ws, rows[-1]["created_at"], rows[-1]["id"])
+        return {"items": [present(r, secrets=secrets) for r in rows],
+                "pagination": {"page_size": page_size, "next_cursor": next_cursor}}
+
+    def update(self, ws: Workspace, connector_id: str, changes: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Apply a PATCH (absent = unchanged, None = cleared). Returns (connector, upstream_changed)."""
+        for required in ("name", "description", "server"):
+            if required in changes and changes[required] is None:
+                raise Invalid(("body", required), f"{required} is required and cannot be null; "
+                              "omit it to leave it unchanged", "value_error")
+        if changes.get("name") is not None:
+            check_name(changes["name"])
+        if changes.get("server") is not None:
+            check_server(changes["server"])
+        if changes.get("headers") is not None:
+            check_headers(changes["headers"])
+        row = self._by_id(ws, connector_id)
+        diff = {k: v for k, v in changes.items() if row.get(k) != v}
+        if not diff:
+            return present(row, secrets=False), False
+        upstream_changed = bool({"server", "headers", "auth_data"} & set(diff))
+        if upstream_changed:
+            diff["tools"] = None
+            diff["tools_fetched_at"] = None
+        diff["modified_at"] = self.clock.now()
+        try:
+            new = self.store.update_connector(ws.fingerprint, connector_id, diff)
+        except NameTaken:
+            raise Conflict(f"A connector named {_show(changes['name'])} already exists in this workspace") from None
+        if new is None:  # deleted concurrently
+            raise NotFound(f"Connector with id {_show(connector_id)} not found")
+        if {"server", "auth_data"} & set(diff):
+            self.store.delete_oauth_token(connector_id)  # the token was issued for the old server/client
+        return present(new, secrets=False), upstream_changed
+
+    def delete(self, ws: Workspace, connector_id: str) -> dict[str, Any]:
+        self._by_id(ws, connector_id)
+        if not self.store.delete_connector(ws.fingerprint, connector_id):
+            raise NotFound(f"Connector with id {_show(connector_id)} not found")
+        return {"message": "Connector deleted"}
+
+    # -- async front doors (routes await these; SQLite work runs in worker threads) ------------------------
+    async def acreate(self, ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:
+        return await anyio.to_thread.run_sync(self.create, ws, body)
+
+    async def aget(self, ws: Workspace, id_or_name: str, *, secrets: bool = False) -> dict[str, Any]:
+        return await anyio.to_thread.run_sync(lambda: self.get(ws, id_or_name, secrets=secrets))
+
+    async def alist(self, ws: Workspace, **kwargs: Any) -> dict[str, Any]:
+        return await anyio.to_thread.run_sync(lambda: self.list(ws, **kwargs))
+
+    async def aupdate(self, ws: Workspace, connector_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        out, upstream_changed = await anyio.to_thread.run_sync(self.update, ws, connector_id, changes)
+        if upstream_changed and self.forwarder is not None:
+            await self.forwarder.invalidate(out["id"])
+        return out
+
+    async def adelete(self, ws: Workspace, connector_id: str) -> dict[str, Any]:
+        out = await anyio.to_thread.run_sync(self.delete, ws, connector_id)
+        if self.forwarder is not None:
+            await self.forwarder.invalidate(connector_id)
+        return out
+
+    # -- MCP -----------------------------------------------------------------------------------------------
+    def _bearer(self, connector_id: str) -> str | None:
+        token = self.store.get_oauth_token(connector_id)
+        if token is None:
+            return None
+        if token.get("expires_at") is not None and token["expires_at"] <= time.time():
+            return None  # expired: the MCP server would refuse it; the user re-runs the auth flow
+        return str(token["access_token"])
+
+    def _upstream_target(self, ws: Workspace, id_or_name: str) -> tuple[dict[str, Any], str | None]:
+        row = self._by_id_or_name(ws, id_or_name)
+        return row, self._bearer(row["id"])
+
+    def _need_forwarder(self) -> Any:
+        if self.forwarder is None:
+            raise Unavailable("MCP forwarding is not available in this installation")
+        return self.forwarder
+
+    @staticmethod
+    def _translate_upstream(exc: Exception) -> Upstream:
+        status = getattr(exc, "status_code", 502)
+        detail = getattr(exc, "detail", None) or "The MCP server failed"
+        return Upstream(str(detail).splitlines()[0] if str(detail) else "The MCP server failed",
+                        504 if status == 504 else 502)
+
+    async def list_tools(self, ws: Workspace, id_or_name: str, *, page: int = 1, page_size: int = 100,
+                         refresh: bool = False, pretty: bool = False) -> list[dict[str, Any]]:
+        if page < 1:
+            raise Invalid(("query", "page"), "page must be 1 or more", "value_error")
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise Invalid(("query", "page_size"), f"page_size must be between 1 and {MAX_PAGE_SIZE}",
+                          "value_error")
+        row, bearer = await anyio.to_thread.run_sync(self._upstream_target, ws, id_or_name)
+        tools: list[dict[str, Any]] | None = row.get("tools")
+        if tools is None or refresh:
+            forwarder = self._need_forwarder()
+            from pulumi_mistral.local.mcp_forward import UpstreamError
+
+            try:
+                tools = await forwarder.list_tools(row["id"], row["server"], row.get("headers") or {}, bearer)
+            except UpstreamError as exc:
+                raise self._translate_upstream(exc) from exc
+            fetched = self.clock.now()
+            await anyio.to_thread.run_sync(
+                lambda: self.store.update_connector(ws.fingerprint, row["id"],
+                                                    {"tools": tools, "tools_fetched_at": fetched}))
+        start = (page - 1) * page_size
+        chunk = tools[start:start + page_size]
+        return [pretty_tool(t) for t in chunk] if pretty else chunk
+
+    async def call_tool(self, ws: Workspace, id_or_name: str, tool_name: str,
+                        arguments: dict[str, Any]) -> dict[str, Any]:
+        row, bearer = await anyio.to_thread.run_sync(self._upstream_target, ws, id_or_name)
+        forwarder = self._need_forwarder()
+        from pulumi_mistral.local.mcp_forward import UpstreamError
+
+        try:
+            result: dict[str, Any] = await forwarder.call_tool(
+                row["id"], row["server"], row.get("headers") or {}, bearer, tool_name, arguments)
+        except UpstreamError as exc:
+            raise self._translate_upstream(exc) from exc
+        return result
+
+    # -- OAuth ---------------------------------------------------------------------------------------------
+    async def get_auth_url(self, ws: Workspace, id_or_name: str, app_return_url: str | None) -> dict[str, Any]:
+        if app_return_url is not None:
+            check_return_url(app_return_url)
+        row = await anyio.to_thread.run_sync(self._by_id_or_name, ws, id_or_name)
+        if not row.get("auth_data"):
+            raise BadRequest(f"Connector {_show(row['name'])} has no auth_data (OAuth2 client credentials); "
+                             "set auth_data before asking for an authorization URL")
+        try:
+            from pulumi_mistral.local import oauth
+            from pulumi_mistral.local.mcp_forward import UpstreamError
+        except ImportError:
+            raise Unavailable("OAuth is not available in this installation") from None
+        try:
+            pending = await oauth.start_authorization(
+                server=row["server"], client_id=row["auth_data"]["client_id"], redirect_uri=self.redirect_uri,
+                headers=row.get("headers") or {}, http_timeout=self.http_timeout)
+        except UpstreamError as exc:
+            raise self._translate_upstream(exc) from exc
+        record = {
+            "state": pending.state, "workspace": ws.fingerprint, "connector_id": row["id"],
+            "auth_url": pending.auth_url, "code_verifier": pending.code_verifier,
+            "token_endpoint": pending.token_endpoint, "issuer": pending.issuer, "resource": pending.resource,
+            "client_id": pending.client_id, "app_return_url": app_return_url,
+            "expires_at": time.time() + AUTH_URL_TTL_SECONDS,
+        }
+        await anyio.to_thread.run_sync(self.store.insert_oauth_state, record)
+        return {"auth_url": pending.auth_url, "ttl": AUTH_URL_TTL_SECONDS}
+
+    async def oauth_callback(self, *, code: str | None, state: str | None, iss: str | None,
+                             error: str | None) -> dict[str, Any]:
+        """Finish the flow; returns {"connector_id", "app_return_url"} (the only allowed redirect target)."""
+        if not state:
+            raise BadRequest("Missing 'state' parameter")
+        pending_row = await anyio.to_thread.run_sync(self.store.consume_oauth_state, state, time.time())
+        if pending_row is None:
+            raise BadRequest("Unknown, expired or already used authorization state; request a new auth URL")
+        if error:
+            raise BadRequest(f"The authorization server refused the request: {error[:80]}")
+        if not code:
+            raise BadRequest("Missing 'code' parameter")
+        if iss is not None and pending_row["issuer"] and iss != pending_row["issuer"]:
+            raise BadRequest("The 'iss' parameter does not match the issuer this flow was started with")
+        ws = Workspace(pending_row["workspace"])
+        try:
+            row = await anyio.to_thread.run_sync(self._by_id, ws, pending_row["connector_id"])
+        except NotFound:
+            raise BadRequest("The connector of this authorization flow no longer exists") from None
+        if not row.get("auth_data"):
+            raise BadRequest("The connector of this authorization flow no longer has auth_data")
+        from pulumi_mistral.local import oauth
+        from pulumi_mistral.local.mcp_forward import UpstreamError
+
+        pending = oauth.PendingAuthorization(
+            auth_url=pending_row["auth_url"], state=state, code_verifier=pending_row["code_verifier"],
+            token_endpoint=pending_row["token_endpoint"], issuer=pending_row["issuer"],
+            resource=pending_row["resource"], client_id=pending_row["client_id"])
+        try:
+            token = await oauth.exchange_code(pending=pending, code=code,
+                                              client_secret=row["auth_data"]["client_secret"],
+                                              redirect_uri=self.redirect_uri, http_timeout=self.http_timeout)
+        except UpstreamError as exc:
+            raise self._translate_upstream(exc) from exc
+        if not isinstance(token, dict) or not token.get("access_token"):
+            raise Upstream("The token endpoint answered without an access_token")
+        expires_in = token.get("expires_in")
+        record = {
+            "connector_id": row["id"], "workspace": ws.fingerprint,
+            "access_token": str(token["access_token"]), "refresh_token": token.get("refresh_token"),
+            "token_type": token.get("token_type"), "scope": token.get("scope"),
+            "expires_at": time.time() + float(expires_in) if isinstance(expires_in, (int, float)) else None,
+            "updated_at": self.clock.now(),
+        }
+        await anyio.to_thread.run_sync(self.store.save_oauth_token, record)
+        if self.forwarder is not None:  # the session was opened without (or with an old) bearer
+            await self.forwarder.invalidate(row["id"])
+        return {"connector_id": row["id"], "app_return_url": pending_row["app_return_url"]}
+
+    # -- test controls -------------------------------------------------------------------------------------
+    async def areset(self, ws: Workspace, *, everything: bool = False) -> dict[str, Any]:
+        ids = await anyio.to_thread.run_sync(self.store.wipe, None if everything else ws.fingerprint)
+        if self.forwarder is not None:  # drop the MCP sessions of wiped connectors
+            for connector_id in ids:
+                await self.forwarder.invalidate(connector_id)
+        return {"deleted": len(ids)}
+
+    def export_state(self, ws: Workspace) -> dict[str, Any]:
+        rows = self.store.all_connectors(ws.fingerprint)
+        return {
+            "workspace": ws.tag,
+            "connectors": [present(r, secrets=True) for r in rows],
+            "oauth": {
+                "pending_states": len(self.store.oauth_states_for(ws.fingerprint)),
+                "connectors_with_token": sorted(r["id"] for r in rows
+                                                if self.store.get_oauth_token(r["id"]) is not None),
+            },
+        }

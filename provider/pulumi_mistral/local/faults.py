@@ -1,0 +1,308 @@
+"""Test controls of the local server: request ids, request log, fault injection, and the /_local/ routes.
+
+``LocalMiddleware`` is pure ASGI and sits outside FastAPI's own stack, so it sees uvicorn's ``send`` and can
+drop a connection for real. For every HTTP request it
+
+* adds ``x-request-id`` (the caller's, when it is a short safe token, else a new one),
+* applies fault rules (never to ``/_local/`` itself), and
+* appends ``{method, path, query, status, time, duration_ms, fault}`` to a bounded in-memory log. Headers
+  and bodies are never logged; OAuth ``code``/``state`` query values are redacted. Requests to
+  ``/_local/`` are not logged, so the log shows only what the code under test did.
+
+Fault rules (``POST /_local/faults``) are evaluated in order. A rule matches on method (``*`` = any) and a
+regular expression searched in the path; each matching request draws from the rule's own
+``random.Random(seed)`` and fires when the draw is below ``probability``, at most ``times`` times. So the
+same requests against the same rules give the same faults. Actions:
+
+``latency``            sleep ``latency_ms`` and go on evaluating the next rules;
+``status``             answer ``status`` with a JSON ``detail`` (and ``Retry-After`` when ``retry_after``);
+``drop``               close the connection before the request is processed (a transport error, no status);
+``drop_after_commit``  process and commit the request, then close the connection instead of answering
+                       (the ambiguous create: it happened, but the client cannot know).
+
+Routes (all need a valid API key; the log and the rules are server-wide, reset and state are per workspace):
+``POST /_local/reset[?all=true]``, ``GET /_local/state``, ``GET|DELETE /_local/requests``,
+``GET|POST|DELETE /_local/faults``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
+
+import anyio.to_thread
+from fastapi import APIRouter, Query
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pulumi_mistral.local.routes import BackendDep, WorkspaceDep
+from pulumi_mistral.local.schemas import FaultRule, FaultRules
+
+log = logging.getLogger("pulumi_mistral.local")
+
+CONTROL_PREFIX = "/_local"
+REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+REDACTED_QUERY_KEYS = frozenset({"code", "state", "access_token", "refresh_token", "token"})
+DISCONNECT_WAIT_SECONDS = 2.0
+
+
+# -- state -----------------------------------------------------------------------------------------------
+@dataclass
+class _ActiveRule:
+    rule: FaultRule
+    pattern: re.Pattern[str]
+    rng: random.Random
+    remaining: int | None
+    fired: int = 0
+
+    def describe(self) -> dict[str, Any]:
+        return {**self.rule.model_dump(), "fired": self.fired, "remaining": self.remaining}
+
+
+@dataclass
+class Decision:
+    latency_ms: float = 0.0
+    terminal: FaultRule | None = None
+    fired: list[str] = field(default_factory=list)
+
+
+class FaultInjector:
+    """Ordered fault rules with per-rule seeded randomness."""
+
+    def __init__(self) -> None:
+        self._rules: list[_ActiveRule] = []
+        self._lock = threading.Lock()
+
+    def set_rules(self, rules: list[FaultRule]) -> None:
+        active = [_ActiveRule(r, re.compile(r.path), random.Random(r.seed), r.times) for r in rules]
+        with self._lock:
+            self._rules = active
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules = []
+
+    def describe(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r.describe() for r in self._rules]
+
+    def decide(self, method: str, path: str) -> Decision:
+        decision = Decision()
+        with self._lock:
+            for active in self._rules:
+                rule = active.rule
+                if active.remaining == 0:
+                    continue
+                if rule.method != "*" and rule.method.upper() != method.upper():
+                    continue
+                if not active.pattern.search(path):
+                    continue
+                if active.rng.random() >= rule.probability:
+                    continue
+                active.fired += 1
+                if active.remaining is not None:
+                    active.remaining -= 1
+                decision.fired.append(rule.action)
+                if rule.action == "latency":
+                    decision.latency_ms += rule.latency_ms
+                    continue
+                decision.terminal = rule
+                break
+        return decision
+
+
+class RequestLog:
+    """A bounded in-memory log of requests (no headers, no bodies)."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self._entries: deque[dict[str, Any]] = deque(maxlen=size)
+        self._lock = threading.Lock()
+
+    def add(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class TestControls:
+    """The middleware's shared state: fault rules and the request log."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, *, log_size: int = 1000) -> None:
+        self.faults = FaultInjector()
+        self.requests = RequestLog(log_size)
+
+
+# -- ASGI middleware -------------------------------------------------------------------------------------
+def _redact_query(raw: bytes) -> str:
+    if not raw:
+        return ""
+    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+    return urlencode([(k, "***" if k in REDACTED_QUERY_KEYS else v) for k, v in pairs])
+
+
+class LocalMiddleware:
+    """Request id, request log and fault injection, outermost in the ASGI stack."""
+
+    def __init__(self, app: ASGIApp, controls: TestControls) -> None:
+        self.app = app
+        self.controls = controls
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        method: str = scope["method"]
+        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if REQUEST_ID_RE.fullmatch(incoming) else uuid.uuid4().hex
+        is_control = path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+        started = time.perf_counter()
+        status: list[int | None] = [None]
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"x-request-id", request_id.encode("latin-1"))]}
+            await send(message)
+
+        decision = Decision() if is_control else self.controls.faults.decide(method, path)
+        fault = "+".join(decision.fired) or None
+        try:
+            if decision.latency_ms:
+                await asyncio.sleep(decision.latency_ms / 1000)
+            rule = decision.terminal
+            if rule is None:
+                await self.app(scope, receive, send_with_id)
+            elif rule.action == "status":
+                await self._answer_status(rule, send_with_id)
+            elif rule.action == "drop":
+                await _drop_connection(send, receive)
+            else:  # drop_after_commit: run the request to completion, swallow the answer, then drop
+
+                async def swallow(message: Message) -> None:
+                    if message["type"] == "http.response.start":
+                        status[0] = message["status"]
+
+                await self.app(scope, receive, swallow)
+                await _drop_connection(send, receive)
+        finally:
+            if not is_control:
+                self.controls.requests.add({
+                    "method": method, "path": path, "query": _redact_query(scope.get("query_string", b"")),
+                    "status": status[0] if decision.terminal is None or decision.terminal.action == "status"
+                    else None,
+                    "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    "fault": fault, "request_id": request_id,
+                })
+
+    @staticmethod
+    async def _answer_status(rule: FaultRule, send: Send) -> None:
+        body = json.dumps({"detail": f"Injected fault: HTTP {rule.status}"}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        if rule.retry_after is not None:
+            # whole seconds are what most clients parse; keep fractions when they were asked for
+            ra = rule.retry_after
+            headers.append((b"retry-after", (str(int(ra)) if ra == int(ra) else str(ra)).encode()))
+        await send({"type": "http.response.start", "status": rule.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class DroppedConnection(Exception):
+    """Raised to make a server without a reachable transport abort the connection."""
+
+
+async def _drop_connection(send: Send, receive: Receive) -> None:
+    """Close the TCP connection without an HTTP answer, so the client sees a transport error."""
+    # uvicorn's send is a bound method of its request/response cycle, which holds the transport. Closing
+    # it makes the client read EOF before any status line (httpx: RemoteProtocolError).
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None or not hasattr(transport, "abort"):
+        # Other servers: start a response whose body never comes, then abort; the client still sees a
+        # broken message rather than a usable status.
+        await send({"type": "http.response.start", "status": 500,
+                    "headers": [(b"content-length", b"1000")]})
+        raise DroppedConnection("connection dropped by fault injection")
+    transport.abort()
+    # Wait (bounded) for the server to notice the disconnect, so it does not try to answer with a 500.
+    deadline = time.monotonic() + DISCONNECT_WAIT_SECONDS
+    for _ in range(100):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        try:
+            message = await asyncio.wait_for(receive(), timeout=remaining)
+        except asyncio.TimeoutError:
+            break
+        if message["type"] == "http.disconnect":
+            break
+
+
+# -- routes ----------------------------------------------------------------------------------------------
+def build_router(controls: TestControls) -> APIRouter:
+    """The /_local/ routes over one TestControls instance."""
+    router = APIRouter(prefix=CONTROL_PREFIX, tags=["test controls"])
+
+    @router.post("/reset")
+    async def reset(ws: WorkspaceDep, backend: BackendDep,
+                    all_: Annotated[bool, Query(alias="all")] = False) -> dict[str, Any]:
+        out = await backend.areset(ws, everything=all_)
+        log.info("reset workspace=%s all=%s deleted=%s", ws.tag, all_, out["deleted"])
+        return out
+
+    @router.get("/state")
+    async def state(ws: WorkspaceDep, backend: BackendDep) -> dict[str, Any]:
+        return await anyio.to_thread.run_sync(backend.export_state, ws)
+
+    @router.get("/requests")
+    async def requests(ws: WorkspaceDep) -> dict[str, Any]:
+        return {"requests": controls.requests.entries()}
+
+    @router.delete("/requests")
+    async def clear_requests(ws: WorkspaceDep) -> dict[str, Any]:
+        controls.requests.clear()
+        return {"message": "Request log cleared"}
+
+    @router.get("/faults")
+    async def faults(ws: WorkspaceDep) -> dict[str, Any]:
+        return {"rules": controls.faults.describe()}
+
+    @router.post("/faults")
+    async def set_faults(body: FaultRules, ws: WorkspaceDep) -> dict[str, Any]:
+        from pulumi_mistral.local.backend import Invalid
+
+        for i, rule in enumerate(body.rules):
+            try:
+                re.compile(rule.path)
+            except re.error as exc:
+                raise Invalid(("body", "rules", i, "path"), f"invalid regular expression: {exc}") from None
+        controls.faults.set_rules(body.rules)
+        log.info("fault rules set by workspace=%s: %d rule(s)", ws.tag, len(body.rules))
+        return {"rules": controls.faults.describe()}
+
+    @router.delete("/faults")
+    async def clear_faults(ws: WorkspaceDep) -> dict[str, Any]:
+        controls.faults.clear()
+        return {"message": "Fault rules cleared"}
+
+    return router

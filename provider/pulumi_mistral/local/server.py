@@ -1,0 +1,83 @@
+"""The ``pulumi-mistral local`` subcommand: serve the local Connectors API with uvicorn.
+
+    pulumi-mistral local                          # 127.0.0.1:8787, ./pulumi-mistral-local.db, one dev key
+    pulumi-mistral local --api-key "$KEY_A" --api-key "$KEY_B" --db /tmp/connectors.db
+
+Without ``--api-key`` a development key is generated and printed once at start; that is the only place a
+key is ever printed. uvicorn handles SIGINT/SIGTERM: in-flight requests finish, then the store closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import os
+import secrets
+import sys
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+DEFAULT_DB = "pulumi-mistral-local.db"
+API_KEY_ENV = "PULUMI_MISTRAL_LOCAL_API_KEYS"  # comma-separated; keeps keys out of the process list
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST,
+                        help=f"interface to bind (default {DEFAULT_HOST}: loopback only)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--db", default=DEFAULT_DB, metavar="PATH",
+                        help=f"SQLite database file (default ./{DEFAULT_DB}); data survives restarts")
+    parser.add_argument("--api-key", action="append", default=[], metavar="KEY",
+                        help=f"accepted API key, one workspace each (repeatable; also ${API_KEY_ENV}). "
+                             "Without any, a development key is generated and printed once")
+    parser.add_argument("--public-url", default=None, metavar="URL",
+                        help="base URL browsers use to reach this server (OAuth redirect_uri is "
+                             "URL/oauth/callback); default http://HOST:PORT")
+    parser.add_argument("--no-test-controls", action="store_true",
+                        help="disable the /_local/ test-control routes (reset, state, request log, faults)")
+    parser.add_argument("--mcp-timeout", type=float, default=30.0, help="MCP call timeout in seconds")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from pulumi_mistral.local.app import create_app
+    from pulumi_mistral.local.backend import fingerprint
+    from pulumi_mistral.local.schemas import LocalSettings
+
+    keys = [k for k in args.api_key if k]
+    keys += [k.strip() for k in os.environ.get(API_KEY_ENV, "").split(",") if k.strip()]
+    generated = not keys
+    if generated:
+        keys = [secrets.token_urlsafe(32)]
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = LocalSettings(db_path=args.db, api_keys=keys, host=args.host, port=args.port,
+                             public_url=args.public_url, enable_test_controls=not args.no_test_controls,
+                             mcp_call_timeout=args.mcp_timeout)
+    print(f"pulumi-mistral local: http://{args.host}:{args.port}  (database: {args.db})", flush=True)
+    if generated:
+        print(f"Development API key (shown once): {keys[0]}", flush=True)
+        print(f"  export MISTRAL_API_KEY='{keys[0]}' MISTRAL_SERVER_URL='http://{args.host}:{args.port}'",
+              flush=True)
+    else:
+        print("Workspaces (key fingerprints): " + ", ".join(fingerprint(k)[:12] for k in keys), flush=True)
+    if not _is_loopback(args.host):
+        print(f"warning: listening on {args.host}, not loopback: anyone who can reach it and has a key "
+              "can use it, over plain HTTP", file=sys.stderr, flush=True)
+    app = create_app(settings)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
+                            timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    server.run()  # installs SIGINT/SIGTERM handlers and shuts down cleanly
+    return 0 if server.started else 1
