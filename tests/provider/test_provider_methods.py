@@ -1,0 +1,342 @@
+"""Layer 1: ConnectorProvider's methods called directly against the real local server.
+
+Pitfalls of the dynamic-provider notes (section 6) that apply to us, and the test that covers each:
+
+ 1 credentials captured in the pickle/state   -> test_pickle_holds_no_key_and_is_small
+ 2 secret __provider costs encryption          -> test_pickle_is_not_forced_secret
+ 3 config not available in the provider        -> test_configure_reads_stack_config_then_env
+ 4 provider class must import from the project -> test_grpc.py::test_subprocess_servicer_from_project_dir
+ 5 pickle change shows as an update            -> test_new_provider_pickle_is_not_an_update,
+                                                  test_grpc.py::test_new_pickle_over_grpc_is_diff_none
+ 6 default update wipes outputs                -> test_update_patches_only_changed_fields_and_returns_full_outputs
+ 7 old pickled code runs refresh/destroy       -> test_pickle_is_by_reference
+ 8 import unsupported (use adopt)              -> test_adopt_takes_over_existing_connector
+ 9 returning secrets                           -> test_secret_outputs_are_wire_marked,
+                                                  test_grpc.py::test_secret_marker_survives_the_servicer,
+                                                  test_stack_runner.py::test_program_lifecycle (secret outputs)
+10 bytecode tied to the Python version         -> test_pickle_is_by_reference
+11 non-deterministic pickles                   -> test_pickle_is_deterministic
+13 only 4 concurrent provider calls            -> test_concurrent_reads_share_one_listing (4 readers)
+14 replace_on_changes ignored after DIFF_SOME  -> test_visibility_change_replaces (replaces set by diff)
+15 replaces need changes=True; create-before-
+   delete collides on unique names             -> test_stack_runner.py::test_replace_explicit_name_deletes_first,
+                                                  test_stack_runner.py::test_replace_auto_name_creates_first
+16 ReadResult(None) crashes the servicer       -> test_read_of_deleted_connector_is_gone,
+                                                  test_grpc.py::test_read_gone_over_grpc
+17 unknowns in check/diff during preview       -> test_check_and_diff_tolerate_unknowns,
+                                                  test_stack_runner.py::test_preview_with_unknown_input
+18 ints arrive as floats                       -> test_numbers_arriving_as_floats
+19 dynamic.Resource must be subclassed         -> test_stack_runner.py::test_type_token_and_registration
+20 bad outs types hang                         -> test_grpc.py::test_create_over_grpc (outs serialised)
+12 (performance) is measured by bench/provider.py, not tested.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from typing import Any
+
+import pytest
+from provider_helpers import SERVER_URL, Controls, connector_inputs
+from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+from pulumi.runtime._serialization import _serialize
+
+from pulumi_mistral import provider as provider_module
+from pulumi_mistral.errors import MistralError
+from pulumi_mistral.provider import ConnectorProvider
+
+
+def _create(provider: ConnectorProvider, **inputs: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    checked = provider.check({}, connector_inputs(**inputs))
+    assert checked.failures == []
+    created = provider.create(checked.inputs)
+    return created.id, created.outs, checked.inputs
+
+
+def _plain(v: Any) -> Any:
+    return rpc.unwrap_rpc_secret(v)
+
+
+# ---- pickle and configuration -------------------------------------------------------------------------------
+
+
+def _provider_pickle() -> str:
+    """``__provider`` exactly as Resource.__init__ builds it."""
+    value, contains_secrets = _serialize(True, serialize_provider, ConnectorProvider())
+    assert contains_secrets is False
+    return value
+
+
+def test_pickle_holds_no_key_and_is_small(provider: ConnectorProvider, local_server) -> None:
+    pickled = _provider_pickle()
+    raw = base64.b64decode(pickled)
+    assert local_server.api_key.encode() not in raw
+    assert local_server.url.encode() not in raw
+    assert len(pickled) < 512, len(pickled)
+    assert vars(provider) == {}  # configure() kept nothing on the object
+
+
+def test_pickle_is_by_reference() -> None:
+    raw = base64.b64decode(_provider_pickle())
+    assert b"pulumi_mistral.provider" in raw and b"ConnectorProvider" in raw
+    assert b"co_code" not in raw and b"_create_code" not in raw  # no bytecode: code comes from disk
+
+
+def test_pickle_is_deterministic() -> None:
+    assert _provider_pickle() == _provider_pickle()
+
+
+def test_pickle_is_not_forced_secret() -> None:
+    assert ConnectorProvider.serialize_as_secret_always is False
+
+
+def test_configure_reads_stack_config_then_env(local_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    provider_module.reset_process_state()
+    try:
+        ConnectorProvider().configure(ConfigureRequest(Config(
+            {"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url}, "p")))
+        assert provider_module._client().get  # configured from stack config
+        assert provider_module._STATE.server_url == local_server.url
+        monkeypatch.setenv("MISTRAL_API_KEY", "env-key-value")
+        monkeypatch.setenv("MISTRAL_SERVER_URL", "http://127.0.0.1:9")
+        ConnectorProvider().configure(ConfigureRequest(Config({}, "p")))
+        assert provider_module._STATE.api_key == "env-key-value"
+        assert provider_module._STATE.server_url == "http://127.0.0.1:9"
+    finally:
+        provider_module.reset_process_state()
+
+
+# ---- check -----------------------------------------------------------------------------------------------------
+
+
+def test_check_failures_name_each_property_and_make_no_request(provider, controls: Controls) -> None:
+    controls.clear()
+    result = provider.check({}, {"name": "Bad Name!", "server": "ftp://x", "visibility": "public",
+                                 "descripton": "typo", "headers": {"X-K": "a\nb"}})
+    props = {f.property for f in result.failures}
+    assert {"name", "server", "visibility", "descripton", "description", "headers.X-K"} <= props
+    assert any("did you mean 'description'" in f.reason for f in result.failures)
+    assert all("fix" in f.reason or "did you mean" in f.reason or "must be one of" in f.reason
+               for f in result.failures)
+    assert controls.calls() == []
+
+
+def test_check_fills_auto_name_and_keeps_it(provider) -> None:
+    first = provider.check({}, connector_inputs(name_prefix="docs"))
+    name = first.inputs["name"]
+    assert name.startswith("docs-") and len(name) == len("docs-") + 7
+    again = provider.check(first.inputs, connector_inputs(name_prefix="docs"))
+    assert again.inputs["name"] == name
+    fresh = provider.check({}, connector_inputs(name_prefix="docs"))  # a replacement: no olds
+    assert fresh.inputs["name"] != name
+    long = provider.check({}, connector_inputs(name_prefix="x" * 100)).inputs["name"]
+    assert len(long) <= 64
+
+
+def test_check_and_diff_tolerate_unknowns(provider) -> None:
+    news = connector_inputs(name=Unknown(), server=Unknown(), headers={"X-K": Unknown()})
+    result = provider.check({}, news)
+    assert result.failures == []
+    diff = provider.diff("id", {"name": "a", "description": "Docs search", "server": SERVER_URL}, news)
+    assert diff.changes is True and diff.replaces == []
+    vis = provider.diff("id", {"name": "a", "description": "Docs search", "server": SERVER_URL},
+                        connector_inputs(name="a", visibility=rpc.UNKNOWN))
+    assert vis.changes is True and vis.replaces == ["visibility"]
+
+
+def test_numbers_arriving_as_floats(provider) -> None:
+    ident, outs, checked = _create(provider, name="floats", connection_config={"retries": 3.0, "ratio": 0.5})
+    assert checked["connection_config"] == {"retries": 3, "ratio": 0.5}
+    assert isinstance(checked["connection_config"]["retries"], int)
+    assert outs["connection_config"] == {"retries": 3, "ratio": 0.5}
+    as_wire = {**checked, "connection_config": {"retries": 3.0, "ratio": 0.5}}
+    assert provider.diff(ident, outs, as_wire).changes is False
+
+
+# ---- create / read / update / delete -------------------------------------------------------------------------
+
+
+def test_create_returns_full_outputs(provider, controls: Controls) -> None:
+    controls.clear()
+    ident, outs, _ = _create(provider, name="full", headers={"X-Key": "hush-1234"}, icon_url="https://x.io/i.png",
+                             connection_config={"region": "eu"}, connection_secrets={"token": "hush-5678"})
+    assert controls.calls() == ["POST /v1/connectors", f"PATCH /v1/connectors/{ident}"]
+    assert outs["connector_id"] == ident and outs["name"] == "full"
+    assert {"created_at", "modified_at", "auth_type", "tool_names"} <= set(outs)
+    assert outs["tool_names"] == [] and outs["auth_type"] == "none"
+    assert _plain(outs["headers"]) == {"X-Key": "hush-1234"}
+    assert _plain(outs["connection_secrets"]) == {"token": "hush-5678"}
+
+
+def test_secret_outputs_are_wire_marked(provider) -> None:
+    _, outs, _ = _create(provider, name="sec", headers={"X-Key": "hush-1"},
+                         auth_data={"client_id": "cid", "client_secret": "hush-2"})
+    for key in ("headers", "auth_data"):
+        assert rpc.is_rpc_secret(outs[key]), key
+    assert not rpc.is_rpc_secret(outs["description"])
+
+
+def test_no_op_diff_and_new_pickle(provider) -> None:
+    ident, outs, checked = _create(provider, name="noop")
+    assert provider.diff(ident, outs, checked).changes is False
+
+
+def test_new_provider_pickle_is_not_an_update(provider) -> None:
+    ident, outs, checked = _create(provider, name="pickle")
+    olds = {**outs, "__provider": "b2xkLXBpY2tsZQ=="}
+    news = {**checked, "__provider": "bmV3LXBpY2tsZQ=="}
+    result = provider.diff(ident, olds, news)
+    assert result.changes is False  # DIFF_NONE, never None (DIFF_UNKNOWN)
+
+
+def test_update_patches_only_changed_fields_and_returns_full_outputs(provider, controls: Controls) -> None:
+    ident, outs, checked = _create(provider, name="upd", icon_url="https://x.io/i.png")
+    news = {**checked, "description": "New words"}
+    news.pop("icon_url")
+    diff = provider.diff(ident, outs, news)
+    assert diff.changes is True and diff.replaces == []
+    controls.clear()
+    updated = provider.update(ident, outs, news)
+    assert controls.calls() == [f"PATCH /v1/connectors/{ident}"]
+    assert updated.outs["description"] == "New words" and "icon_url" not in updated.outs
+    assert set(outs) - {"icon_url"} <= set(updated.outs)  # nothing else wiped
+    live = provider.read(ident, updated.outs)
+    assert live.outs["description"] == "New words" and "icon_url" not in live.outs
+
+
+def test_visibility_change_replaces(provider) -> None:
+    ident, outs, checked = _create(provider, name="vis", visibility="private")
+    explicit = provider.diff(ident, outs, {**checked, "visibility": "shared_workspace"})
+    assert explicit.changes is True and explicit.replaces == ["visibility"]
+    assert explicit.delete_before_replace is True
+    auto = provider.diff(ident, {**outs, "name_prefix": "vis"},
+                         {**checked, "name_prefix": "vis", "visibility": "shared_workspace"})
+    assert auto.replaces == ["visibility"] and auto.delete_before_replace is False
+
+
+def test_read_after_create_shows_no_drift(provider, controls: Controls) -> None:
+    ident, outs, checked = _create(provider, name="nodrift", headers={"X-K": "hush-9"},
+                                   connection_config={"n": 1}, connection_secrets={"s": "hush-10"})
+    controls.clear()
+    read = provider.read(ident, outs)
+    assert controls.calls() == [f"GET /v1/connectors/{ident}"]
+    assert read.id == ident and read.outs == outs
+    assert provider.diff(ident, read.outs, checked).changes is False
+
+
+def test_drift_found_by_read(provider, mistral_client) -> None:
+    ident, outs, checked = _create(provider, name="drift")
+    mistral_client.update(ident, description="changed out of band")
+    read = provider.read(ident, outs)
+    assert read.inputs["description"] == "changed out of band"
+    swapped = provider.diff(ident, read.outs, checked)  # the refresh diff: roles swapped
+    assert swapped.changes is True
+
+
+def test_read_of_deleted_connector_is_gone(provider, mistral_client) -> None:
+    ident, outs, _ = _create(provider, name="gone")
+    mistral_client.delete(ident)
+    result = provider.read(ident, outs)
+    assert result.id is None and result.outs == {}
+
+
+def test_delete_is_idempotent(provider, controls: Controls) -> None:
+    ident, outs, _ = _create(provider, name="del")
+    provider.delete(ident, outs)
+    provider.delete(ident, outs)  # 404 counts as done
+    assert controls.calls()[-2:] == [f"DELETE /v1/connectors/{ident}"] * 2
+
+
+# ---- create: conflicts, adoption, ambiguous failures, transactions -------------------------------------------
+
+
+def test_conflict_without_adopt_suggests_adopt(provider, mistral_client) -> None:
+    mistral_client.create(name="taken", description="someone else's", server=SERVER_URL)
+    checked = provider.check({}, connector_inputs(name="taken", headers={"X-K": "hush-conflict"}))
+    with pytest.raises(MistralError) as info:
+        provider.create(checked.inputs)
+    assert "adopt=True" in str(info.value)
+    assert "hush-conflict" not in str(info.value)
+
+
+def test_adopt_takes_over_existing_connector(provider, mistral_client) -> None:
+    existing = mistral_client.create(name="adoptme", description="old", server="https://old.example.com/mcp")
+    ident, outs, _ = _create(provider, name="adoptme", adopt=True, connection_config={"k": "v"})
+    assert ident == existing.id
+    live = mistral_client.get(ident)
+    assert live.description == "Docs search" and live.server == SERVER_URL
+    assert live.connection_config == {"k": "v"}
+    assert len(list(mistral_client.iter_connectors())) == 1
+    assert outs["adopt"] is True
+
+
+def test_adopt_without_existing_creates(provider, mistral_client) -> None:
+    ident, _, _ = _create(provider, name="fresh-adopt", adopt=True)
+    assert mistral_client.get(ident).name == "fresh-adopt"
+
+
+def test_ambiguous_create_recovers_without_duplicate(provider, controls: Controls, mistral_client) -> None:
+    controls.faults({"method": "POST", "path": "^/v1/connectors$", "action": "drop_after_commit", "times": 1})
+    ident, outs, _ = _create(provider, name="ambiguous", connection_config={"a": 1})
+    connectors = list(mistral_client.iter_connectors())
+    assert [c.id for c in connectors] == [ident]
+    assert connectors[0].connection_config == {"a": 1}
+    assert outs["connector_id"] == ident
+
+
+def test_create_is_transactional(provider, controls: Controls, mistral_client) -> None:
+    controls.faults({"method": "PATCH", "path": "^/v1/connectors/", "action": "status", "status": 400,
+                     "times": 1})
+    checked = provider.check({}, connector_inputs(name="half", connection_secrets={"tok": "hush-half"}))
+    with pytest.raises(MistralError) as info:
+        provider.create(checked.inputs)
+    assert "nothing was left behind" in str(info.value)
+    assert "hush-half" not in str(info.value)
+    assert list(mistral_client.iter_connectors()) == []
+
+
+# ---- refresh batching --------------------------------------------------------------------------------------------
+
+
+def test_concurrent_reads_share_one_listing(provider, controls: Controls, mistral_client) -> None:
+    created = [mistral_client.create(name=f"batch-{i}", description=f"n{i}", server=SERVER_URL,
+                                     headers={"X-I": f"v{i}"}) for i in range(24)]
+    expected = {c.id: provider.read(c.id, {"description": "x"}).outs for c in created[:2]}
+    provider_module._LISTING.invalidate()
+    controls.clear()
+    results: dict[str, Any] = {}
+    ids = [c.id for c in created]
+
+    def reader(part: list[str]) -> None:
+        for cid in part:
+            results[cid] = provider.read(cid, {"description": "x"})
+
+    threads = [threading.Thread(target=reader, args=(ids[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    calls = controls.calls()
+    assert len(calls) < 24 and any(c == "GET /v1/connectors" for c in calls), calls
+    assert all(results[cid].id == cid for cid in ids)
+    for cid, outs in expected.items():
+        assert results[cid].outs == outs  # same answer as a GET
+    assert _plain(results[ids[5]].outs["headers"]) == {"X-I": "v5"}
+
+
+def test_listing_never_serves_state_older_than_a_write(provider, mistral_client,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(provider_module._Listing, "BURST_DISTINCT", 1)
+    ident, outs, checked = _create(provider, name="fresh")
+    assert provider.read(ident, outs).outs["description"] == "Docs search"  # takes a snapshot
+    updated = provider.update(ident, outs, {**checked, "description": "after write"})  # drops it
+    assert provider.read(ident, updated.outs).outs["description"] == "after write"
+    monkeypatch.setattr(provider_module._Listing, "TTL_S", 0.0)
+    mistral_client.update(ident, description="out of band")
+    assert provider.read(ident, updated.outs).outs["description"] == "out of band"
+    mistral_client.delete(ident)
+    assert provider.read(ident, updated.outs).id is None  # a miss falls back to GET: gone
