@@ -343,3 +343,35 @@ def test_invalid_server_url_is_502() -> None:
 def test_redact_url_keeps_scheme_host_port_path_only() -> None:
     assert redact_url("https://u:p@Example.com:8443/a/b?k=v#f") == "https://example.com:8443/a/b"
     assert redact_url("http://127.0.0.1/mcp") == "http://127.0.0.1/mcp"
+
+
+# --- pagination ----------------------------------------------------------------------------------
+
+
+def _paged_app(repeat_cursor: bool) -> Any:
+    from mcp.server.lowlevel import Server
+    from mcp.types import ListToolsResult, Tool
+
+    async def list_tools(ctx: Any, params: Any) -> ListToolsResult:
+        page = int(params.cursor) if params is not None and params.cursor else 0
+        tools = [Tool(name=f"t{page}_{i}", input_schema={"type": "object"}) for i in range(2)]
+        nxt = None if page == 2 else ("1" if repeat_cursor else str(page + 1))
+        return ListToolsResult(tools=tools, next_cursor=nxt)
+
+    return Server("paged", on_list_tools=list_tools).streamable_http_app()
+
+
+@pytest.mark.parametrize("repeat_cursor", [False, True])
+def test_list_tools_follows_next_cursor_and_stops_on_a_repeated_one(repeat_cursor: bool) -> None:
+    server = start_app(lambda: _paged_app(repeat_cursor))
+    url = server.base_url + "/mcp"
+    try:
+        if repeat_cursor:
+            err, elapsed = _upstream_error(lambda f: f.list_tools("c1", url, {}, None))
+            assert err.status_code == 502 and "cursor" in err.detail
+            assert elapsed < 3
+        else:
+            tools = run(lambda f: f.list_tools("c1", url, {}, None))
+            assert [t["name"] for t in tools] == ["t0_0", "t0_1", "t1_0", "t1_1", "t2_0", "t2_1"]
+    finally:
+        server.stop()
