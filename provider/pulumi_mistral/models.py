@@ -111,13 +111,14 @@ class ResourceVisibility(str, enum.Enum):
 class _Wire(BaseModel):
     """Lenient base for response shapes: unknown keys are kept, Python names and aliases both accepted."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    # defer_build: schemas are built on first use, which keeps ``import pulumi_mistral.client`` cheap
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
 class _Request(BaseModel):
     """Strict base for request bodies: unknown keys are rejected."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 # ---- shared pieces -------------------------------------------------------------------------------------------

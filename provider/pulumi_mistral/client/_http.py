@@ -1,11 +1,12 @@
 """The HTTP layer: the only httpx importer (settings checks, requests, retries, error mapping).
 
 It holds no state beyond one ``httpx.Client``: no caches, no cookies, no per-request bookkeeping.
+httpx itself is imported when the first client is built, not at import time: processes that import the
+client but never call the API (the CLI, a provider doing only ``check``/``diff``) skip its ~90 ms import.
 """
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
 import json
 import os
@@ -13,10 +14,8 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
-
-import httpx
 
 from pulumi_mistral._version import __version__
 from pulumi_mistral.errors import (
@@ -29,6 +28,9 @@ from pulumi_mistral.errors import (
     error_from_response,
     redact,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    import httpx
 
 DEFAULT_SERVER_URL = "https://api.mistral.ai"
 DEFAULT_TIMEOUT = 30.0
@@ -60,6 +62,13 @@ class RetryPolicy:
     random: Callable[[], float] = field(default=random.random, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+
+
+def _httpx() -> Any:
+    """The httpx module, imported on first use (cached by the import system)."""
+    import httpx
+
+    return httpx
 
 
 # ---- retry policy: small pure functions ------------------------------------------------------------------------
@@ -97,6 +106,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     try:
         seconds = float(value)
     except ValueError:
+        import email.utils  # only for HTTP-dates: keeps the client's import light
+
         try:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
@@ -205,6 +216,7 @@ class HTTPSession:
         key = resolve_api_key(api_key)
         self.policy = policy or RetryPolicy()
         self._secret = (key, key[7:] if key[:7].lower() == "bearer " else key)
+        httpx = _httpx()
         self._client = httpx.Client(
             base_url=self.server_url,
             headers={
@@ -251,6 +263,7 @@ class HTTPSession:
         headers = {"Content-Type": "application/json"} if content is not None else None
         all_secrets = (*self._secret, *secrets)
         policy = self.policy
+        httpx = _httpx()
         deadline = policy.clock() + policy.max_retry_time
         attempt = 0
         while True:
@@ -321,6 +334,7 @@ def _transport_error(
     exc: httpx.HTTPError, operation: str, subject: str | None, idempotent: bool, secrets: Iterable[str]
 ) -> tuple[TransportError, bool]:
     """Translate an httpx error; also say whether the request may have reached the server."""
+    httpx = _httpx()
     # Connect errors and pool timeouts happen before a single byte of the request is sent.
     reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     landed = reached and not idempotent
