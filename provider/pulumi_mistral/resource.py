@@ -122,7 +122,8 @@ class Connector(pulumi.dynamic.Resource, module="connector", name="Connector"):
             "system_prompt": system_prompt, "connection_config": connection_config,
             "connection_secrets": connection_secrets, "adopt": adopt,
         }
-        props: dict[str, Any] = {}
+        # Every declared property is registered (None when not given) so each output attribute exists.
+        props: dict[str, Any] = dict.fromkeys(given)
         if args is not None:
             props.update({f.name: getattr(args, f.name) for f in fields(args)})
         # Keyword arguments win over the args object, so both styles can be mixed.

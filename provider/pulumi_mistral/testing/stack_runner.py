@@ -405,6 +405,9 @@ class StackRunner:
         from pulumi.runtime.stack import wait_for_rpcs
 
         loop = asyncio.new_event_loop()
+        # A failed resource leaves dependent outputs failed and never awaited; the error is reported once,
+        # by the run, not again by asyncio's "exception was never retrieved" at garbage collection.
+        loop.set_exception_handler(lambda _loop, _context: None)
         asyncio.set_event_loop(loop)
         try:
             runtime_config.set_all_config(
