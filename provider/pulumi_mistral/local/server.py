@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import os
 import secrets
+import signal
 import sys
 
 DEFAULT_HOST = "127.0.0.1"
@@ -68,8 +69,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"pulumi-mistral local: http://{args.host}:{args.port}  (database: {args.db})", flush=True)
     if generated:
         print(f"Development API key (shown once): {keys[0]}", flush=True)
-        print(f"  export MISTRAL_API_KEY='{keys[0]}' MISTRAL_SERVER_URL='http://{args.host}:{args.port}'",
-              flush=True)
     else:
         print("Workspaces (key fingerprints): " + ", ".join(fingerprint(k)[:12] for k in keys), flush=True)
     if not _is_loopback(args.host):
@@ -79,5 +78,22 @@ def run(args: argparse.Namespace) -> int:
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
                             timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
-    server.run()  # installs SIGINT/SIGTERM handlers and shuts down cleanly
+    # uvicorn finishes in-flight requests on SIGINT/SIGTERM, runs the lifespan shutdown (closing the
+    # store), then re-raises the signal to the previous handler; these handlers turn that into exit code 0.
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.run()
+    except _Stopped:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0 if server.started else 1
+
+
+class _Stopped(Exception):
+    """Raised by the re-delivered shutdown signal after uvicorn has shut down."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
