@@ -24,7 +24,15 @@ _LAZY: dict[str, str] = {
     "MistralError": "pulumi_mistral.errors",
 }
 
-__all__ = ["__version__", *sorted(_LAZY)]
+__all__ = [
+    "Connector",
+    "ConnectorArgs",
+    "ConnectorProvider",
+    "ConnectorsClient",
+    "MistralError",
+    "__version__",
+    "declare_connectors",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from pulumi_mistral.client import ConnectorsClient
