@@ -1,0 +1,199 @@
+"""schema.json, generated from the Python resource: the Pulumi package schema other languages and tools read.
+
+The properties, their types, which are required and which are secret all come from the code
+(``ConnectorArgs``, the ``Connector`` output annotations, ``SECRET_OUTPUTS`` and :mod:`pulumi_mistral.spec`);
+only the descriptions live here. A test asserts the committed file equals the generated one, so the two
+cannot drift apart. Regenerate after changing the resource::
+
+    python -m pulumi_mistral.schema_gen > schema.json
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import sys
+from typing import Any
+
+PACKAGE = "mistral"
+RESOURCE_TOKEN = f"{PACKAGE}:index:Connector"
+AUTH_DATA_TOKEN = f"{PACKAGE}:index:AuthData"
+VISIBILITY_TOKEN = f"{PACKAGE}:index:ResourceVisibility"
+
+_NAME = ("Connector name, unique per workspace: 1-64 letters, digits, '_' or '-'. Omitted: the resource name "
+         "plus a random 7-character suffix.")
+# Every property needs one: generation fails on a property without a description.
+DESCRIPTIONS: dict[str, str] = {
+    "name": _NAME,
+    "description": "What the connector is for (shown to users and models).",
+    "server": "URL of the remote MCP server (http or https, with a host).",
+    "icon_url": "URL of the connector's icon.",
+    "visibility": "Who can see the connector. Changing it replaces the connector. Unset: not managed (the server's "
+                  "default).",
+    "headers": "HTTP headers sent to the MCP server (secret).",
+    "auth_data": "OAuth2 client credentials (secret).",
+    "system_prompt": "Instructions given to the model when it uses this connector.",
+    "connection_config": "Connection settings (set with a PATCH after create).",
+    "connection_secrets": "Connection secrets (secret; write-only on the real API: not drift-checked when not "
+                          "returned).",
+    "adopt": "Take over an existing connector with the same name instead of failing with a conflict (import is not "
+             "supported for dynamic resources).",
+    "tool_pins": "Expected tool fingerprints by tool name ('sha256:<64 hex digits>'), checked against the live tools.",
+    "tool_drift": "What a tool fingerprint change does: audit, warn or block.",
+    "connector_id": "The connector's id (a UUID).",
+    "created_at": "Creation time (RFC 3339, UTC).",
+    "modified_at": "Last modification time (RFC 3339, UTC).",
+    "auth_type": "\"oauth2\" when auth data is set, else \"none\".",
+    "tool_names": "Names of the connector's cached tools ([] when none are cached yet).",
+}
+AUTH_DATA_DESCRIPTIONS: dict[str, str] = {"client_id": "OAuth2 client id.", "client_secret": "OAuth2 client secret."}
+AUTH_DATA_SECRETS = frozenset({"client_secret"})
+# Python annotation (as written, the part inside Output[...]/Input[...]) -> schema type.
+_TYPES: dict[str, dict[str, Any]] = {
+    "str": {"type": "string"},
+    "bool": {"type": "boolean"},
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    "dict[str, str]": {"type": "object", "additionalProperties": {"type": "string"}},
+    "dict[str, Any]": {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}},
+    "list[str]": {"type": "array", "items": {"type": "string"}},
+}
+
+
+def camel(name: str) -> str:
+    """The schema's property name for a Python one: ``icon_url`` -> ``iconUrl``."""
+    head, *rest = name.split("_")
+    return head + "".join(w[:1].upper() + w[1:] for w in rest)
+
+
+def _inner(annotation: str) -> tuple[str, bool]:
+    """``pulumi.Output[dict[str, Any] | None]`` -> (``dict[str, Any]``, optional)."""
+    match = re.fullmatch(r"(?:pulumi\.)?Output\[(.*)\]", annotation.strip())
+    inner = match.group(1) if match else annotation
+    parts = [p.strip() for p in re.split(r"\|(?![^\[]*\])", inner)]
+    optional = "None" in parts
+    return " | ".join(p for p in parts if p != "None"), optional
+
+
+def _property(name: str, type_text: str, secret: bool) -> dict[str, Any]:
+    if name == "visibility":
+        spec_: dict[str, Any] = {"$ref": f"#/types/{VISIBILITY_TOKEN}"}
+    elif name == "auth_data":
+        spec_ = {"$ref": f"#/types/{AUTH_DATA_TOKEN}"}
+    elif type_text in _TYPES:
+        spec_ = dict(_TYPES[type_text])
+    else:
+        raise ValueError(f"no schema type for {name}: {type_text}; add it to schema_gen._TYPES")
+    if secret:
+        spec_["secret"] = True
+    if name not in DESCRIPTIONS:
+        raise ValueError(f"no description for property {name}; add it to schema_gen.DESCRIPTIONS")
+    spec_["description"] = DESCRIPTIONS[name]
+    return _ordered(spec_)
+
+
+def _ordered(spec_: dict[str, Any]) -> dict[str, Any]:
+    """One key order for every property, so regenerating gives byte-identical files."""
+    order = ("$ref", "type", "additionalProperties", "items", "secret", "description")
+    return {k: spec_[k] for k in order if k in spec_}
+
+
+def resource_facts() -> dict[str, Any]:
+    """What the Python resource says about itself: inputs, outputs (with types), required and secret names."""
+    from pulumi_mistral import spec
+    from pulumi_mistral.resource import SECRET_OUTPUTS, Connector, ConnectorArgs
+
+    arg_fields = [f.name for f in dataclasses.fields(ConnectorArgs)]
+    order = {name: i for i, name in enumerate(spec.ALL_FIELDS)}
+    inputs = sorted(arg_fields, key=lambda n: order.get(n, len(order)))
+    annotations = {k: v if isinstance(v, str) else repr(v) for k, v in Connector.__annotations__.items()}
+    outputs = {name: _inner(text) for name, text in annotations.items()}
+    return {
+        "inputs": inputs,
+        "required_inputs": [f for f in spec.REQUIRED_FIELDS if f in inputs],
+        "outputs": {name: t for name, (t, _) in outputs.items()},
+        "required_outputs": [name for name, (_, optional) in outputs.items() if not optional],
+        "secret": set(SECRET_OUTPUTS),
+        "visibilities": list(spec.VISIBILITIES),
+        "auth_data_fields": list(spec.AUTH_DATA_FIELDS),
+    }
+
+
+def generate() -> dict[str, Any]:
+    """The package schema as a dict (see the module docstring)."""
+    facts = resource_facts()
+    outputs: dict[str, str] = facts["outputs"]
+    secret: set[str] = facts["secret"]
+    missing = [name for name in facts["inputs"] if name not in outputs]
+    if missing:
+        raise ValueError(f"inputs without an output annotation on Connector: {missing}")
+    inputs = {camel(n): _property(n, outputs[n], n in secret) for n in facts["inputs"]}
+    props = {camel(n): _property(n, t, n in secret) for n, t in outputs.items()}
+    # Inputs first, in input order, then the computed outputs, in the order the resource declares them.
+    ordered_props = {k: props[k] for k in inputs if k in props} | {k: v for k, v in props.items() if k not in inputs}
+    required = [camel(n) for n in facts["required_outputs"]]
+    ordered_required = [k for k in ordered_props if k in required]
+    return {
+        "name": PACKAGE,
+        "displayName": "Mistral AI connectors",
+        "description": "Mistral AI connectors (remote MCP servers registered with Mistral) as Pulumi resources.",
+        "keywords": ["mistral", "mcp", "connectors", "category/ai"],
+        "license": "Apache-2.0",
+        "repository": "https://github.com/pulumi-mistral/pulumi-mistral",
+        "meta": {"moduleFormat": "(.*)"},
+        "config": {
+            "variables": {
+                "apiKey": {"type": "string", "secret": True,
+                           "description": "Mistral API key (falls back to MISTRAL_API_KEY). Never stored in the "
+                                          "state."},
+                "serverUrl": {"type": "string",
+                              "description": "Base URL of the Connectors API (falls back to MISTRAL_SERVER_URL; "
+                                             "default https://api.mistral.ai)."},
+            }
+        },
+        "types": {
+            AUTH_DATA_TOKEN: {
+                "type": "object",
+                "description": "OAuth2 client credentials of a connector.",
+                "properties": {
+                    camel(f): {"type": "string", "description": AUTH_DATA_DESCRIPTIONS[f],
+                               **({"secret": True} if f in AUTH_DATA_SECRETS else {})}
+                    for f in facts["auth_data_fields"]
+                },
+                "required": [camel(f) for f in facts["auth_data_fields"]],
+            },
+            VISIBILITY_TOKEN: {
+                "type": "string",
+                "description": "Who can see a connector.",
+                "enum": [{"name": "".join(w.title() for w in v.split("_")), "value": v} for v in facts["visibilities"]],
+            },
+        },
+        "resources": {
+            RESOURCE_TOKEN: {
+                "description": "A Mistral connector: registers a remote MCP server with Mistral. Implemented as the "
+                               "Python dynamic resource `pulumi_mistral.Connector` (type token "
+                               "pulumi-python:dynamic/connector:Connector); Python property names are the snake_case "
+                               "forms of these names.",
+                "inputProperties": inputs,
+                "requiredInputs": [camel(n) for n in facts["required_inputs"]],
+                "properties": ordered_props,
+                "required": ordered_required,
+            }
+        },
+    }
+
+
+def render() -> str:
+    """The schema.json text (2-space indent, trailing newline)."""
+    return json.dumps(generate(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main() -> int:
+    """``python -m pulumi_mistral.schema_gen > schema.json``"""
+    sys.stdout.write(render())
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
