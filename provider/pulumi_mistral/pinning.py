@@ -7,7 +7,7 @@ A connector is only as safe as the tools its MCP server exposes, and the server 
 
 Interface (what the provider, the drift report and the tests call; all pure, no I/O):
 
-``compare_tools(old, new) -> list[ToolChange]``
+``compare_tools(old, new, *, known_definitions=None) -> list[ToolChange]``
     ``old`` is either pins (``{name: "sha256:..."}``), recorded summaries (``[{"name", "fingerprint"}]``,
     the ``tools`` output) or full tool definitions (wire dicts or ``models.MCPTool``); ``new`` is the live
     tool list. With full definitions each change says which aspects changed (``description``, ``title``,
@@ -16,9 +16,10 @@ Interface (what the provider, the drift report and the tests call; all pure, no 
 ``evaluate(policy, changes, *, subject=None) -> PolicyOutcome``
     ``level`` is ``ok`` (no change), or the policy: ``audit`` (record only), ``warn`` (show a warning) or
     ``block`` (fail before changing anything). ``message`` names every changed, added and removed tool.
-``assess(live_tools, *, pins=None, recorded=None, policy=None, subject=None) -> PolicyOutcome``
-    Both steps at once: compares with the pins when there are any, else with the recorded tools, else
-    there is nothing to compare (``ok``).
+``assess(live_tools, *, pins=None, recorded=None, policy=None, subject=None, known_definitions=None)``
+    Both steps at once (returns a ``PolicyOutcome``): compares with the pins when there are any, else with
+    the recorded tools, else there is nothing to compare (``ok``). ``known_definitions`` whose fingerprint
+    equals a pin turn "definition changed" into the precise aspects.
 ``pins_from_tools(tools) -> dict[str, str]``
     The current set as ``tool_pins`` (the helper behind ``pulumi-mistral drift --write-pins``).
 
@@ -254,13 +255,23 @@ def pins_from_tools(tools: Iterable[Any]) -> dict[str, str]:
     return dict(sorted(pins.items()))
 
 
-def compare_tools(old: Mapping[str, Any] | Iterable[Any] | None, new: Iterable[Any]) -> list[ToolChange]:
+def compare_tools(
+    old: Mapping[str, Any] | Iterable[Any] | None,
+    new: Iterable[Any],
+    *,
+    known_definitions: Iterable[Any] | None = None,
+) -> list[ToolChange]:
     """Every tool that differs between ``old`` (pins, recorded summaries or definitions) and ``new`` (live).
 
     Sorted by tool name. A name the live server lists twice is reported as ``added`` with a detail saying
-    so, because a client may use either definition.
+    so, because a client may use either definition. ``known_definitions`` (e.g. a tools lock file, or
+    definitions kept from an earlier read) give the details of a pinned tool: a known definition whose
+    fingerprint equals the pin is exactly the pinned definition, so what changed can be said precisely.
     """
     old_index = _index_old(old)
+    if known_definitions is not None:
+        by_fp = {fingerprint(d): tool_definition(d) for d in known_definitions}
+        old_index = {n: (fp, d if d is not None else by_fp.get(fp)) for n, (fp, d) in old_index.items()}
     new_index: dict[str, tuple[str, dict[str, Any]]] = {}
     duplicates: dict[str, int] = {}
     for item in new:
@@ -342,10 +353,13 @@ def assess(
     recorded: Iterable[Any] | None = None,
     policy: str | None = None,
     subject: str | None = None,
+    known_definitions: Iterable[Any] | None = None,
 ) -> PolicyOutcome:
     """Compare ``live_tools`` with ``pins`` (when given and non-empty), else with ``recorded`` (the previous
-    ``tools`` output or full definitions), and apply ``policy``. Nothing to compare with gives ``ok``."""
+    ``tools`` output or full definitions), and apply ``policy``. Nothing to compare with gives ``ok``.
+    ``known_definitions`` add details to pinned tools (see :func:`compare_tools`)."""
     base: Mapping[str, Any] | Iterable[Any] | None = pins if pins else recorded
     if base is None:
         return evaluate(policy, [], subject=subject)
-    return evaluate(policy, compare_tools(base, live_tools), subject=subject)
+    changes = compare_tools(base, live_tools, known_definitions=known_definitions)
+    return evaluate(policy, changes, subject=subject)

@@ -157,3 +157,15 @@ def test_pins_helper_and_unknown_policy() -> None:
         evaluate("ignore", [])
     assert compare_tools(None, TOOLS)[0].kind == "added"
     assert ToolChange("a", "removed").to_dict()["kind"] == "removed"
+
+
+def test_known_definitions_matching_a_pin_give_precise_aspects() -> None:
+    pins = pins_from_tools(TOOLS)
+    live = _live("annotations", "schema")
+    decoy = {**TOOLS[0], "description": "not the pinned one"}  # its fingerprint matches no pin: ignored
+    changes = compare_tools(pins, live, known_definitions=[decoy, *TOOLS])
+    assert [(c.name, c.aspects) for c in changes] == [("search_docs", ("annotations",)), ("slow", ("inputSchema",))]
+    only_decoy = compare_tools(pins, live, known_definitions=[decoy])
+    assert [c.aspects for c in only_decoy] == [("definition",), ("definition",)]
+    outcome = assess(live, pins=pins, policy="audit", known_definitions=TOOLS)
+    assert "readOnlyHint true -> false, destructiveHint unset -> true" in outcome.message

@@ -1,0 +1,104 @@
+"""Fixtures for the drift tests: the real local API server, the real demo MCP server (tools changed live), the CLI."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from pulumi_mistral import cli, pinning
+from pulumi_mistral.testing.local_server import LocalServer
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "examples"))
+from mcp_servers.runner import DemoServer, start_demo_server  # noqa: E402
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+class Env:
+    """One test's world: the local server (reset), the demo MCP server (default tools), a client, the CLI."""
+
+    def __init__(self, server: LocalServer, demo: DemoServer, tmp: Path, capsys: Any, monkeypatch: Any) -> None:
+        self.server, self.demo, self.tmp = server, demo, tmp
+        self._capsys, self._monkeypatch = capsys, monkeypatch
+        self.client = server.client()
+        self.controls = httpx.Client(base_url=server.url, headers=server.headers(), timeout=30)
+        monkeypatch.setenv("MISTRAL_API_KEY", server.api_key)
+        monkeypatch.delenv("MISTRAL_SERVER_URL", raising=False)
+
+    def close(self) -> None:
+        self.client.close()
+        self.controls.close()
+
+    # -- server controls --------------------------------------------------------------------------------------
+    def requests(self) -> list[dict[str, Any]]:
+        return list(self.controls.get("/_local/requests").raise_for_status().json()["requests"])
+
+    def clear_requests(self) -> None:
+        self.controls.delete("/_local/requests").raise_for_status()
+
+    def faults(self, *rules: dict[str, Any]) -> None:
+        self.controls.post("/_local/faults", json={"rules": list(rules)}).raise_for_status()
+
+    # -- connectors and declarations ----------------------------------------------------------------------------
+    def connector(self, name: str, **props: Any) -> Any:
+        props.setdefault("description", f"{name} connector")
+        props.setdefault("server", self.demo.url)
+        return self.client.create(name=name, **props)
+
+    def pins(self, name: str) -> dict[str, str]:
+        return pinning.pins_from_tools(self.client.list_tools(name, refresh=True))
+
+    def yaml(self, text: str, name: str = "connectors.yaml") -> Path:
+        path = self.tmp / name
+        path.write_text(text)
+        return path
+
+    # -- the command --------------------------------------------------------------------------------------------
+    def drift(self, *args: str) -> Result:
+        self._capsys.readouterr()
+        code = cli.main(["drift", "--server-url", self.server.url, *args])
+        captured = self._capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[DemoServer]:
+    server = start_demo_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(demo: DemoServer) -> Iterator[LocalServer]:
+    # Depends on demo so it stops first: its MCP sessions to the demo server close before the demo goes.
+    with LocalServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def env(server: LocalServer, demo: DemoServer, tmp_path: Path, capsys: Any, monkeypatch: Any) -> Iterator[Env]:
+    demo.admin.reset()
+    e = Env(server, demo, tmp_path, capsys, monkeypatch)
+    e.controls.post("/_local/reset").raise_for_status()
+    e.controls.delete("/_local/faults").raise_for_status()
+    e.clear_requests()
+    try:
+        yield e
+    finally:
+        e.controls.delete("/_local/faults")
+        e.close()
+        demo.admin.reset()
