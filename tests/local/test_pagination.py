@@ -69,7 +69,6 @@ def test_every_connector_exactly_once(local_server: LocalServer, http: httpx.Cli
     check(first, "connector_list_v1")
 
 
-@pytest.mark.slow
 def test_every_connector_exactly_once_large(local_server: LocalServer, http: httpx.Client) -> None:
     _check_complete(local_server, http, 30_000, (1000, 97))
 
