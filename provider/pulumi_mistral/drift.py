@@ -257,7 +257,7 @@ def compare_settings(inputs: Mapping[str, Any], live: Mapping[str, Any]) -> tupl
     state = diff.live_state(live, known)
     drifted: list[PropertyDrift] = []
     for prop in unknown:  # an unreadable secret map still drifts when its key set differs
-        if prop in spec.DICT_FIELDS and _keys(desired[prop]) != _keys(state.get(prop)):
+        if isinstance(desired[prop], Mapping) and _keys(desired[prop]) != _keys(state.get(prop)):
             drifted.append(PropertyDrift(prop, "(secret)", "changed", True,
                                          _secret_details(prop, desired[prop], state.get(prop) or {})))
     for prop in diff.changed_fields(state, known):
