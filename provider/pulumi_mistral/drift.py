@@ -2,14 +2,16 @@
 
     MISTRAL_API_KEY=... pulumi-mistral drift --declared connectors.yaml --stack prod --format markdown
     pulumi stack export --show-secrets | pulumi-mistral drift --stack-export - --format sarif -o drift.sarif
-    pulumi-mistral drift --declared connectors.yaml --write-pins > connectors.prod.yaml
+    pulumi-mistral drift --declared connectors.yaml --stack prod --write-pins --tools-lock tools.lock.json \
+        > connectors.prod.yaml          # pins as a per-stack overlay; the lock keeps the full definitions
 
 Four classes of findings, per connector and property:
 
 ``settings``   a declared property differs from the live one (the provider's own diff rules, so no false drift);
                secret properties (headers, auth_data, connection_secrets) only say changed/unchanged;
 ``tools``      a declared connector with ``tool_pins`` (or recorded ``tools`` in a stack export) whose live
-               MCP tools differ: each changed, added and removed tool, and what changed in it;
+               MCP tools differ: each changed, added and removed tool, and what changed in it (precisely
+               with ``--tools-lock``, whose definitions count only where their fingerprint equals the pin);
 ``deleted``    declared (and, for a stack export, deployed) but not in the workspace;
 ``unmanaged``  in the workspace but declared nowhere (``--ignore GLOB`` skips names).
 
