@@ -163,9 +163,15 @@ def _represent_flow(dumper: yaml.SafeDumper, data: _Flow) -> yaml.Node:
     return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
 
 
+_FOLDED_BREAKS = frozenset("\x85\u2028\u2029")
+
+
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
     # Multi-line prompts read better as blocks; PyYAML falls back to quoting when a block cannot hold them.
     style = "|" if "\n" in data and not data.endswith((" ", "\t")) else None
+    if _FOLDED_BREAKS & set(data):
+        # Unicode line breaks would be folded into spaces in plain, single-quoted and block scalars; escape them.
+        style = '"'
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
