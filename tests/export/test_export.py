@@ -160,13 +160,13 @@ def test_export_module_stays_lean() -> None:
 
 
 def adopt_round_trip(server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                     capsys: pytest.CaptureFixture[str], count: int) -> None:
+                     capsys: pytest.CaptureFixture[str], count: int, style: str = "declare") -> None:
     secrets = populate(server, count)
     project = tmp_path / "imported"
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: imported\nruntime: python\n")
     code, _, err = run_export(server, monkeypatch, capsys, "--output", str(project / "connectors.yaml"),
-                              "--python", str(project / "__main__.py"))
+                              "--python", str(project / "__main__.py"), "--python-style", style)
     assert code == 0, err
     decls = load_declarations(project / "connectors.yaml")
     assert len(decls) == count
@@ -197,9 +197,10 @@ def adopt_round_trip(server: LocalServer, tmp_path: Path, monkeypatch: pytest.Mo
     control.close()
 
 
+@pytest.mark.parametrize("style", ["declare", "explicit"])
 def test_export_then_adopt_gives_no_changes(server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
-    adopt_round_trip(server, tmp_path, monkeypatch, capsys, count=24)
+                                           capsys: pytest.CaptureFixture[str], style: str) -> None:
+    adopt_round_trip(server, tmp_path, monkeypatch, capsys, count=24, style=style)
 
 
 @pytest.mark.slow
