@@ -149,7 +149,7 @@ class _Collector:
             return False
         for key in value:
             if not isinstance(key, str) or not key:
-                self.add(prop, "keys must be non-empty strings")
+                self.add(prop, "keys must be non-empty strings; fix: give every entry a non-empty name")
                 return False
         return True
 
@@ -230,7 +230,8 @@ def validate_inputs(
     for key in props:
         if key.startswith("__") or key in ALL_FIELDS:
             continue
-        c.add(key, f"is not a connector property{suggest(key, ALL_FIELDS)}")
+        c.add(key, f"is not a connector property{suggest(key, ALL_FIELDS)}; fix: remove it, or use one of "
+                   f"{', '.join(f for f in ALL_FIELDS if f != 'name_prefix')}")
 
     def present(field: str) -> bool:
         return props.get(field) is not None and not is_unknown(props.get(field))
