@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
@@ -188,8 +189,17 @@ def _flow_refs(value: Any) -> Any:
     return value
 
 
+def _public_url(url: str) -> str:
+    """``url`` without user info or query (either could carry a credential): it is written into the file."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
 def render_yaml(export: Export, *, source: str | None = None, now: datetime | None = None) -> str:
     """The connectors.yaml text for ``export``: a header comment, ``adopt: true`` defaults, every connector."""
+    source = _public_url(source) if source else None
     when = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
     header = [
         f"# Exported by pulumi-mistral {__version__} export on {when}"

@@ -92,6 +92,8 @@ def test_declaration_never_holds_secret_values() -> None:
                     "connection_secrets": {"tok": {"secret": "docsSecretTok"}}}
     export.connectors["docs"] = decl
     assert SECRET_MARK not in render_yaml(export)
+    header = render_yaml(export, source=f"https://user:{SECRET_MARK}@api.example.com:8443/v1?key={SECRET_MARK}")
+    assert SECRET_MARK not in header and "from https://api.example.com:8443/v1:" in header
 
 
 def test_missing_header_names_warn_instead_of_guessing() -> None:
