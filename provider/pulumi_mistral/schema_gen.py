@@ -46,6 +46,10 @@ DESCRIPTIONS: dict[str, str] = {
     "modified_at": "Last modification time (RFC 3339, UTC).",
     "auth_type": "\"oauth2\" when auth data is set, else \"none\".",
     "tool_names": "Names of the connector's cached tools ([] when none are cached yet).",
+    "tools": "With tool tracking (toolPins or toolDrift set): each live tool's name and fingerprint.",
+    "tools_fingerprint": "With tool tracking: one fingerprint over the whole live tool set.",
+    "tool_definitions": "With tool tracking: the full definitions of the baseline tools (those matching the pins), "
+                        "kept to say what changed in a tool.",
 }
 AUTH_DATA_DESCRIPTIONS: dict[str, str] = {"client_id": "OAuth2 client id.", "client_secret": "OAuth2 client secret."}
 AUTH_DATA_SECRETS = frozenset({"client_secret"})
@@ -58,6 +62,9 @@ _TYPES: dict[str, dict[str, Any]] = {
     "dict[str, str]": {"type": "object", "additionalProperties": {"type": "string"}},
     "dict[str, Any]": {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}},
     "list[str]": {"type": "array", "items": {"type": "string"}},
+    "list[dict[str, str]]": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}},
+    "list[dict[str, Any]]": {"type": "array", "items": {"type": "object",
+                                                        "additionalProperties": {"$ref": "pulumi.json#/Any"}}},
 }
 
 
@@ -76,7 +83,7 @@ def _inner(annotation: str) -> tuple[str, bool]:
     return " | ".join(p for p in parts if p != "None"), optional
 
 
-def _property(name: str, type_text: str, secret: bool) -> dict[str, Any]:
+def _property(name: str, type_text: str, secret: bool, replace: bool = False) -> dict[str, Any]:
     if name == "visibility":
         spec_: dict[str, Any] = {"$ref": f"#/types/{VISIBILITY_TOKEN}"}
     elif name == "auth_data":
@@ -87,6 +94,8 @@ def _property(name: str, type_text: str, secret: bool) -> dict[str, Any]:
         raise ValueError(f"no schema type for {name}: {type_text}; add it to schema_gen._TYPES")
     if secret:
         spec_["secret"] = True
+    if replace:
+        spec_["replaceOnChanges"] = True
     if name not in DESCRIPTIONS:
         raise ValueError(f"no description for property {name}; add it to schema_gen.DESCRIPTIONS")
     spec_["description"] = DESCRIPTIONS[name]
@@ -95,7 +104,7 @@ def _property(name: str, type_text: str, secret: bool) -> dict[str, Any]:
 
 def _ordered(spec_: dict[str, Any]) -> dict[str, Any]:
     """One key order for every property, so regenerating gives byte-identical files."""
-    order = ("$ref", "type", "additionalProperties", "items", "secret", "description")
+    order = ("$ref", "type", "additionalProperties", "items", "secret", "replaceOnChanges", "description")
     return {k: spec_[k] for k in order if k in spec_}
 
 
@@ -115,6 +124,7 @@ def resource_facts() -> dict[str, Any]:
         "outputs": {name: t for name, (t, _) in outputs.items()},
         "required_outputs": [name for name, (_, optional) in outputs.items() if not optional],
         "secret": set(SECRET_OUTPUTS),
+        "replace": set(spec.REPLACE_FIELDS),
         "visibilities": list(spec.VISIBILITIES),
         "auth_data_fields": list(spec.AUTH_DATA_FIELDS),
     }
@@ -125,11 +135,12 @@ def generate() -> dict[str, Any]:
     facts = resource_facts()
     outputs: dict[str, str] = facts["outputs"]
     secret: set[str] = facts["secret"]
+    replace: set[str] = facts["replace"]
     missing = [name for name in facts["inputs"] if name not in outputs]
     if missing:
         raise ValueError(f"inputs without an output annotation on Connector: {missing}")
-    inputs = {camel(n): _property(n, outputs[n], n in secret) for n in facts["inputs"]}
-    props = {camel(n): _property(n, t, n in secret) for n, t in outputs.items()}
+    inputs = {camel(n): _property(n, outputs[n], n in secret, n in replace) for n in facts["inputs"]}
+    props = {camel(n): _property(n, t, n in secret, n in replace) for n, t in outputs.items()}
     # Inputs first, in input order, then the computed outputs, in the order the resource declares them.
     ordered_props = {k: props[k] for k in inputs if k in props} | {k: v for k, v in props.items() if k not in inputs}
     required = [camel(n) for n in facts["required_outputs"]]
@@ -146,10 +157,12 @@ def generate() -> dict[str, Any]:
             "variables": {
                 "apiKey": {"type": "string", "secret": True,
                            "description": "Mistral API key (falls back to MISTRAL_API_KEY). Never stored in the "
-                                          "state."},
+                                          "state.",
+                           "defaultInfo": {"environment": ["MISTRAL_API_KEY"]}},
                 "serverUrl": {"type": "string",
                               "description": "Base URL of the Connectors API (falls back to MISTRAL_SERVER_URL; "
-                                             "default https://api.mistral.ai)."},
+                                             "default https://api.mistral.ai).",
+                              "defaultInfo": {"environment": ["MISTRAL_SERVER_URL"]}},
             }
         },
         "types": {

@@ -74,7 +74,9 @@ METASCHEMA: dict[str, Any] = {
         ]},
         "property": {"allOf": [{"$ref": "#/$defs/typeRef"}], "type": "object",
                      "properties": {"description": {"type": "string"}, "secret": {"type": "boolean"},
-                                    "replaceOnChanges": {"type": "boolean"}}},
+                                    "replaceOnChanges": {"type": "boolean"},
+                                    "defaultInfo": {"type": "object", "required": ["environment"], "properties": {
+                                        "environment": {"type": "array", "items": {"type": "string"}}}}}},
         "properties": {"type": "object", "additionalProperties": {"$ref": "#/$defs/property"}},
         "complexType": {"oneOf": [
             {"type": "object", "required": ["type"], "properties": {
@@ -145,6 +147,7 @@ def test_inputs_agree_with_the_resource() -> None:
     for name, prop in schema_inputs.items():
         assert prop.get("secret", False) is (name in SECRET_OUTPUTS), name
         assert prop.get("secret", False) is (name in spec.SECRET_FIELDS), name
+        assert prop.get("replaceOnChanges", False) is (name in spec.REPLACE_FIELDS), name
 
 
 def test_outputs_agree_with_the_resource() -> None:
@@ -155,6 +158,7 @@ def test_outputs_agree_with_the_resource() -> None:
     assert {snake(k) for k in RESOURCE["inputProperties"]} <= set(schema_props)
     for name, prop in schema_props.items():
         assert prop.get("secret", False) is (name in SECRET_OUTPUTS), name
+        assert prop.get("replaceOnChanges", False) is (name in spec.REPLACE_FIELDS), name
     required = {snake(k) for k in RESOURCE["required"]}
     assert set(OUTPUT_ONLY_FIELDS) <= required
     assert required == {n for n, t in Connector.__annotations__.items() if "None" not in str(t)}
@@ -170,6 +174,8 @@ def test_types_and_config_agree_with_spec_and_provider() -> None:
     assert set(variables) == {"apiKey", "serverUrl"} and variables["apiKey"]["secret"] is True
     source = inspect.getsource(ConnectorProvider.configure)
     assert all(f"mistral:{key}" in source for key in variables)
+    for variable in variables.values():  # the documented environment fallbacks are the ones the provider reads
+        assert all(f'"{env}"' in source for env in variable["defaultInfo"]["environment"])
 
 
 def test_declaration_format_accepts_exactly_the_schema_inputs() -> None:
