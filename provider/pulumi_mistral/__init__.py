@@ -22,6 +22,7 @@ _LAZY: dict[str, str] = {
     "ConnectorProvider": "pulumi_mistral.provider",
     "declare_connectors": "pulumi_mistral.declarations",
     "MistralError": "pulumi_mistral.errors",
+    "pins_for": "pulumi_mistral.pins",
 }
 
 __all__ = [
@@ -32,12 +33,14 @@ __all__ = [
     "MistralError",
     "__version__",
     "declare_connectors",
+    "pins_for",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from pulumi_mistral.client import ConnectorsClient
     from pulumi_mistral.declarations import declare_connectors
     from pulumi_mistral.errors import MistralError
+    from pulumi_mistral.pins import pins_for
     from pulumi_mistral.provider import ConnectorProvider
     from pulumi_mistral.resource import Connector, ConnectorArgs
 

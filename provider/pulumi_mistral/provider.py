@@ -9,12 +9,18 @@ module-level, per-process cache that is never pickled.
 Wire facts this module relies on (see the dynamic-provider notes): secrets arrive stripped, numbers arrive
 as floats, values unknown during preview arrive as ``pulumi.output.Unknown``; ``diff`` gets the old OUTPUTS;
 ``read`` must return ``ReadResult(None, {})`` when the connector is gone.
+
+Tool tracking (opt-in per connector: on when ``tool_pins`` or ``tool_drift`` is set) lists the connector's
+live MCP tools in create, read, update and diff (one extra request each), outputs their fingerprints
+(``tools``, ``tools_fingerprint``) and applies the ``tool_drift`` policy; see :func:`_assess_tools`.
+Without it nothing here lists tools, so request counts are those of a plain connector.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -35,17 +41,24 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from pulumi_mistral import diff as _diff
-from pulumi_mistral import spec
-from pulumi_mistral.errors import ConflictError, MistralError, NotFoundError
+from pulumi_mistral import fingerprint, pinning, spec
+from pulumi_mistral.errors import ConflictError, MistralError, NotFoundError, ServerError, TransportError
 
 if TYPE_CHECKING:  # pragma: no cover
     from pulumi_mistral.client import ConnectorsClient
 
-__all__ = ["OUTPUT_ONLY_FIELDS", "ConnectorProvider", "reset_process_state"]
+__all__ = ["OUTPUT_ONLY_FIELDS", "TOOL_OUTPUT_FIELDS", "ConnectorProvider", "ToolDriftError", "reset_process_state"]
 
 PROVIDER_KEY = "__provider"
 # Outputs the API computes; everything else in the outputs is an input echoed back (as live state).
 OUTPUT_ONLY_FIELDS: tuple[str, ...] = ("connector_id", "created_at", "modified_at", "auth_type", "tool_names")
+# Outputs present only while tool tracking is on: fingerprints of the live tools, and the full definitions of
+# the baseline tools (those matching the pins, else the recorded ones), so a message can say what changed.
+TOOL_OUTPUT_FIELDS: tuple[str, ...] = ("tools", "tools_fingerprint", "tool_definitions")
+# Settings that decide which tools the Connectors API sees: changing one makes the pre-update tool list moot.
+_CONNECTION_FIELDS = frozenset({"server", "headers", "auth_data", "connection_config", "connection_secrets"})
+# One page holds every tool of any sane MCP server; the API caps page_size at 1000.
+_TOOLS_PAGE_SIZE = 1000
 # Fields accepted by POST /v1/connectors; connection_config / connection_secrets need a PATCH afterwards.
 _CREATE_FIELDS: tuple[str, ...] = (
     "name", "description", "server", "icon_url", "visibility", "headers", "auth_data", "system_prompt",
@@ -95,6 +108,7 @@ def _client() -> ConnectorsClient:
 def reset_process_state() -> None:
     """Forget the configured key, the client and the listing cache (tests and benchmarks)."""
     _set_settings(None, None)
+    _TOOLS.clear()
 
 
 # ---- refresh batching ------------------------------------------------------------------------------------------
@@ -170,6 +184,171 @@ class _Listing:
 
 
 _LISTING = _Listing()
+
+
+# ---- tool tracking ------------------------------------------------------------------------------------------------
+
+
+class _ToolLists:
+    """Live tool lists fetched by ``read`` in this process, reused by the next ``diff`` of the same connector.
+
+    ``pulumi refresh`` calls Read and then Diff (with the roles swapped) for each resource, and
+    ``pulumi preview --refresh`` calls Read and then the program's Diff: without this, each would list the
+    tools twice (and warn twice: a Diff that reuses Read's list does not repeat Read's warning). An entry
+    lives ``TTL_S`` seconds and any write to the connector drops it. The refresh's own
+    Diff is recognised by its old outputs carrying exactly the tools this process's Read just returned
+    (``pending``): that Diff only reports drift; it never fails (a refresh must record, not block) and does
+    not repeat Read's warning.
+    """
+
+    TTL_S = 5.0
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lists: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        self._pending: dict[str, tuple[float, str]] = {}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._lists.clear()
+            self._pending.clear()
+
+    def forget(self, connector_id: str) -> None:
+        with self._lock:
+            self._lists.pop(connector_id, None)
+            self._pending.pop(connector_id, None)
+
+    def put(self, connector_id: str, tools: list[dict[str, Any]], set_fp: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._lists) >= self.MAX_ENTRIES:
+                self._lists = {k: v for k, v in self._lists.items() if now - v[0] <= self.TTL_S}
+                self._pending = {k: v for k, v in self._pending.items() if now - v[0] <= self.TTL_S}
+            self._lists[connector_id] = (now, tools)
+            self._pending[connector_id] = (now, set_fp)
+
+    def get(self, connector_id: str) -> list[dict[str, Any]] | None:
+        with self._lock:
+            entry = self._lists.get(connector_id)
+            if entry is None or time.monotonic() - entry[0] > self.TTL_S:
+                return None
+            return entry[1]
+
+    def take_refresh_diff(self, connector_id: str, set_fp: Any) -> bool:
+        """True (once) when a Diff's old outputs are the ones this process's Read just returned."""
+        with self._lock:
+            entry = self._pending.get(connector_id)
+            if entry is None or time.monotonic() - entry[0] > self.TTL_S or entry[1] != set_fp:
+                return False
+            del self._pending[connector_id]
+            return True
+
+
+_TOOLS = _ToolLists()
+
+
+def _warn(text: str) -> None:
+    """A one-line warning on stderr, where the engine shows a dynamic provider's output as a diagnostic.
+
+    ``pulumi.log.warn`` does the same in the provider process (it has no engine connection there), but in a
+    process that also runs a program it would go to that program's engine; stderr is right in both.
+    """
+    print(f"warning: {' '.join(text.split())}", file=sys.stderr, flush=True)
+
+
+def _tracking(props: Mapping[str, Any]) -> bool:
+    """Tool tracking is opt-in: on when ``tool_pins`` or ``tool_drift`` is set (known or not yet known)."""
+    return props.get("tool_pins") is not None or props.get("tool_drift") is not None
+
+
+def _policy(props: Mapping[str, Any]) -> str:
+    value = props.get("tool_drift")
+    return value if isinstance(value, str) and value in pinning.POLICIES else pinning.DEFAULT_POLICY
+
+
+def _pins(props: Mapping[str, Any]) -> dict[str, str] | None:
+    value = props.get("tool_pins")
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, Mapping) and value else None
+
+
+def _subject(props: Mapping[str, Any], fallback: str) -> str:
+    name = props.get("name")
+    return f"connector '{name if isinstance(name, str) else fallback}'"
+
+
+def _list_tools(connector_id: str) -> list[dict[str, Any]]:
+    """The live tools, fetched fresh from the MCP server through the API (``refresh=true``), as wire dicts."""
+    tools = _client().list_tools(connector_id, refresh=True, page_size=_TOOLS_PAGE_SIZE)
+    return [dict(fingerprint.as_tool_dict(t)) for t in tools]
+
+
+def _unverifiable(subject: str, exc: MistralError) -> str:
+    return f"{subject}: the MCP tools could not be listed ({exc.message})"
+
+
+def _tool_outputs(
+    live: list[dict[str, Any]], props: Mapping[str, Any], previous: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """``tools``, ``tools_fingerprint`` and ``tool_definitions`` for the live tools.
+
+    ``tool_definitions`` holds only the baseline: definitions whose fingerprint is pinned (kept from earlier
+    reads while the server shows something else, which is what lets a message say *what* changed), or,
+    without pins, the live tools (then the recorded tools are the baseline). So the state grows by the size
+    of the pinned tools' definitions, not by every version the server ever listed.
+    """
+    outs = fingerprint.tool_outputs(live)
+    pins = _pins(props)
+    wanted = set(pins.values()) if pins else {row["fingerprint"] for row in outs["tools"]}
+    candidates = list((previous or {}).get("tool_definitions") or []) + live
+    kept: dict[str, dict[str, Any]] = {}
+    for item in candidates:
+        try:
+            definition = fingerprint.tool_definition(item)
+            fp = fingerprint.fingerprint(definition)
+        except (TypeError, ValueError):
+            continue  # a malformed stored entry is dropped, never fatal
+        if fp in wanted:
+            kept[fp] = definition
+    outs["tool_definitions"] = sorted(kept.values(), key=lambda d: (d["name"], fingerprint.fingerprint(d)))
+    return outs
+
+
+def _previous_tool_outputs(previous: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: previous[k] for k in TOOL_OUTPUT_FIELDS if previous.get(k) is not None}
+
+
+def _one_line(outcome: pinning.PolicyOutcome, subject: str) -> str:
+    count = len(outcome.changes)
+    shown = "; ".join(c.summary() for c in outcome.changes)
+    return f"{subject}: {count} tool change{'s' if count != 1 else ''} against the pins: {shown}"
+
+
+def _assess_tools(
+    live: list[dict[str, Any]],
+    props: Mapping[str, Any],
+    recorded: Mapping[str, Any],
+    subject: str,
+    *,
+    policy: str | None = None,
+) -> pinning.PolicyOutcome:
+    """The policy's verdict on the live tools: against the pins when set, else against the recorded tools."""
+    return pinning.assess(
+        live,
+        pins=_pins(props),
+        recorded=recorded.get("tools") if isinstance(recorded.get("tools"), list) else None,
+        policy=policy or _policy(props),
+        subject=subject,
+        known_definitions=recorded.get("tool_definitions") or None,
+    )
+
+
+def _differs_from_pins(tools: Any, pins: Mapping[str, str] | None) -> bool:
+    """True when recorded ``tools`` rows (name, fingerprint) are not exactly the pinned set."""
+    if not pins or not isinstance(tools, list):
+        return False
+    rows = {(r.get("name"), r.get("fingerprint")) for r in tools if isinstance(r, Mapping)}
+    return rows != set(pins.items()) or len(rows) != len(tools)
 
 
 # ---- helpers -----------------------------------------------------------------------------------------------------
@@ -252,6 +431,16 @@ def _matches(connector: Any, sent: Mapping[str, Any]) -> bool:
     return not [f for f in _diff.changed_fields(live, wanted) if f in _CREATE_FIELDS]
 
 
+class ToolDriftError(MistralError):
+    """Tool drift under ``tool_drift=block``: the message names each tool on its own line, so it is kept
+    multi-line (other errors are one line)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message.strip()[:20_000]
+        self.args = (self.message,)
+
+
 def _fail(message: str, cause: BaseException | None = None) -> MistralError:
     err = MistralError(message)
     err.__cause__ = cause
@@ -316,6 +505,9 @@ class ConnectorProvider(ResourceProvider):
         for key in ("adopt", "name_prefix"):
             if key not in unknown and old_outs.get(key) != known.get(key):
                 changes.add(key)
+        tools_known = _tracking(new_ins) and not {"tool_pins", "tool_drift"} & set(unknown)
+        if tools_known and _id and self._tools_drifted(_id, old_outs, known, changes | set(unknown)):
+            changes.add("tool_pins")
         if not changes:
             return DiffResult(changes=False, replaces=[], delete_before_replace=False)
         return DiffResult(
@@ -355,7 +547,41 @@ class ConnectorProvider(ResourceProvider):
                     exc,
                 ) from exc
         _LISTING.invalidate()
-        return CreateResult(connector.id, _outputs(connector, inputs))
+        outs = _outputs(connector, inputs)
+        if _tracking(inputs):
+            outs.update(self._create_tools(client, connector.id, inputs, adopted))
+        return CreateResult(connector.id, outs)
+
+    def _create_tools(
+        self, client: ConnectorsClient, connector_id: str, inputs: Mapping[str, Any], adopted: bool
+    ) -> dict[str, Any]:
+        """List the new connector's tools and apply the policy; under block a mismatch undoes the create."""
+        subject = _subject(inputs, connector_id)
+        policy = _policy(inputs)
+        undo = "" if adopted else "; the new connector was deleted again, so nothing was left behind"
+        try:
+            live = _list_tools(connector_id)
+        except (ServerError, TransportError) as exc:
+            if policy == "block":
+                if not adopted:
+                    with contextlib.suppress(MistralError):
+                        client.delete(connector_id)
+                raise _fail(f"{_unverifiable(subject, exc)}, and tool_drift=block does not deploy tools it "
+                            f"cannot verify{undo}", exc) from exc
+            if policy == "warn":
+                _warn(f"{_unverifiable(subject, exc)}; no tool fingerprints recorded")
+            return {}
+        outcome = _assess_tools(live, inputs, {}, subject)
+        if outcome.blocked:
+            if not adopted:
+                with contextlib.suppress(MistralError):
+                    client.delete(connector_id)
+                _LISTING.invalidate()
+            extra = "" if adopted else "\n(The connector created for this check was deleted again.)"
+            raise ToolDriftError(outcome.message + extra)
+        if outcome.level == "warn":
+            _warn(_one_line(outcome, subject))
+        return _tool_outputs(live, inputs, None)
 
     def _create_new(self, client: ConnectorsClient, inputs: Mapping[str, Any]) -> Any:
         from pulumi_mistral.client import UNSET
@@ -429,7 +655,66 @@ class ConnectorProvider(ResourceProvider):
             except NotFoundError:
                 return ReadResult(None, {})
         outs = _outputs(data, previous)
+        if _tracking(previous):
+            outs.update(self._read_tools(data["id"], previous))
         return ReadResult(data["id"], outs, _inputs_from_outputs(outs))
+
+    def _read_tools(self, connector_id: str, previous: Mapping[str, Any]) -> dict[str, Any]:
+        """Fresh tool outputs for a refresh. Never raises: a refresh records, it does not enforce."""
+        subject = _subject(previous, connector_id)
+        policy = _policy(previous)
+        try:
+            live = _list_tools(connector_id)
+        except (ServerError, TransportError) as exc:
+            # The server may just be down: keep what was recorded rather than report every tool as removed.
+            if policy != "audit":
+                _warn(f"{_unverifiable(subject, exc)}; the recorded tool fingerprints were kept")
+            return _previous_tool_outputs(previous)
+        outs = _tool_outputs(live, previous, previous)
+        _TOOLS.put(connector_id, live, outs["tools_fingerprint"])
+        outcome = _assess_tools(live, previous, previous, subject)
+        if outcome.level in ("warn", "block"):
+            suffix = " (tool_drift=block: the next up will fail)" if outcome.blocked else ""
+            _warn(_one_line(outcome, subject) + suffix)
+        return outs
+
+    def _tools_drifted(
+        self, connector_id: str, old_outs: Mapping[str, Any], news: Mapping[str, Any], changing: set[str]
+    ) -> bool:
+        """Diff's tool check: True when the live tools differ from the pins (shown as a change of tool_pins).
+
+        Raises under ``tool_drift=block`` (the engine is still planning, so nothing has changed), including
+        when the tools cannot be listed (fail closed). Skipped when the update changes the connection (server,
+        headers, auth...): the tools of the new connection are checked by ``update`` right after the PATCH.
+        """
+        subject = _subject(news, connector_id)
+        policy = _policy(news)
+        pins = _pins(news)
+        if _TOOLS.take_refresh_diff(connector_id, old_outs.get("tools_fingerprint")):
+            # The refresh's own Diff: the old outputs ARE the fresh read; report drift, never fail or repeat.
+            return _differs_from_pins(old_outs.get("tools"), pins)
+        if changing & _CONNECTION_FIELDS:
+            return False
+        live = _TOOLS.get(connector_id)
+        warned = live is not None  # this process's Read listed (and warned about) them moments ago
+        if live is None:
+            try:
+                live = _list_tools(connector_id)
+            except (ServerError, TransportError) as exc:
+                if policy == "block":
+                    raise _fail(f"{_unverifiable(subject, exc)}, so they cannot be verified against the pins: "
+                                "tool_drift=block fails closed and nothing was changed; retry when the MCP "
+                                "server is reachable", exc) from exc
+                if policy == "warn":
+                    _warn(f"{_unverifiable(subject, exc)}; compared the recorded tools with the pins instead")
+                return _differs_from_pins(old_outs.get("tools"), pins)
+        outcome = _assess_tools(live, news, old_outs, subject, policy=policy)
+        if outcome.blocked:
+            raise ToolDriftError(outcome.message)
+        if outcome.level == "warn" and not warned:
+            _warn(_one_line(outcome, subject))
+        # Without pins the recorded tools are the baseline: a change is recorded by the next update.
+        return bool(outcome.changes)
 
     # -- update: PATCH only what changed, return the full outputs ---------------------------------------------------
 
@@ -437,30 +722,70 @@ class ConnectorProvider(ResourceProvider):
         old_outs = _props(olds)
         inputs = spec.normalize_inputs(_props(news))
         payload = _diff.update_payload(old_outs, inputs)
+        tracking = _tracking(inputs)
+        live: list[dict[str, Any]] | None = None
+        if tracking and not set(payload) & _CONNECTION_FIELDS:
+            # Same connection, same tools: check them BEFORE the PATCH, so block changes nothing.
+            live = self._update_tools(id_, inputs, old_outs, patched=False)
         if not payload:  # only control fields changed: nothing to send
             merged = {**old_outs, **{k: v for k, v in inputs.items()}}
             outs = {k: v for k, v in merged.items() if k in spec.ALL_FIELDS or k in OUTPUT_ONLY_FIELDS}
             for key in spec.CONTROL_FIELDS:
                 if key not in inputs:
                     outs.pop(key, None)
-            return UpdateResult({k: _secret(v) if k in spec.SECRET_FIELDS else v for k, v in outs.items()})
-        _LISTING.invalidate()
-        try:
-            connector = _client().update(id_, **payload)
-        except NotFoundError as exc:
-            raise _fail(
-                f"connector '{inputs.get('name')}' ({id_}) no longer exists; run a refresh so the stack "
-                "forgets it, then deploy again to recreate it",
-                exc,
-            ) from exc
-        finally:
+            outs = {k: _secret(v) if k in spec.SECRET_FIELDS else v for k, v in outs.items()}
+        else:
             _LISTING.invalidate()
-        return UpdateResult(_outputs(connector, inputs))
+            _TOOLS.forget(id_)
+            try:
+                connector = _client().update(id_, **payload)
+            except NotFoundError as exc:
+                raise _fail(
+                    f"connector '{inputs.get('name')}' ({id_}) no longer exists; run a refresh so the stack "
+                    "forgets it, then deploy again to recreate it",
+                    exc,
+                ) from exc
+            finally:
+                _LISTING.invalidate()
+            outs = _outputs(connector, inputs)
+        if tracking:
+            if live is None:
+                live = self._update_tools(id_, inputs, old_outs, patched=True)
+            outs.update(_tool_outputs(live, inputs, old_outs) if live is not None else _previous_tool_outputs(old_outs))
+        return UpdateResult(outs)
+
+    def _update_tools(
+        self, connector_id: str, inputs: Mapping[str, Any], old_outs: Mapping[str, Any], *, patched: bool
+    ) -> list[dict[str, Any]] | None:
+        """The live tools for an update, after the policy had its say (None: they could not be listed)."""
+        subject = _subject(inputs, connector_id)
+        policy = _policy(inputs)
+        landed = (" The settings change was applied (the connection changed, so the tools could only be "
+                  "checked afterwards); the state keeps the previous outputs, so the next up checks again."
+                  if patched else "")
+        try:
+            live = _list_tools(connector_id)
+        except (ServerError, TransportError) as exc:
+            if policy == "block":
+                raise _fail(f"{_unverifiable(subject, exc)}, so they cannot be verified against the pins: "
+                            f"tool_drift=block fails closed.{landed or ' Nothing was changed.'}", exc) from exc
+            if policy == "warn":
+                _warn(f"{_unverifiable(subject, exc)}; the recorded tool fingerprints were kept")
+            return None
+        outcome = _assess_tools(live, inputs, old_outs, subject, policy=policy)
+        if outcome.blocked:
+            if not patched:
+                raise ToolDriftError(outcome.message)
+            raise ToolDriftError(outcome.message.replace("Nothing was changed. ", "") + f"\n{landed.strip()}")
+        if outcome.level == "warn" and patched:  # otherwise this operation's Diff has just warned
+            _warn(_one_line(outcome, subject))
+        return live
 
     # -- delete: 404 counts as done ----------------------------------------------------------------------------------
 
     def delete(self, id_: str, _props_: dict[str, Any]) -> None:
         _LISTING.invalidate()
+        _TOOLS.forget(id_)
         try:
             _client().delete(id_)
         except NotFoundError:

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
-from pulumi_mistral.provider import OUTPUT_ONLY_FIELDS, ConnectorProvider
+from pulumi_mistral.provider import OUTPUT_ONLY_FIELDS, TOOL_OUTPUT_FIELDS, ConnectorProvider
 
 __all__ = ["SECRET_OUTPUTS", "AuthDataArgs", "Connector", "ConnectorArgs"]
 
@@ -52,6 +52,8 @@ class ConnectorArgs:
     connection_config: pulumi.Input[Mapping[str, Any]] | None = None
     connection_secrets: pulumi.Input[Mapping[str, Any]] | None = None
     adopt: pulumi.Input[bool] | None = None
+    tool_pins: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
+    tool_drift: pulumi.Input[str] | None = None
 
 
 def _auth_data(value: Any) -> Any:
@@ -68,7 +70,12 @@ class Connector(pulumi.dynamic.Resource, module="connector", name="Connector"):
     ``name`` is optional: without it the connector is named after the resource plus a random suffix, and a
     change that forces a replacement (``visibility``) creates the new connector before deleting the old one.
     ``adopt=True`` takes over an existing connector with the same name instead of failing with a conflict.
-    ``headers``, ``auth_data`` and ``connection_secrets`` are always secret. Stack config ``mistral:apiKey``
+    ``tool_pins`` (tool name -> ``sha256:...`` fingerprint, e.g. from :func:`pulumi_mistral.pins_for`) and
+    ``tool_drift`` (``audit``, ``warn`` or ``block``) turn on tool tracking: the live MCP tools are listed
+    on every create, update, refresh and diff (one extra request each) and their fingerprints are output as
+    ``tools`` / ``tools_fingerprint``; a tool that differs from its pin is recorded, warned about, or
+    stops ``pulumi up`` before any change (``block``). ``headers``, ``auth_data`` and ``connection_secrets``
+    are always secret. Stack config ``mistral:apiKey``
     (secret) and ``mistral:serverUrl`` reach the provider; they are never stored in the state.
 
     Example::
@@ -92,11 +99,16 @@ class Connector(pulumi.dynamic.Resource, module="connector", name="Connector"):
     connection_config: pulumi.Output[dict[str, Any] | None]
     connection_secrets: pulumi.Output[dict[str, Any] | None]
     adopt: pulumi.Output[bool | None]
+    tool_pins: pulumi.Output[dict[str, str] | None]
+    tool_drift: pulumi.Output[str | None]
     connector_id: pulumi.Output[str]
     created_at: pulumi.Output[str]
     modified_at: pulumi.Output[str]
     auth_type: pulumi.Output[str]
     tool_names: pulumi.Output[list[str]]
+    tools: pulumi.Output[list[dict[str, str]] | None]
+    tools_fingerprint: pulumi.Output[str | None]
+    tool_definitions: pulumi.Output[list[dict[str, Any]] | None]
 
     def __init__(
         self,
@@ -115,12 +127,15 @@ class Connector(pulumi.dynamic.Resource, module="connector", name="Connector"):
         connection_config: pulumi.Input[Mapping[str, Any]] | None = None,
         connection_secrets: pulumi.Input[Mapping[str, Any]] | None = None,
         adopt: pulumi.Input[bool] | None = None,
+        tool_pins: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        tool_drift: pulumi.Input[str] | None = None,
     ) -> None:
         given = {
             "name": name, "description": description, "server": server, "icon_url": icon_url,
             "visibility": visibility, "headers": headers, "auth_data": auth_data,
             "system_prompt": system_prompt, "connection_config": connection_config,
             "connection_secrets": connection_secrets, "adopt": adopt,
+            "tool_pins": tool_pins, "tool_drift": tool_drift,
         }
         # Every declared property is registered (None when not given) so each output attribute exists.
         props: dict[str, Any] = dict.fromkeys(given)
@@ -136,7 +151,7 @@ class Connector(pulumi.dynamic.Resource, module="connector", name="Connector"):
             if props.get(key) is not None:
                 # Secret in the state's inputs too, not only in the outputs.
                 props[key] = pulumi.Output.secret(props[key])
-        for key in OUTPUT_ONLY_FIELDS:
+        for key in (*OUTPUT_ONLY_FIELDS, *TOOL_OUTPUT_FIELDS):
             props[key] = None  # registers the output attribute; the provider fills it
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
         opts = pulumi.ResourceOptions.merge(secret_opts, opts)

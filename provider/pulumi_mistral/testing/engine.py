@@ -28,7 +28,9 @@ import ast
 import asyncio
 import contextlib
 import importlib.util
+import io
 import os
+import re
 import selectors
 import subprocess
 import sys
@@ -58,6 +60,7 @@ __all__ = [
 
 _T = TypeVar("_T")
 RPC_TIMEOUT_S = 120.0
+_EXC_HEADER = re.compile(r"^[A-Za-z_][\w.]*: ")  # "pulumi_mistral.errors.MistralError: ..." in a traceback
 START_TIMEOUT_S = 30.0
 
 
@@ -251,8 +254,34 @@ def load_servicer_module() -> dict[str, Any]:
     return namespace
 
 
+class _StderrTee(io.TextIOBase):
+    """``sys.stderr`` while an in-process host runs: writes go through and are also kept, because a provider
+    reports warnings on its stderr (the engine shows a plugin's stderr as diagnostics)."""
+
+    def __init__(self, target: Any) -> None:
+        super().__init__()
+        self.target = target
+        self._lock = threading.Lock()
+        self._parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            self._parts.append(text)
+        self.target.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def text(self) -> str:
+        with self._lock:
+            return "".join(self._parts)
+
+
 class InProcessProviderHost(ProviderHost):
     """The SDK's dynamic-provider servicer served from this process on 127.0.0.1 (real gRPC, no subprocess).
+
+    What is written to ``sys.stderr`` while it runs is kept for :meth:`logs` (from any thread: filter it).
 
     Example::
 
@@ -261,6 +290,13 @@ class InProcessProviderHost(ProviderHost):
     """
 
     def __init__(self) -> None:
+        # Each operation gets a fresh provider process from the engine: forget what an earlier in-process
+        # operation's provider cached (settings, listings, tool lists), or it would leak into this one.
+        from pulumi_mistral.provider import reset_process_state
+
+        reset_process_state()
+        self._tee = _StderrTee(sys.stderr)
+        sys.stderr = self._tee
         module = load_servicer_module()
         self.servicer = module["DynamicResourceProviderServicer"]()
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))  # the engine's concurrency
@@ -269,8 +305,13 @@ class InProcessProviderHost(ProviderHost):
         self.server.start()
         self.target = f"127.0.0.1:{port}"
 
+    def logs(self) -> str:
+        return self._tee.text()
+
     def close(self) -> None:
         self.server.stop(grace=None).wait(5)
+        if sys.stderr is self._tee:
+            sys.stderr = self._tee.target
 
 
 # ---- the engine's calls --------------------------------------------------------------------------------------
@@ -289,8 +330,15 @@ class ProviderCallError(RuntimeError):
     """A provider RPC failed; ``details`` is what the servicer sent (a traceback in SDK 3.272)."""
 
     def __init__(self, method: str, details: str) -> None:
-        last = next((ln for ln in reversed(details.strip().splitlines()) if ln.strip()), details)
-        super().__init__(f"{method} failed: {last.strip()}")
+        lines = details.strip().splitlines()
+        # The final exception's message: from its "module.Type: ..." line to the end, so a multi-line
+        # message (a tool-drift report) is kept whole, as the engine shows it; else the last line.
+        start = next((i for i in range(len(lines) - 1, -1, -1) if _EXC_HEADER.match(lines[i])), None)
+        if start is None:
+            message = next((ln for ln in reversed(lines) if ln.strip()), details).strip()
+        else:
+            message = "\n".join(ln.rstrip() for ln in lines[start:]).strip()
+        super().__init__(f"{method} failed: {message}")
         self.method = method
         self.details = details
 

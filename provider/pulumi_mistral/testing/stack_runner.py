@@ -36,6 +36,10 @@ Example::
         assert not stack.preview().changes
         print(stack.refresh().drift)
         stack.destroy()
+
+Provider diagnostics (lines the provider wrote to stderr as ``warning: ...``, ``error: ...``, which the
+engine shows) are in each result's ``diagnostics`` and in ``StackRunner.diagnostics`` (last operation, also
+after a failure).
 """
 
 from __future__ import annotations
@@ -69,6 +73,8 @@ __all__ = ["PreviewResult", "RefreshResult", "StackRunError", "StackRunner", "St
 
 PROVIDER_KEY = "__provider"
 DEFAULT_SECRET_KEYS: tuple[str, ...] = ("mistral:apiKey",)
+# The prefixes pulumi.log uses on stderr when a provider has no engine connection (the engine shows these lines).
+DIAGNOSTIC_PREFIXES: tuple[str, ...] = ("debug: ", "info: ", "warning: ", "error: ")
 PROGRAM_TIMEOUT_S = 300.0
 
 
@@ -96,6 +102,7 @@ class UpResult:
     outputs: dict[str, Any]
     steps: list[Step]
     secret_outputs: set[str] = field(default_factory=set)
+    diagnostics: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -103,6 +110,7 @@ class PreviewResult:
     """Result of :meth:`StackRunner.preview`: the planned steps; ``changes`` is True unless all are "same"."""
 
     steps: list[Step]
+    diagnostics: list[str] = field(default_factory=list)
 
     @property
     def changes(self) -> bool:
@@ -117,6 +125,7 @@ class RefreshResult:
     drift: dict[str, list[str]]
     gone: list[str]
     steps: list[Step]
+    diagnostics: list[str] = field(default_factory=list)
 
 
 class StackRunError(RuntimeError):
@@ -321,6 +330,8 @@ class StackRunner:
         self.host: ProviderHost | None = None
         self.engine: EngineClient | None = None
         self.provider_calls: list[str] = []  # every provider RPC of every run, in order
+        # The provider's diagnostic lines (stderr "warning: ..." etc.) of the last operation, also when it failed.
+        self.diagnostics: list[str] = []
 
     # -- setup ---------------------------------------------------------------------------------------------------
 
@@ -348,6 +359,8 @@ class StackRunner:
         return self.engine
 
     def _stop_engine(self) -> None:
+        if self.host is not None:
+            self.diagnostics = [ln for ln in self.host.logs().splitlines() if ln.startswith(DIAGNOSTIC_PREFIXES)]
         if self.engine is not None:
             self.provider_calls.extend(self.engine.calls)
             self.engine.close()
@@ -468,9 +481,11 @@ class StackRunner:
                     del state.resources[urn]
                     state.save()
                     run.steps.append(Step("delete", urn))
-            return UpResult(outputs, run.steps, secret)
+            result = UpResult(outputs, run.steps, secret)
         finally:
             self._stop_engine()
+        result.diagnostics = list(self.diagnostics)
+        return result
 
     def preview(self, *, refresh: bool = False, expect_no_changes: bool = False) -> PreviewResult:
         """Plan without changing anything: Check and Diff only (and Read first with ``refresh=True``)."""
@@ -487,21 +502,24 @@ class StackRunner:
             steps.extend(run.steps)
             steps.extend(Step("delete", urn) for urn in reversed(list(state.resources)) if urn not in run.registered)
             result = PreviewResult(steps)
-            if expect_no_changes and result.changes:
-                planned = ", ".join(f"{s.op} {s.name}" for s in result.steps if s.op != "same")
-                raise StackRunError(f"no changes were expected, but the preview plans: {planned}")
-            return result
         finally:
             self._stop_engine()
+        result.diagnostics = list(self.diagnostics)
+        if expect_no_changes and result.changes:
+            planned = ", ".join(f"{s.op} {s.name}" for s in result.steps if s.op != "same")
+            raise StackRunError(f"no changes were expected, but the preview plans: {planned}")
+        return result
 
     def refresh(self) -> RefreshResult:
         """Read every resource: record the live state, report drift per property, drop the gone ones."""
         state = _State(self.state_path)
         engine = self._start_engine()
         try:
-            return self._refresh(engine, state)
+            result = self._refresh(engine, state)
         finally:
             self._stop_engine()
+        result.diagnostics = list(self.diagnostics)
+        return result
 
     def _refresh(self, engine: EngineClient, state: _State) -> RefreshResult:
         drift: dict[str, list[str]] = {}
