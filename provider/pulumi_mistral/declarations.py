@@ -260,14 +260,15 @@ class _Walker:
                 self.doc.issues.append(Issue(where, ".".join(path), f"keys must be strings (got {key!r}); "
                                              "fix: quote the key"))
                 continue
+            here = (*path, key)
             if key in out:
                 if explicit:
-                    first = self.doc.keys[(*path, key)]
-                    self.doc.issues.append(Issue(self.doc.loc(knode.start_mark), ".".join((*path, key)),
+                    first = self.doc.keys[here]
+                    self.doc.issues.append(Issue(self.doc.loc(knode.start_mark), ".".join(here),
                                                  f"is written twice (first at line {first.line}); fix: keep one"))
                 continue
-            self.doc.keys[(*path, key)] = self.doc.loc(knode.start_mark)
-            out[key] = self.walk(vnode, (*path, key), depth + 1)
+            self.doc.keys[here] = self.doc.loc(knode.start_mark)
+            out[key] = self.walk(vnode, here, depth + 1)
         return out
 
 
@@ -416,7 +417,8 @@ class _Merged:
             dst[key] = _copy(value)
             for path, loc in doc.values.items():
                 if path[: len(src_path) + 1] == (*src_path, key):
-                    self.marks[(*rel, *path[len(src_path):])] = loc
+                    target = (*rel, *path[len(src_path):])
+                    self.marks[target] = loc
 
     def location(self, prop: str) -> Location:
         """Where the property named by a dotted path (as spec reports it) was written."""
