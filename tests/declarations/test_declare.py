@@ -131,3 +131,34 @@ def test_invalid_file_fails_the_program_before_any_resource(server: LocalServer,
         stack.up()
     assert "connectors.docs.auth_data.clientsecret" in str(info.value)
     assert "did you mean 'client_secret'" in str(info.value)
+
+
+def test_config_namespace_stack_and_options(server: LocalServer, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """`config` picks the namespace of {secret: key}, `stack` overrides the current stack, `opts` reaches every
+    resource."""
+    import pulumi
+
+    import pulumi_mistral
+
+    path = project(tmp_path) / "connectors.yaml"
+    seen: dict[str, Any] = {}
+
+    def program() -> None:
+        parent = pulumi.ComponentResource("team:index:Connectors", "team")
+        connectors = pulumi_mistral.declare_connectors(path, stack="prod", config="team",
+                                                       opts=pulumi.ResourceOptions(parent=parent))
+        seen.update(connectors)
+        seen["__children__"] = set(parent._childResources)
+        pulumi.export("names", sorted(connectors))
+
+    monkeypatch.setenv("DECL_TEST_CLIENT_SECRET", "cs")
+    cfg = config(server, **{"team:docsApiKey": "team-key"})
+    with StackRunner(program, project="decl", stack="dev", config=cfg, in_process=True) as stack:
+        up = stack.up()
+        assert up.outputs["names"] == ["docs"]  # the prod overrides, although the stack is dev
+        children = seen.pop("__children__")
+        assert set(seen.values()) <= children  # opts (here: the parent) reached every connector
+        with server.client() as client:
+            assert client.get("docs-prod", fetch_connection_secrets=True).headers == {"X-Api-Key": "team-key"}
+        stack.destroy()
