@@ -51,6 +51,8 @@ NAME_MAX = 64
 _NAME_RE = re.compile(NAME_PATTERN)
 _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 token
 _FINGERPRINT_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+# RFC 9110 field values: visible characters, spaces and tabs; no other control character (CR, LF, NUL...).
+_HEADER_VALUE_BAD_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _AUTO_SUFFIX_LEN = 7
 _AUTO_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -165,8 +167,8 @@ def _check_headers(c: _Collector, value: Any) -> None:
             continue
         elif not isinstance(item, str):
             c.add(prop, f"must be a string (got {_type_name(item)}); fix: quote the value")
-        elif "\r" in item or "\n" in item:
-            c.add(prop, "must not contain line breaks; fix: remove CR/LF from the value")
+        elif _HEADER_VALUE_BAD_RE.search(item):
+            c.add(prop, "must not contain control characters (line breaks, NUL...); fix: remove them from the value")
 
 
 def _check_auth_data(c: _Collector, value: Any) -> None:

@@ -59,8 +59,8 @@ urls = st.builds(
 )
 json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=10))
 json_maps = st.dictionaries(st.text(min_size=1, max_size=8), json_leaf, max_size=4)
-header_maps = st.dictionaries(st.from_regex(r"X-[A-Za-z0-9]{1,8}", fullmatch=True),
-                              st.text(alphabet=st.characters(blacklist_characters="\r\n"), max_size=12), max_size=3)
+header_values = st.text(alphabet=st.characters(min_codepoint=0x20, blacklist_characters="\x7f"), max_size=12)
+header_maps = st.dictionaries(st.from_regex(r"X-[A-Za-z0-9]{1,8}", fullmatch=True), header_values, max_size=3)
 
 
 @st.composite

@@ -54,6 +54,7 @@ def test_required_fields_named() -> None:
         ("headers", "X-Key: v", "must be a map"),
         ("headers.X-Key", None, "must be a string"),
         ("headers.bad header", None, "not a valid HTTP header name"),
+        ("headers.X-Nul", None, "control characters"),
         ("auth_data.client_secret", None, "is required"),
         ("adopt", "yes", "true or false"),
         ("tool_drift", "blok", "did you mean 'block'"),
@@ -64,6 +65,8 @@ def test_bad_input_named_with_fix(prop: str, value: object, words: str) -> None:
     props: dict[str, object]
     if prop == "headers.X-Key":
         props = {"headers": {"X-Key": 5}}
+    elif prop == "headers.X-Nul":
+        props = {"headers": {"X-Nul": "a\x00b"}}
     elif prop == "headers.bad header":
         props = {"headers": {"bad header": "v"}}
     elif prop == "auth_data.client_secret":

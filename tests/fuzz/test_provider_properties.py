@@ -71,9 +71,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@pytest.mark.xfail(strict=True, reason="spec accepts a NUL character in a header value (it only refuses CR/LF) but "
-                   "the API refuses it with 422, so the input passes check and fails at apply time; fixing it in "
-                   "spec.py also needs the header strategy of tests/core/test_diff.py to exclude NUL")
 def test_header_value_the_api_refuses_is_refused_in_check(fuzz_provider: ConnectorProvider) -> None:
     """Found by the update property below (it now excludes NUL from header values so it can test the rest)."""
     c = {"name": "nul-header", "description": "d", "server": "https://a.example.com/", "headers": {"X-K": "a\x00b"}}

@@ -14,7 +14,8 @@ Connectors
     tried first, then the name); update and delete take an id only (a name is a 404 with a hint).
   * ``server`` (create and update) is an http(s) URL with a host and no embedded credentials (422).
   * ``visibility`` defaults to ``shared_workspace`` and must be one of the four known values (422).
-  * ``headers`` map HTTP header names (RFC 9110 tokens) to string values without CR/LF (422).
+  * ``headers`` map HTTP header names (RFC 9110 tokens) to string values without control characters
+    (RFC 9110 field values: no CR, LF, NUL...) (422).
   * PATCH is tri-state: an absent key is unchanged, ``null`` clears. ``name``, ``description`` and
     ``server`` are required, so ``null`` for them is a 422. A PATCH that changes nothing keeps
     ``modified_at``. Changing ``server``, ``headers`` or ``auth_data`` drops the cached tool list and the
@@ -73,6 +74,7 @@ from pulumi_mistral.local.store import NameTaken, Store
 
 NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 HEADER_NAME_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+HEADER_VALUE_BAD_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # RFC 9110: no control characters but tab
 VISIBILITIES = ("shared_global", "shared_org", "shared_workspace", "private")
 DEFAULT_VISIBILITY = "shared_workspace"
 MAX_PAGE_SIZE = 1000
@@ -225,9 +227,10 @@ def check_headers(headers: dict[str, Any], loc: Sequence[str] = ("body", "header
     for name, value in headers.items():
         if not HEADER_NAME_RE.fullmatch(name):
             raise Invalid([*loc, name], "header names must be HTTP tokens (letters, digits, -_.!#$%&'*+^`|~)")
-        if not isinstance(value, str) or any(c in value for c in "\r\n\x00"):
+        if not isinstance(value, str) or HEADER_VALUE_BAD_RE.search(value):
             # never echo the value: header values are secrets
-            raise Invalid([*loc, name], "header values must be strings without line breaks", "string_type")
+            raise Invalid([*loc, name], "header values must be strings without control characters "
+                                        "(line breaks, NUL...)", "string_type")
     return dict(headers)
 
 
