@@ -24,7 +24,8 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import (
@@ -72,26 +73,67 @@ _RECOVERY_DELAY_S = 0.25
 # ---- per-process configuration (never pickled) --------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Settings:
+    """How this provider process talks to the API. Built in ``configure()``; never pickled."""
+
+    api_key: str | None = field(default=None, repr=False)
+    server_url: str | None = None
+    timeout: float = 30.0
+    max_attempts: int = 4
+    max_retry_time: float = 60.0
+
+
+# stack config key -> (environment variable, Settings field, parser)
+_TUNING: dict[str, tuple[str, str, Callable[[str], float]]] = {
+    "mistral:timeout": ("MISTRAL_TIMEOUT", "timeout", float),
+    "mistral:maxAttempts": ("MISTRAL_MAX_ATTEMPTS", "max_attempts", int),
+    "mistral:maxRetryTime": ("MISTRAL_MAX_RETRY_TIME", "max_retry_time", float),
+}
+
+
+def settings_from_config(config: Any, environ: Mapping[str, str]) -> Settings:
+    """Settings from stack config (``mistral:*``), else the ``MISTRAL_*`` environment, else the defaults."""
+    values: dict[str, Any] = {
+        "api_key": _plain(config.get("mistral:apiKey")) or environ.get("MISTRAL_API_KEY"),
+        "server_url": _plain(config.get("mistral:serverUrl")) or environ.get("MISTRAL_SERVER_URL"),
+    }
+    for key, (env, name, parse) in _TUNING.items():
+        raw = config.get(key) or environ.get(env)
+        if raw in (None, ""):
+            continue
+        try:
+            value = parse(str(raw))
+        except ValueError:
+            value = None
+        if value is None or value <= 0 or (name == "max_attempts" and value > 20):
+            kind = "whole number up to 20" if parse is int else "number of seconds"
+            raise MistralError(
+                f"{key} (or {env}) must be a positive {kind}, got {str(raw)!r}; fix: pulumi config set {key} <value>"
+            )
+        values[name] = value
+    return Settings(**values)
+
+
 class _ProcessState:
     """Settings and the shared client of this provider process. Lives at module level, outside the pickle."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.api_key: str | None = None
-        self.server_url: str | None = None
+        self.settings = Settings()
         self.client: ConnectorsClient | None = None
 
 
 _STATE = _ProcessState()
 
 
-def _set_settings(api_key: str | None, server_url: str | None) -> None:
+def _set_settings(settings: Settings) -> None:
     with _STATE.lock:
-        if (api_key, server_url) != (_STATE.api_key, _STATE.server_url):
+        if settings != _STATE.settings:
             if _STATE.client is not None:
                 _STATE.client.close()
             _STATE.client = None
-            _STATE.api_key, _STATE.server_url = api_key, server_url
+            _STATE.settings = settings
     _LISTING.invalidate()
 
 
@@ -101,13 +143,17 @@ def _client() -> ConnectorsClient:
         if _STATE.client is None:
             from pulumi_mistral.client import ConnectorsClient
 
-            _STATE.client = ConnectorsClient(api_key=_STATE.api_key, server_url=_STATE.server_url)
+            s = _STATE.settings
+            _STATE.client = ConnectorsClient(
+                api_key=s.api_key, server_url=s.server_url, timeout=s.timeout,
+                max_attempts=s.max_attempts, max_retry_time=s.max_retry_time,
+            )
         return _STATE.client
 
 
 def reset_process_state() -> None:
     """Forget the configured key, the client and the listing cache (tests and benchmarks)."""
-    _set_settings(None, None)
+    _set_settings(Settings())
     _TOOLS.clear()
 
 
@@ -465,10 +511,7 @@ class ConnectorProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     def configure(self, req: ConfigureRequest) -> None:
-        config = req.config
-        api_key = config.get("mistral:apiKey") or os.environ.get("MISTRAL_API_KEY")
-        server_url = config.get("mistral:serverUrl") or os.environ.get("MISTRAL_SERVER_URL")
-        _set_settings(_plain(api_key), _plain(server_url))
+        _set_settings(settings_from_config(req.config, os.environ))
 
     # -- check: validation and defaults, no HTTP ---------------------------------------------------------------
 

@@ -100,12 +100,12 @@ def test_configure_reads_stack_config_then_env(local_server, monkeypatch: pytest
         ConnectorProvider().configure(ConfigureRequest(Config(
             {"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url}, "p")))
         assert provider_module._client().get  # configured from stack config
-        assert provider_module._STATE.server_url == local_server.url
+        assert provider_module._STATE.settings.server_url == local_server.url
         monkeypatch.setenv("MISTRAL_API_KEY", "env-key-value")
         monkeypatch.setenv("MISTRAL_SERVER_URL", "http://127.0.0.1:9")
         ConnectorProvider().configure(ConfigureRequest(Config({}, "p")))
-        assert provider_module._STATE.api_key == "env-key-value"
-        assert provider_module._STATE.server_url == "http://127.0.0.1:9"
+        assert provider_module._STATE.settings.api_key == "env-key-value"
+        assert provider_module._STATE.settings.server_url == "http://127.0.0.1:9"
     finally:
         provider_module.reset_process_state()
 
@@ -340,3 +340,15 @@ def test_listing_never_serves_state_older_than_a_write(provider, mistral_client,
     assert provider.read(ident, updated.outs).outs["description"] == "out of band"
     mistral_client.delete(ident)
     assert provider.read(ident, updated.outs).id is None  # a miss falls back to GET: gone
+
+
+def test_client_tuning_from_config_then_env() -> None:
+    s = provider_module.settings_from_config(Config({"mistral:timeout": "2.5", "mistral:maxAttempts": "2"}, "p"),
+                                             {"MISTRAL_MAX_RETRY_TIME": "7", "MISTRAL_MAX_ATTEMPTS": "9"})
+    assert (s.timeout, s.max_attempts, s.max_retry_time) == (2.5, 2, 7.0)
+    assert provider_module.settings_from_config(Config({}, "p"), {}) == provider_module.Settings()
+    assert "sk-tuning" not in repr(provider_module.Settings(api_key="sk-tuning"))
+    for key, bad in [("mistral:timeout", "soon"), ("mistral:timeout", "-1"), ("mistral:maxAttempts", "1.5"),
+                     ("mistral:maxAttempts", "99")]:
+        with pytest.raises(MistralError, match=key):
+            provider_module.settings_from_config(Config({key: bad}, "p"), {})
