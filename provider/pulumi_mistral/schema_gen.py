@@ -20,6 +20,7 @@ PACKAGE = "mistral"
 RESOURCE_TOKEN = f"{PACKAGE}:index:Connector"
 AUTH_DATA_TOKEN = f"{PACKAGE}:index:AuthData"
 VISIBILITY_TOKEN = f"{PACKAGE}:index:ResourceVisibility"
+TOOL_DRIFT_TOKEN = f"{PACKAGE}:index:ToolDriftPolicy"
 
 _NAME = ("Connector name, unique per workspace: 1-64 letters, digits, '_' or '-'. Omitted: the resource name "
          "plus a random 7-character suffix.")
@@ -50,6 +51,11 @@ DESCRIPTIONS: dict[str, str] = {
     "tools_fingerprint": "With tool tracking: one fingerprint over the whole live tool set.",
     "tool_definitions": "With tool tracking: the full definitions of the baseline tools (those matching the pins), "
                         "kept to say what changed in a tool.",
+}
+TOOL_DRIFT_DESCRIPTIONS: dict[str, str] = {
+    "audit": "Record tool changes in the outputs only.",
+    "warn": "Record them and warn during preview and update.",
+    "block": "Stop the update before any change while a tool differs from its pin.",
 }
 AUTH_DATA_DESCRIPTIONS: dict[str, str] = {"client_id": "OAuth2 client id.", "client_secret": "OAuth2 client secret."}
 AUTH_DATA_SECRETS = frozenset({"client_secret"})
@@ -86,6 +92,8 @@ def _inner(annotation: str) -> tuple[str, bool]:
 def _property(name: str, type_text: str, secret: bool, replace: bool = False) -> dict[str, Any]:
     if name == "visibility":
         spec_: dict[str, Any] = {"$ref": f"#/types/{VISIBILITY_TOKEN}"}
+    elif name == "tool_drift":
+        spec_ = {"$ref": f"#/types/{TOOL_DRIFT_TOKEN}"}
     elif name == "auth_data":
         spec_ = {"$ref": f"#/types/{AUTH_DATA_TOKEN}"}
     elif type_text in _TYPES:
@@ -126,6 +134,7 @@ def resource_facts() -> dict[str, Any]:
         "secret": set(SECRET_OUTPUTS),
         "replace": set(spec.REPLACE_FIELDS),
         "visibilities": list(spec.VISIBILITIES),
+        "tool_drift_policies": list(spec.TOOL_DRIFT_POLICIES),
         "auth_data_fields": list(spec.AUTH_DATA_FIELDS),
     }
 
@@ -180,6 +189,12 @@ def generate() -> dict[str, Any]:
                 "type": "string",
                 "description": "Who can see a connector.",
                 "enum": [{"name": "".join(w.title() for w in v.split("_")), "value": v} for v in facts["visibilities"]],
+            },
+            TOOL_DRIFT_TOKEN: {
+                "type": "string",
+                "description": "What a change of a connector's MCP tools does.",
+                "enum": [{"name": v.title(), "value": v, "description": TOOL_DRIFT_DESCRIPTIONS[v]}
+                         for v in facts["tool_drift_policies"]],
             },
         },
         "resources": {

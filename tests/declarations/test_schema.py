@@ -170,9 +170,12 @@ def test_types_and_config_agree_with_spec_and_provider() -> None:
     assert {snake(k) for k, v in auth["properties"].items() if v.get("secret")} == {"client_secret"}
     visibility = SCHEMA["types"][schema_gen.VISIBILITY_TOKEN]
     assert [e["value"] for e in visibility["enum"]] == list(spec.VISIBILITIES)
+    if "tool_drift" in {snake(k) for k in RESOURCE["inputProperties"]}:
+        policy = SCHEMA["types"][schema_gen.TOOL_DRIFT_TOKEN]
+        assert [e["value"] for e in policy["enum"]] == list(spec.TOOL_DRIFT_POLICIES)
     variables = SCHEMA["config"]["variables"]
     assert set(variables) == {"apiKey", "serverUrl"} and variables["apiKey"]["secret"] is True
-    source = inspect.getsource(ConnectorProvider.configure)
+    source = inspect.getsource(sys.modules[ConnectorProvider.__module__])
     assert all(f"mistral:{key}" in source for key in variables)
     for variable in variables.values():  # the documented environment fallbacks are the ones the provider reads
         assert all(f'"{env}"' in source for env in variable["defaultInfo"]["environment"])
