@@ -57,6 +57,12 @@ TOOL_DRIFT_DESCRIPTIONS: dict[str, str] = {
     "warn": "Record them and warn during preview and update.",
     "block": "Stop the update before any change while a tool differs from its pin.",
 }
+# Provider config beyond apiKey / serverUrl (the provider's tuning settings), by config key.
+CONFIG_DESCRIPTIONS: dict[str, str] = {
+    "timeout": "Seconds to wait for each API request.",
+    "maxAttempts": "Attempts per API request, retries included (1-20).",
+    "maxRetryTime": "Seconds all retries of one request may take together.",
+}
 AUTH_DATA_DESCRIPTIONS: dict[str, str] = {"client_id": "OAuth2 client id.", "client_secret": "OAuth2 client secret."}
 AUTH_DATA_SECRETS = frozenset({"client_secret"})
 # Python annotation (as written, the part inside Output[...]/Input[...]) -> schema type.
@@ -139,6 +145,21 @@ def resource_facts() -> dict[str, Any]:
     }
 
 
+def _tuning_variables() -> dict[str, dict[str, Any]]:
+    """The provider's tuning settings (``mistral:timeout`` ...) as config variables, with their defaults."""
+    from pulumi_mistral import provider
+
+    defaults = {f.name: f.default for f in dataclasses.fields(provider.Settings)}
+    variables: dict[str, dict[str, Any]] = {}
+    for key, (env, field_name, parse) in provider._TUNING.items():
+        name = key.split(":", 1)[1]
+        if name not in CONFIG_DESCRIPTIONS:
+            raise ValueError(f"no description for config {key}; add it to schema_gen.CONFIG_DESCRIPTIONS")
+        variables[name] = {"type": "integer" if parse is int else "number", "default": defaults[field_name],
+                           "description": CONFIG_DESCRIPTIONS[name], "defaultInfo": {"environment": [env]}}
+    return variables
+
+
 def generate() -> dict[str, Any]:
     """The package schema as a dict (see the module docstring)."""
     facts = resource_facts()
@@ -172,6 +193,7 @@ def generate() -> dict[str, Any]:
                               "description": "Base URL of the Connectors API (falls back to MISTRAL_SERVER_URL; "
                                              "default https://api.mistral.ai).",
                               "defaultInfo": {"environment": ["MISTRAL_SERVER_URL"]}},
+                **_tuning_variables(),
             }
         },
         "types": {

@@ -75,6 +75,7 @@ METASCHEMA: dict[str, Any] = {
         "property": {"allOf": [{"$ref": "#/$defs/typeRef"}], "type": "object",
                      "properties": {"description": {"type": "string"}, "secret": {"type": "boolean"},
                                     "replaceOnChanges": {"type": "boolean"},
+                                    "default": {"type": ["boolean", "number", "string"]},
                                     "defaultInfo": {"type": "object", "required": ["environment"], "properties": {
                                         "environment": {"type": "array", "items": {"type": "string"}}}}}},
         "properties": {"type": "object", "additionalProperties": {"$ref": "#/$defs/property"}},
@@ -174,9 +175,11 @@ def test_types_and_config_agree_with_spec_and_provider() -> None:
         policy = SCHEMA["types"][schema_gen.TOOL_DRIFT_TOKEN]
         assert [e["value"] for e in policy["enum"]] == list(spec.TOOL_DRIFT_POLICIES)
     variables = SCHEMA["config"]["variables"]
-    assert set(variables) == {"apiKey", "serverUrl"} and variables["apiKey"]["secret"] is True
+    assert {"apiKey", "serverUrl"} <= set(variables) and variables["apiKey"]["secret"] is True
+    assert [k for k, v in variables.items() if v.get("secret")] == ["apiKey"]
     source = inspect.getsource(sys.modules[ConnectorProvider.__module__])
-    assert all(f"mistral:{key}" in source for key in variables)
+    # every `mistral:<key>` the provider reads is documented, and nothing else
+    assert set(re.findall(r'"mistral:(\w+)"', source)) == set(variables)
     for variable in variables.values():  # the documented environment fallbacks are the ones the provider reads
         assert all(f'"{env}"' in source for env in variable["defaultInfo"]["environment"])
 
