@@ -282,6 +282,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server-url", default=None,
                         help="API base URL (default: MISTRAL_SERVER_URL, else the Mistral API); "
                              "the API key is read from MISTRAL_API_KEY")
+    parser.add_argument("--force", action="store_true", help="overwrite existing output files")
     parser.add_argument("--page-size", type=int, default=PAGE_SIZE, help=argparse.SUPPRESS)
     parser.epilog = "Exit status: 0 written, 1 error."
 
@@ -296,6 +297,13 @@ def run(args: argparse.Namespace) -> int:
     from pulumi_mistral.client import ConnectorsClient
 
     err = sys.stderr
+    targets = [p for p in (None if args.output == "-" else args.output, args.python) if p]
+    existing = [p for p in targets if Path(p).exists()]
+    if existing and not args.force:
+        # A hand-written connectors.yaml or program must never be replaced by surprise.
+        print(f"pulumi-mistral export: {', '.join(existing)} already exists; fix: choose another --output/--python "
+              "or pass --force to overwrite", file=err)
+        return 1
     try:
         with ConnectorsClient(server_url=args.server_url) as client:
             source = args.server_url or os.environ.get("MISTRAL_SERVER_URL")

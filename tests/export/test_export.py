@@ -142,6 +142,19 @@ def test_export_to_stdout_and_errors(server: LocalServer, monkeypatch: pytest.Mo
     assert err.startswith("pulumi-mistral export: ") and "wrong-key" not in err
 
 
+def test_existing_files_are_not_overwritten_without_force(server: LocalServer, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    populate(server, 1)
+    mine = tmp_path / "connectors.yaml"
+    mine.write_text("# hand-written\n")
+    code, _, err = run_export(server, monkeypatch, capsys, "--output", str(mine))
+    assert code == 1 and "already exists" in err and "--force" in err
+    assert mine.read_text() == "# hand-written\n"
+    code, _, _ = run_export(server, monkeypatch, capsys, "--output", str(mine), "--force")
+    assert code == 0 and "conn-000" in mine.read_text()
+
+
 def test_progress_on_stderr_for_large_workspaces(server: LocalServer, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
