@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,8 +105,19 @@ def standard_faults(seed: int, *, p503: float = 0.30, pdrop: float = 0.10, p429:
 
 def is_injected(entry: dict[str, Any]) -> bool:
     """A request that got an injected failure (latency alone is not a failure)."""
+    return fault_kind(entry) is not None
+
+
+def fault_kind(entry: dict[str, Any]) -> str | None:
+    """"503", "429", "drop", "drop_after_commit" (the ambiguous create) or None for a clean request."""
     fault = entry.get("fault") or ""
-    return any(kind in fault for kind in ("status", "drop"))
+    if "drop_after_commit" in fault:
+        return "drop_after_commit"
+    if "drop" in fault:
+        return "drop"
+    if "status" in fault:
+        return str(entry.get("status"))
+    return None
 
 
 # ---- the declared program ------------------------------------------------------------------------------------
@@ -231,6 +243,7 @@ class PhaseResult:
     converged: bool = False
     http_requests: int = 0
     injected: int = 0
+    injected_by_kind: Counter[str] = field(default_factory=Counter)
     provider_ops: int = 0
     errors: list[str] = field(default_factory=list)
     invariants: Invariants = field(default_factory=Invariants)
@@ -277,7 +290,9 @@ def run_until_converged(
         finally:
             entries = [e for e in controls.take_requests() if e["path"].startswith("/v1/")]
             phase.http_requests += len(entries)
-            phase.injected += sum(1 for e in entries if is_injected(e))
+            kinds = [k for k in map(fault_kind, entries) if k is not None]
+            phase.injected += len(kinds)
+            phase.injected_by_kind.update(kinds)
         phase.converged = True
         break
     controls.clear_faults()
