@@ -159,19 +159,36 @@ def _differing(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
 
 
 class _State:
-    """The stack's resources: urn -> {type, id, inputs, outputs}, in creation order; JSON on disk."""
+    """The stack's resources: urn -> {type, id, inputs, outputs}, in creation order; JSON on disk.
+
+    ``pending_deletes`` holds the old halves of create-before-delete replacements whose delete failed: like
+    the engine (``delete: true`` in its state), the next ``up`` or ``destroy`` deletes them first.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.resources: dict[str, dict[str, Any]] = {}
+        self.pending_deletes: list[dict[str, Any]] = []
         if path.exists():
-            self.resources = json.loads(path.read_text()).get("resources", {})
+            data = json.loads(path.read_text())
+            self.resources = data.get("resources", {})
+            self.pending_deletes = data.get("pending_deletes", [])
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"version": 1, "resources": self.resources}, indent=1, sort_keys=True))
+        data = {"version": 1, "resources": self.resources, "pending_deletes": self.pending_deletes}
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
         os.replace(tmp, self.path)
+
+    def delete_pending(self, engine: EngineClient, steps: list[Step]) -> None:
+        """Delete the recorded old halves of earlier replacements (each removed from the state once gone)."""
+        while self.pending_deletes:
+            res = self.pending_deletes[0]
+            engine.delete(res["id"], res["urn"], res["outputs"], res["inputs"])
+            self.pending_deletes.pop(0)
+            self.save()
+            steps.append(Step("delete", res["urn"], ("pending-delete",)))
 
 
 class _Run:
@@ -248,7 +265,14 @@ class _Run:
                 ident, outs = self.engine.create(urn, fresh)
             else:
                 ident, outs = self.engine.create(urn, fresh)
+                # Record the new resource before deleting the old one, and the old one as a pending delete
+                # until it is gone: a failed delete then never orphans either half (the engine does the same).
+                self.state.pending_deletes.append({**old, "urn": urn})
+                result = self._record(urn, typ, ident, _annotate(fresh, secret), outs, secret)
                 self.engine.delete(old["id"], urn, old["outputs"], old["inputs"])
+                self.state.pending_deletes.pop()
+                self.state.save()
+                return result
             return self._record(urn, typ, ident, _annotate(fresh, secret), outs, secret)
         self.steps.append(Step("update", urn, tuple(changed)))
         if self.preview:
@@ -473,6 +497,7 @@ class StackRunner:
         engine = self._start_engine()
         try:
             run = _Run(self, engine, state, preview=False)
+            state.delete_pending(engine, run.steps)
             outputs, secret = self._execute(run)
             for urn in reversed(list(state.resources)):
                 if urn not in run.registered:  # no longer in the program: deleted
@@ -555,11 +580,12 @@ class StackRunner:
     def destroy(self) -> list[Step]:
         """Delete every resource of the stack (newest first) and empty the state."""
         state = _State(self.state_path)
-        if not state.resources:
+        if not state.resources and not state.pending_deletes:
             return []
         engine = self._start_engine()
         steps: list[Step] = []
         try:
+            state.delete_pending(engine, steps)
             for urn in reversed(list(state.resources)):
                 res = state.resources[urn]
                 engine.delete(res["id"], urn, res["outputs"], res["inputs"])
