@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +14,7 @@ from pulumi_mistral import cli, pinning
 from pulumi_mistral.testing.local_server import LocalServer
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "examples"))
-from mcp_servers.runner import DemoServer, start_demo_server  # noqa: E402
+from mcp_servers.runner import DemoServer  # noqa: E402
 
 
 @dataclass
@@ -71,15 +69,6 @@ class Env:
         code = cli.main(["drift", "--server-url", self.server.url, *args])
         captured = self._capsys.readouterr()
         return Result(code, captured.out, captured.err)
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[DemoServer]:
-    server = start_demo_server()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

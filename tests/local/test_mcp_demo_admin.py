@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
-from mcp_servers.runner import DemoServer, start_demo_server
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[DemoServer]:
-    server = start_demo_server()
-    try:
-        yield server
-    finally:
-        server.stop()
+from mcp_servers.runner import DemoServer
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import sys
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -18,10 +16,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from pulumi_mistral.local.mcp_forward import MCPForwarder, UpstreamError, redact_url
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
 from mcp_servers.runner import DemoServer, ThreadedServer, start_app, start_demo_server
+from pulumi_mistral.local.mcp_forward import MCPForwarder, UpstreamError, redact_url
 
 T = TypeVar("T")
 HEADERS = {"X-Org": "acme", "X-Api-Key": "hdr-SECRET-canary-1"}
@@ -38,15 +34,6 @@ def run(make: Callable[[MCPForwarder], Awaitable[T]], **kwargs: Any) -> T:
             await forwarder.aclose()
 
     return asyncio.run(main())
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[DemoServer]:
-    server = start_demo_server()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(autouse=True)

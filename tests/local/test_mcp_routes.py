@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import socket
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from mcp_servers.runner import DemoServer
 from pulumi_mistral.testing.local_server import LocalServer
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
-from mcp_servers.runner import DemoServer, start_demo_server
 
 CALL_TIMEOUT = 1.5
 HEADER_VALUE = "hdr-SECRET-canary-7"
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[DemoServer]:
-    server = start_demo_server()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -6,20 +6,16 @@ import asyncio
 import base64
 import hashlib
 import socket
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import pytest
 
+from mcp_servers.runner import DemoServer, OAuthServers, start_demo_server, start_oauth_servers
 from pulumi_mistral.local.mcp_forward import MCPForwarder, UpstreamError
 from pulumi_mistral.local.oauth import PendingAuthorization, exchange_code, start_authorization
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
-from mcp_servers.runner import DemoServer, OAuthServers, start_demo_server, start_oauth_servers
 
 CALLBACK = "http://127.0.0.1:8999/oauth/callback"
 

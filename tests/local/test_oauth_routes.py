@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from mcp_servers.runner import OAuthServers, start_oauth_servers
 from pulumi_mistral.local import backend as backend_module
 from pulumi_mistral.testing.local_server import LocalServer
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
-from mcp_servers.runner import OAuthServers, start_oauth_servers
 
 RETURN_URL = "https://app.example.com/connected?tab=1"
 

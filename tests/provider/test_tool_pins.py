@@ -7,21 +7,17 @@ only, warn adds a warning naming the tool, block makes ``up`` fail before any wr
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from provider_helpers import REPO
 
+from mcp_servers.runner import DemoServer, start_demo_server
 from pulumi_mistral import pins_for
 from pulumi_mistral.fingerprint import tools_summary
 from pulumi_mistral.testing.local_server import LocalServer
 from pulumi_mistral.testing.stack_runner import StackRunError, StackRunner
-
-sys.path.insert(0, str(REPO / "examples"))
-from mcp_servers.runner import DemoServer, start_demo_server
 
 TYPE = "pulumi-python:dynamic/connector:Connector"
 WRITES = ("POST", "PATCH", "DELETE")
@@ -49,15 +45,6 @@ MODES = ("audit", "warn", "block")
 
 
 # ---- one server pair per module ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[DemoServer]:
-    server = start_demo_server()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
