@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from pulumi_mistral import diff, spec
+from pulumi_mistral.testing.strategies import connectors
 
 BASE = {"name": "docs", "description": "Docs", "server": "https://mcp.example.com/mcp"}
 
@@ -49,39 +49,6 @@ def test_live_state_keeps_write_only_secrets() -> None:
 
 
 # ---- property tests -------------------------------------------------------------------------------------
-
-names = st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True)
-text = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() != "")
-urls = st.builds(
-    lambda host, path: f"https://{host}.example.com/{path}",
-    st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True),
-    st.from_regex(r"[a-z0-9/]{0,12}", fullmatch=True),
-)
-json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=10))
-json_maps = st.dictionaries(st.text(min_size=1, max_size=8), json_leaf, max_size=4)
-header_values = st.text(alphabet=st.characters(min_codepoint=0x20, blacklist_characters="\x7f"), max_size=12)
-header_maps = st.dictionaries(st.from_regex(r"X-[A-Za-z0-9]{1,8}", fullmatch=True), header_values, max_size=3)
-
-
-@st.composite
-def connectors(draw: Any) -> dict[str, Any]:
-    c: dict[str, Any] = {"name": draw(names), "description": draw(text), "server": draw(urls)}
-    if draw(st.booleans()):
-        c["icon_url"] = draw(urls)
-    if draw(st.booleans()):
-        c["visibility"] = draw(st.sampled_from(spec.VISIBILITIES))
-    if draw(st.booleans()):
-        c["headers"] = draw(header_maps)
-    if draw(st.booleans()):
-        c["auth_data"] = {"client_id": draw(text), "client_secret": draw(text)}
-    if draw(st.booleans()):
-        c["system_prompt"] = draw(text)
-    if draw(st.booleans()):
-        c["connection_config"] = draw(json_maps)
-    if draw(st.booleans()):
-        c["connection_secrets"] = draw(json_maps)
-    return c
-
 
 def as_engine_sees(value: Any) -> Any:
     """The engine's wire format: every number is a double."""

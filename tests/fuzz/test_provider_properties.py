@@ -2,7 +2,7 @@
 and read back, shows no diff; an update to any other valid connector lands exactly, with one PATCH at most.
 
 The pure-level properties (echoing server model, idempotent normalisation, exact payloads) live in
-``tests/core/test_diff.py``; the strategies are copied from there (test modules are not importable).
+``tests/core/test_diff.py``; both draw connectors from ``pulumi_mistral.testing.strategies``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from pulumi.runtime import rpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -24,43 +23,11 @@ from fuzz_counts import count_case
 from pulumi_mistral import diff, spec
 from pulumi_mistral.provider import ConnectorProvider
 from pulumi_mistral.testing.local_server import LocalServer
+from pulumi_mistral.testing.strategies import connectors
 
 # The always-on variant is derandomized (the same cases on every CI run); the long one explores.
 SHORT = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 LONG = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-
-names = st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True)
-text = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() != "")
-urls = st.builds(
-    lambda host, path: f"https://{host}.example.com/{path}",
-    st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True),
-    st.from_regex(r"[a-z0-9/]{0,12}", fullmatch=True),
-)
-json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=10))
-json_maps = st.dictionaries(st.text(min_size=1, max_size=8), json_leaf, max_size=4)
-header_values = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=12)
-header_maps = st.dictionaries(st.from_regex(r"X-[A-Za-z0-9]{1,8}", fullmatch=True), header_values, max_size=3)
-
-
-@st.composite
-def connectors(draw: Any) -> dict[str, Any]:
-    c: dict[str, Any] = {"name": draw(names), "description": draw(text), "server": draw(urls)}
-    if draw(st.booleans()):
-        c["icon_url"] = draw(urls)
-    if draw(st.booleans()):
-        c["visibility"] = draw(st.sampled_from(spec.VISIBILITIES))
-    if draw(st.booleans()):
-        c["headers"] = draw(header_maps)
-    if draw(st.booleans()):
-        c["auth_data"] = {"client_id": draw(text), "client_secret": draw(text)}
-    if draw(st.booleans()):
-        c["system_prompt"] = draw(text)
-    if draw(st.booleans()):
-        c["connection_config"] = draw(json_maps)
-    if draw(st.booleans()):
-        c["connection_secrets"] = draw(json_maps)
-    return c
-
 
 def _plain(value: Any) -> Any:
     """Outputs without the secret wire markers the provider puts on secret fields."""
