@@ -99,13 +99,7 @@ UNKNOWN = _Unknown()
 
 
 def _contains_unknown(value: Any) -> bool:
-    if value is UNKNOWN:
-        return True
-    if isinstance(value, Mapping):
-        return any(_contains_unknown(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_contains_unknown(v) for v in value)
-    return False
+    return spec.contains(value, lambda v: v is UNKNOWN)
 
 
 class InputError(Exception):
@@ -122,7 +116,7 @@ class Declared:
     resource: str
     inputs: dict[str, Any]
     connector_id: str | None = None
-    recorded_tools: list[dict[str, Any]] | None = None
+    recorded_tools: list[Mapping[str, Any]] | None = None
     line: int | None = None
 
     @property
@@ -162,7 +156,9 @@ def load_stack_export(text: str, *, source: str = "state.json") -> list[Declared
                          ) from None
     if not isinstance(data, Mapping):
         raise InputError(f"{source}: expected a JSON object from `pulumi stack export`")
-    deployment = data.get("deployment") if isinstance(data.get("deployment"), Mapping) else data
+    deployment = data.get("deployment")
+    if not isinstance(deployment, Mapping):
+        deployment = data
     resources = deployment.get("resources") or []
     if isinstance(resources, Mapping):  # the stack runner's state: urn -> resource
         resources = [{"urn": urn, **res} for urn, res in resources.items() if isinstance(res, Mapping)]
@@ -458,8 +454,8 @@ def scan(
     bar = progress or Progress(sys.stderr, False)
     report = Report(source=source, declared=len(declared))
     live_by_id: dict[str, dict[str, Any]] = {}
-    for connector in client.iter_connectors(page_size=PAGE_SIZE, fetch_connection_secrets=True):
-        live_by_id[connector.id] = connector.model_dump(mode="json")
+    for listed in client.iter_connectors(page_size=PAGE_SIZE, fetch_connection_secrets=True):
+        live_by_id[listed.id] = listed.model_dump(mode="json")
         bar.update("drift: listing connectors", len(live_by_id))
     report.live = len(live_by_id)
     live_by_name = {c["name"]: c for c in live_by_id.values()}
@@ -689,7 +685,7 @@ def render(report: Report, fmt: str = "table") -> str:
     return RENDERERS[fmt](report)
 
 
-def load_tools_lock(path: str) -> list[dict[str, Any]]:
+def load_tools_lock(path: str) -> list[Mapping[str, Any]]:
     """The tool definitions of a tools lock file (written by ``--write-pins --tools-lock``), all connectors."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))

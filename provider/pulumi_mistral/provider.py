@@ -405,13 +405,7 @@ def _is_unknown(value: Any) -> bool:
 
 
 def _contains_unknown(value: Any) -> bool:
-    if _is_unknown(value):
-        return True
-    if isinstance(value, Mapping):
-        return any(_contains_unknown(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_contains_unknown(v) for v in value)
-    return False
+    return spec.contains(value, _is_unknown)
 
 
 def _plain(value: Any) -> Any:

@@ -301,6 +301,17 @@ def is_auto_name(name: str | None, prefix: str | None) -> bool:
     return len(tail) == _AUTO_SUFFIX_LEN and head == _clean_prefix(prefix)
 
 
+def contains(value: Any, predicate: Callable[[Any], bool]) -> bool:
+    """True when ``value``, or anything nested in its maps and lists, satisfies ``predicate``."""
+    if predicate(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains(v, predicate) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(contains(v, predicate) for v in value)
+    return False
+
+
 def ints_from_floats(value: Any) -> Any:
     """Integral floats back to ints, recursively: the engine's wire format turns every number into a double."""
     if isinstance(value, float) and value.is_integer():
