@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -287,10 +288,11 @@ class ConnectorsClient:
         )
         return _parse(MessageResponse, data, "delete", subject, landed=False)
 
+    # The return annotation says builtins.list: inside this class, ``list`` is the list() method above.
     def list_tools(
         self, id_or_name: str, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE, refresh: bool = False,
         pretty: bool = False,
-    ) -> list[MCPTool | ConnectorTool | dict[str, Any]]:
+    ) -> builtins.list[MCPTool | ConnectorTool | dict[str, Any]]:
         """GET /v1/connectors/{id_or_name}/tools: a bare array of ConnectorTool, MCPTool or plain dicts."""
         subject = f"connector {id_or_name!r}"
         data = self._http.request(

@@ -55,6 +55,7 @@ OAuth (get_auth_url, callback)
 from __future__ import annotations
 
 import base64
+import builtins
 import hashlib
 import hmac
 import json
@@ -540,8 +541,9 @@ class Backend:
         return Upstream(str(detail).splitlines()[0] if str(detail) else "The MCP server failed",
                         504 if status == 504 else 502)
 
+    # The return annotation says builtins.list: inside this class, ``list`` is the list() method above.
     async def list_tools(self, ws: Workspace, id_or_name: str, *, page: int = 1, page_size: int = 100,
-                         refresh: bool = False, pretty: bool = False) -> list[dict[str, Any]]:
+                         refresh: bool = False, pretty: bool = False) -> builtins.list[dict[str, Any]]:
         if page < 1:
             raise Invalid(("query", "page"), "page must be 1 or more", "value_error")
         if not 1 <= page_size <= MAX_PAGE_SIZE:
