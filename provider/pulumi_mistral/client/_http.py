@@ -269,6 +269,7 @@ class HTTPSession:
         while True:
             attempt += 1
             hint: float | None = None
+            error: MistralError
             try:
                 response = self._client.request(method, url, content=content, headers=headers)
             except httpx.HTTPError as exc:
