@@ -166,14 +166,20 @@ def _type_of(schema: Any) -> str:
     return "any"
 
 
+def _properties(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A schema's ``properties`` map, or an empty one when it is absent or not a map."""
+    props = schema.get("properties")
+    return props if isinstance(props, Mapping) else {}
+
+
 def _schema_details(label: str, old: Any, new: Any) -> str:
     if old is None or new is None:
         return f"{label}: {'added' if old is None else 'removed'}"
     if not isinstance(old, Mapping) or not isinstance(new, Mapping):
         return f"{label}: changed"
     parts: list[str] = []
-    old_props = old.get("properties") if isinstance(old.get("properties"), Mapping) else {}
-    new_props = new.get("properties") if isinstance(new.get("properties"), Mapping) else {}
+    old_props = _properties(old)
+    new_props = _properties(new)
     parts += [f"property '{p}' added" for p in sorted(set(new_props) - set(old_props))]
     parts += [f"property '{p}' removed" for p in sorted(set(old_props) - set(new_props))]
     for p in sorted(set(old_props) & set(new_props)):
