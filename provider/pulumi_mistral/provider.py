@@ -623,11 +623,13 @@ class ConnectorProvider(ResourceProvider):
     def _create_new(self, client: ConnectorsClient, inputs: Mapping[str, Any]) -> Any:
         from pulumi_mistral.client import UNSET
 
-        kwargs = {k: (inputs[k] if inputs.get(k) is not None else UNSET) for k in _CREATE_FIELDS}
-        name = inputs["name"]
+        # name, description and server are always set once check() has passed; the other fields may be absent.
+        name, description, server = inputs["name"], inputs["description"], inputs["server"]
+        optional = {k: (inputs[k] if inputs.get(k) is not None else UNSET) for k in _CREATE_FIELDS
+                    if k not in ("name", "description", "server")}
         for attempt in range(2):  # a second POST only when the first certainly did not land
             try:
-                return client.create(**kwargs)
+                return client.create(name=name, description=description, server=server, **optional)
             except ConflictError as exc:
                 if attempt:  # our own first, ambiguous POST may be the one holding the name
                     found = self._find_ours(client, inputs)
