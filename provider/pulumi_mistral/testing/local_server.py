@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 if TYPE_CHECKING:
     import uvicorn
@@ -31,6 +31,14 @@ if TYPE_CHECKING:
 STARTUP_TIMEOUT = 10.0
 SHUTDOWN_TIMEOUT = 10.0
 LOOPBACK = "127.0.0.1"
+
+
+class _SettingsOptions(TypedDict):
+    """The LocalSettings fields a LocalServer passes through unchanged on every (re)start."""
+
+    enable_test_controls: bool
+    mcp_call_timeout: float
+    mcp_connect_timeout: float
 
 
 class LocalServer:
@@ -46,8 +54,10 @@ class LocalServer:
         self.db_path = str(db_path)
         self.api_keys: list[str] = list(api_keys) if api_keys else [secrets.token_urlsafe(24)]
         self._requested_port = port
-        self._options = {"enable_test_controls": enable_test_controls, "mcp_call_timeout": mcp_call_timeout,
-                         "mcp_connect_timeout": mcp_connect_timeout}
+        self._options: _SettingsOptions = {
+            "enable_test_controls": enable_test_controls, "mcp_call_timeout": mcp_call_timeout,
+            "mcp_connect_timeout": mcp_connect_timeout,
+        }
         self.port: int | None = None
         self.settings: LocalSettings | None = None
         self._server: uvicorn.Server | None = None
