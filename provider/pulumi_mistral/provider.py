@@ -80,7 +80,9 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     server_url: str | None = None
     timeout: float = 30.0
-    max_attempts: int = 4
+    # More patient than the client's default (4): a deployment prefers waiting out a rate-limit burst (whose
+    # Retry-After answers count as attempts) to failing a step that the next `pulumi up` would have to redo.
+    max_attempts: int = 6
     max_retry_time: float = 60.0
 
 
@@ -631,28 +633,47 @@ class ConnectorProvider(ResourceProvider):
             try:
                 return client.create(name=name, description=description, server=server, **optional)
             except ConflictError as exc:
-                if attempt:  # our own first, ambiguous POST may be the one holding the name
-                    found = self._find_ours(client, inputs)
-                    if found is not None:
-                        return found
+                # The name is taken. A connector that is exactly what this stack declares is our own earlier
+                # create whose answer was lost (in this run, or in an earlier one whose look-ups failed too):
+                # recover it. Anything else belongs to someone else: taking it over needs adopt=True.
+                found, taken = self._find_ours(client, inputs)
+                if found is not None:
+                    return found
+                if not taken:
+                    raise _fail(
+                        f"a connector named '{name}' exists (409) but looking it up to see whether it is this "
+                        "stack's own failed; run the deployment again",
+                        exc,
+                    ) from exc
                 raise _fail(
-                    f"a connector named '{name}' already exists in this workspace; to take it over and manage "
-                    "it from this stack set adopt=True, otherwise choose another name (or omit name to get a "
-                    "unique auto-generated one)",
+                    f"a connector named '{name}' already exists in this workspace with other settings; to take it "
+                    "over and manage it from this stack set adopt=True, otherwise choose another name (or omit "
+                    "name to get a unique auto-generated one)",
                     exc,
                 ) from exc
             except MistralError as exc:
                 if not getattr(exc, "may_have_landed", False):
                     raise
-                found = self._find_ours(client, inputs)
+                found, taken = self._find_ours(client, inputs)
                 if found is not None:
                     return found
+                if taken:
+                    raise _fail(
+                        f"creating connector '{name}' failed ambiguously and a connector with that name but "
+                        "different settings exists; set adopt=True to take it over, or choose another name",
+                        exc,
+                    ) from exc
                 if attempt:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _find_ours(self, client: ConnectorsClient, inputs: Mapping[str, Any]) -> Any:
-        """After a create whose outcome is unknown: the connector by name if it is the one we sent, else None."""
+    def _find_ours(self, client: ConnectorsClient, inputs: Mapping[str, Any]) -> tuple[Any, bool]:
+        """After a create whose outcome is unknown, or a 409: ``(connector, taken)``.
+
+        ``connector`` is the one holding the name when it carries exactly what we send (it is ours), else None;
+        ``taken`` says a connector with other settings holds the name. A few bounded look-ups ride out a
+        server that is still failing.
+        """
         name = inputs["name"]
         for i in range(_RECOVERY_LOOKUPS):
             try:
@@ -662,14 +683,9 @@ class ConnectorProvider(ResourceProvider):
             except MistralError:
                 found = None  # the server is still unwell: try again after a pause
             if found is not None:
-                if _matches(found, inputs):
-                    return found
-                raise _fail(
-                    f"creating connector '{name}' failed ambiguously and a connector with that name but "
-                    "different settings exists; set adopt=True to take it over, or choose another name"
-                )
+                return (found, False) if _matches(found, inputs) else (None, True)
             time.sleep(_RECOVERY_DELAY_S * (i + 1))
-        return None
+        return None, False
 
     def _adopt(self, client: ConnectorsClient, connector: Any, inputs: Mapping[str, Any]) -> Any:
         live = _diff.live_state(_connector_dict(connector), None)

@@ -254,6 +254,29 @@ def test_delete_is_idempotent(provider, controls: Controls) -> None:
 # ---- create: conflicts, adoption, ambiguous failures, transactions -------------------------------------------
 
 
+def test_conflict_with_exactly_the_declared_connector_is_recovered(provider, mistral_client, controls) -> None:
+    """An earlier create landed but its answer and every look-up were lost: the next create must not fail
+    forever on the name. A connector that is exactly what the stack declares is recovered, not duplicated."""
+    checked = provider.check({}, connector_inputs(name="lost-answer", visibility="private"))
+    landed = mistral_client.create(name="lost-answer", description=checked.inputs["description"],
+                                   server=checked.inputs["server"], visibility="private")
+    created = provider.create(checked.inputs)
+    assert created.id == landed.id
+    assert [c.name for c in mistral_client.iter_connectors()].count("lost-answer") == 1
+
+
+def test_conflict_that_cannot_be_looked_up_says_run_again(provider, local_server, mistral_client, controls) -> None:
+    # One attempt per request keeps the bounded look-ups (4, with pauses) short here.
+    provider.configure(ConfigureRequest(Config({"mistral:apiKey": local_server.api_key,
+                                                "mistral:serverUrl": local_server.url, "mistral:maxAttempts": "1"},
+                                               "tests")))
+    mistral_client.create(name="unseen", description="d", server=SERVER_URL)
+    controls.faults({"method": "GET", "path": r"^/v1/connectors/unseen", "action": "status", "status": 503})
+    checked = provider.check({}, connector_inputs(name="unseen"))
+    with pytest.raises(MistralError, match="run the deployment again"):
+        provider.create(checked.inputs)
+
+
 def test_conflict_without_adopt_suggests_adopt(provider, mistral_client) -> None:
     mistral_client.create(name="taken", description="someone else's", server=SERVER_URL)
     checked = provider.check({}, connector_inputs(name="taken", headers={"X-K": "hush-conflict"}))
