@@ -24,6 +24,7 @@ test-all: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check provider tests bench examples
+	$(BIN)/mypy provider/pulumi_mistral
 
 ## the main job: deploy the quickstart against the local server, show drift, destroy
 demo: $(STAMP)
