@@ -340,8 +340,9 @@ def _transport_error(
     reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     landed = reached and not idempotent
     about = subject or "the request"
-    # httpx messages carry no headers; redact anyway in case a URL or an echo contains a secret.
-    detail = redact(" ".join(str(exc).split())[:200], secrets) or type(exc).__name__
+    # httpx messages carry no headers; redact anyway in case a URL or an echo contains a secret. Redact
+    # before flattening and cutting: either could break a secret so it no longer matches, leaving part of it.
+    detail = " ".join(redact(str(exc), secrets).split())[:200] or type(exc).__name__
     tail = " (it may have been applied: check before repeating it)" if landed else ""
     if isinstance(exc, httpx.TimeoutException):
         kind = type(exc).__name__
