@@ -518,14 +518,13 @@ def load_declarations(path: str | os.PathLike[str], stack: str | None = None) ->
 
 
 def _merge_layers(layers: list[_Layer], issues: list[Issue]) -> dict[str, dict[str, Any]]:
-    base = layers[0]
-    names: list[str] = list(base.connectors)
-    for layer in layers[1:]:
-        names.extend(n for n in layer.connectors if n not in names)
+    # Every declared name once, base order first (a list membership test here would be quadratic).
+    names = dict.fromkeys(n for layer in layers for n in layer.connectors)
     result: dict[str, dict[str, Any]] = {}
     seen_names: dict[str, str] = {}
     for resource_name in names:
-        dropped = any(n == resource_name and v is None for layer in layers[1:] for n, v in layer.connectors.items())
+        dropped = any(resource_name in layer.connectors and layer.connectors[resource_name] is None
+                      for layer in layers[1:])
         if dropped:
             continue
         first = next(layer for layer in layers if resource_name in layer.connectors)
