@@ -97,6 +97,14 @@ def _data(connector: Any) -> dict[str, Any]:
     return dict(connector.model_dump(mode="json"))
 
 
+def _secret_names(data: Mapping[str, Any], names_key: str, map_key: str) -> Any:
+    """The names of a secret map: as the API lists them, else the keys of the map when it came back whole."""
+    names = data.get(names_key)
+    if names is None and isinstance(data.get(map_key), Mapping):
+        names = sorted(data[map_key])
+    return names
+
+
 def connector_declaration(connector: Any, export: Export) -> dict[str, Any]:
     """One live connector (wire model or dict) as a declaration: plain fields as live, secrets as references.
 
@@ -110,9 +118,7 @@ def connector_declaration(connector: Any, export: Export) -> dict[str, Any]:
         if value is None or (key == "connection_config" and not value):
             continue
         decl[key] = value
-    header_names = data.get("header_names")
-    if header_names is None and isinstance(data.get("headers"), Mapping):
-        header_names = sorted(data["headers"])
+    header_names = _secret_names(data, "header_names", "headers")
     if header_names:
         decl["headers"] = {h: export.secret_ref(f"header {h} of connector {name}", name, "header", h)
                            for h in header_names}
@@ -125,9 +131,7 @@ def connector_declaration(connector: Any, export: Export) -> dict[str, Any]:
             "client_id": auth["client_id"],
             "client_secret": export.secret_ref(f"OAuth client secret of connector {name}", name, "client secret"),
         }
-    secret_names = data.get("connection_secret_names")
-    if secret_names is None and isinstance(data.get("connection_secrets"), Mapping):
-        secret_names = sorted(data["connection_secrets"])
+    secret_names = _secret_names(data, "connection_secret_names", "connection_secrets")
     if secret_names:
         decl["connection_secrets"] = {
             s: export.secret_ref(f"connection secret {s} of connector {name}", name, "secret", s)
