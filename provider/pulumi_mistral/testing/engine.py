@@ -85,6 +85,8 @@ def _run(coro_factory: Any) -> Any:
     thread = threading.Thread(target=worker, daemon=True)
     thread.start()
     thread.join(RPC_TIMEOUT_S)
+    if thread.is_alive():  # never hand back a silent None for a call that is still running
+        raise TimeoutError(f"a coroutine did not finish within {RPC_TIMEOUT_S:.0f} s")
     if "error" in box:
         raise box["error"]
     return box.get("value")
@@ -297,12 +299,16 @@ class InProcessProviderHost(ProviderHost):
         reset_process_state()
         self._tee = _StderrTee(sys.stderr)
         sys.stderr = self._tee
-        module = load_servicer_module()
-        self.servicer = module["DynamicResourceProviderServicer"]()
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))  # the engine's concurrency
-        provider_pb2_grpc.add_ResourceProviderServicer_to_server(self.servicer, self.server)
-        port = self.server.add_insecure_port("127.0.0.1:0")
-        self.server.start()
+        try:
+            module = load_servicer_module()
+            self.servicer = module["DynamicResourceProviderServicer"]()
+            self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))  # the engine's concurrency
+            provider_pb2_grpc.add_ResourceProviderServicer_to_server(self.servicer, self.server)
+            port = self.server.add_insecure_port("127.0.0.1:0")
+            self.server.start()
+        except BaseException:  # no host to close(): give sys.stderr back now, or it stays teed for good
+            sys.stderr = self._tee.target
+            raise
         self.target = f"127.0.0.1:{port}"
 
     def logs(self) -> str:
