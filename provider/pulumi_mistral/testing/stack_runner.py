@@ -60,6 +60,7 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
+from pulumi_mistral.spec import ints_from_floats
 from pulumi_mistral.testing.engine import (
     EngineClient,
     InProcessProviderHost,
@@ -143,18 +144,11 @@ def _annotate(bag: Mapping[str, Any], secret: Iterable[str]) -> dict[str, Any]:
 
 
 def _norm(value: Any) -> Any:
-    value = strip_secrets(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _norm(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_norm(v) for v in value]
-    return value
+    return ints_from_floats(strip_secrets(value))
 
 
-def _differing(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    keys = (set(old) | set(new)) - {PROVIDER_KEY}
+def _differing(old: Mapping[str, Any], new: Mapping[str, Any], ignore: Iterable[str] = (PROVIDER_KEY,)) -> list[str]:
+    keys = (set(old) | set(new)) - set(ignore)
     return sorted(k for k in keys if _norm(old.get(k)) != _norm(new.get(k)))
 
 
@@ -243,9 +237,8 @@ class _Run:
         changed = _differing(old["inputs"], checked)
         kind = answer.changes
         if kind == "unknown":  # the engine's fallback: old inputs vs new inputs, __provider included
-            keys = (set(old["inputs"]) | set(checked))
-            kind = "some" if any(_norm(old["inputs"].get(k)) != _norm(checked.get(k)) for k in keys) else "none"
-            changed = sorted(k for k in keys if _norm(old["inputs"].get(k)) != _norm(checked.get(k)))
+            changed = _differing(old["inputs"], checked, ignore=())
+            kind = "some" if changed else "none"
         if kind == "none":
             self.steps.append(Step("same", urn))
             if not self.preview:
