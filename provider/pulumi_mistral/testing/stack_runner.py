@@ -184,6 +184,14 @@ class _State:
             self.save()
             steps.append(Step("delete", res["urn"], ("pending-delete",)))
 
+    def delete(self, engine: EngineClient, urn: str, steps: list[Step]) -> None:
+        """Delete one recorded resource and drop it from the state."""
+        res = self.resources[urn]
+        engine.delete(res["id"], urn, res["outputs"], res["inputs"])
+        del self.resources[urn]
+        self.save()
+        steps.append(Step("delete", urn))
+
 
 class _Run:
     """One program run (up or preview): registrations from the mocks become engine steps."""
@@ -494,11 +502,7 @@ class StackRunner:
             outputs, secret = self._execute(run)
             for urn in reversed(list(state.resources)):
                 if urn not in run.registered:  # no longer in the program: deleted
-                    res = state.resources[urn]
-                    engine.delete(res["id"], urn, res["outputs"], res["inputs"])
-                    del state.resources[urn]
-                    state.save()
-                    run.steps.append(Step("delete", urn))
+                    state.delete(engine, urn, run.steps)
             result = UpResult(outputs, run.steps, secret)
         finally:
             self._stop_engine()
@@ -580,11 +584,7 @@ class StackRunner:
         try:
             state.delete_pending(engine, steps)
             for urn in reversed(list(state.resources)):
-                res = state.resources[urn]
-                engine.delete(res["id"], urn, res["outputs"], res["inputs"])
-                del state.resources[urn]
-                state.save()
-                steps.append(Step("delete", urn))
+                state.delete(engine, urn, steps)
             return steps
         finally:
             self._stop_engine()
