@@ -93,6 +93,17 @@ class NameTaken(Exception):
     """The (workspace, name) unique constraint rejected a write."""
 
 
+@contextmanager
+def _name_taken() -> Iterator[None]:
+    """Turn a violation of the (workspace, name) unique constraint into NameTaken."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        if "UNIQUE" in str(exc) and "name" in str(exc):
+            raise NameTaken(str(exc)) from exc
+        raise
+
+
 class Store:
     """SQLite-backed storage, safe to share between the server's worker threads.
 
@@ -193,13 +204,8 @@ class Store:
         cols = ", ".join(CONNECTOR_COLUMNS)
         marks = ", ".join(f":{c}" for c in CONNECTOR_COLUMNS)
         encoded = [{c: enc.get(c) for c in CONNECTOR_COLUMNS} for enc in map(self._encode, rows)]
-        try:
-            with self.transaction() as conn:
-                conn.executemany(f"INSERT INTO connectors ({cols}) VALUES ({marks})", encoded)  # noqa: S608
-        except sqlite3.IntegrityError as exc:
-            if "UNIQUE" in str(exc) and "name" in str(exc):
-                raise NameTaken(str(exc)) from exc
-            raise
+        with _name_taken(), self.transaction() as conn:
+            conn.executemany(f"INSERT INTO connectors ({cols}) VALUES ({marks})", encoded)  # noqa: S608
 
     def get_connector_by_id(self, workspace: str, connector_id: str) -> dict[str, Any] | None:
         row = self._conn().execute(
@@ -219,20 +225,15 @@ class Store:
             raise ValueError(f"not updatable: {sorted(unknown or changes)}")
         encoded = self._encode(changes)
         sets = ", ".join(f"{c} = :{c}" for c in encoded)
-        try:
-            with self.transaction() as conn:
-                if sets:
-                    cur = conn.execute(
-                        f"UPDATE connectors SET {sets} WHERE id = :_id AND workspace = :_ws",  # noqa: S608
-                        {**encoded, "_id": connector_id, "_ws": workspace})
-                    if cur.rowcount == 0:
-                        return None
-                row = conn.execute("SELECT * FROM connectors WHERE id = ? AND workspace = ?",
-                                   (connector_id, workspace)).fetchone()
-        except sqlite3.IntegrityError as exc:
-            if "UNIQUE" in str(exc) and "name" in str(exc):
-                raise NameTaken(str(exc)) from exc
-            raise
+        with _name_taken(), self.transaction() as conn:
+            if sets:
+                cur = conn.execute(
+                    f"UPDATE connectors SET {sets} WHERE id = :_id AND workspace = :_ws",  # noqa: S608
+                    {**encoded, "_id": connector_id, "_ws": workspace})
+                if cur.rowcount == 0:
+                    return None
+            row = conn.execute("SELECT * FROM connectors WHERE id = ? AND workspace = ?",
+                               (connector_id, workspace)).fetchone()
         return self._decode(row)
 
     def delete_connector(self, workspace: str, connector_id: str) -> bool:
