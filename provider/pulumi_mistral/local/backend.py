@@ -235,6 +235,12 @@ def check_headers(headers: dict[str, Any], loc: Sequence[str] = ("body", "header
     return dict(headers)
 
 
+def check_page_size(page_size: int) -> int:
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise Invalid(("query", "page_size"), f"page_size must be between 1 and {MAX_PAGE_SIZE}", "value_error")
+    return page_size
+
+
 def check_return_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_URL_LENGTH:
@@ -443,9 +449,7 @@ class Backend:
 
     def list(self, ws: Workspace, *, page_size: int = 100, cursor: str | None = None,
              active: bool | None = None, secrets: bool = False) -> dict[str, Any]:
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise Invalid(("query", "page_size"), f"page_size must be between 1 and {MAX_PAGE_SIZE}",
-                          "value_error")
+        check_page_size(page_size)
         after = self.cursors.decode(ws, cursor) if cursor else None
         if active is False:  # every connector is active
             return {"items": [], "pagination": {"page_size": page_size, "next_cursor": None}}
@@ -546,9 +550,7 @@ class Backend:
                          refresh: bool = False, pretty: bool = False) -> builtins.list[dict[str, Any]]:
         if page < 1:
             raise Invalid(("query", "page"), "page must be 1 or more", "value_error")
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise Invalid(("query", "page_size"), f"page_size must be between 1 and {MAX_PAGE_SIZE}",
-                          "value_error")
+        check_page_size(page_size)
         row, bearer = await anyio.to_thread.run_sync(self._upstream_target, ws, id_or_name)
         tools: list[dict[str, Any]] | None = row.get("tools")
         if tools is None or refresh:
