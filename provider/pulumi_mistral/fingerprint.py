@@ -143,8 +143,20 @@ def fingerprint(tool: Any) -> str:
 
 def tools_summary(tools: Iterable[Any]) -> list[dict[str, str]]:
     """``[{"name", "fingerprint"}]`` for each tool, sorted by name (then fingerprint, for duplicate names)."""
-    rows = [{"name": tool_definition(t)["name"], "fingerprint": fingerprint(t)} for t in tools]
+    rows = []
+    for tool in tools:
+        definition = tool_definition(tool)
+        rows.append({"name": definition["name"], "fingerprint": _digest(canonical_json(definition))})
     return sorted(rows, key=lambda r: (r["name"], r["fingerprint"]))
+
+
+def _summary_fingerprint(rows: Iterable[Mapping[str, str]]) -> str:
+    """The set fingerprint of :func:`tools_summary` rows (see :func:`set_fingerprint`)."""
+    by_name: dict[str, list[str]] = {}
+    for row in rows:
+        by_name.setdefault(row["name"], []).append(row["fingerprint"])
+    flat: dict[str, Any] = {name: fps[0] if len(fps) == 1 else fps for name, fps in by_name.items()}
+    return _digest(canonical_json(flat))
 
 
 def set_fingerprint(tools: Iterable[Any]) -> str:
@@ -154,14 +166,10 @@ def set_fingerprint(tools: Iterable[Any]) -> str:
     that; a client may pick either definition) maps to the sorted list of its fingerprints, so the
     duplicate still changes the hash.
     """
-    by_name: dict[str, list[str]] = {}
-    for row in tools_summary(tools):
-        by_name.setdefault(row["name"], []).append(row["fingerprint"])
-    flat: dict[str, Any] = {name: fps[0] if len(fps) == 1 else fps for name, fps in by_name.items()}
-    return _digest(canonical_json(flat))
+    return _summary_fingerprint(tools_summary(tools))
 
 
 def tool_outputs(tools: Iterable[Any]) -> dict[str, Any]:
     """The Connector resource's tool outputs: ``{"tools": tools_summary, "tools_fingerprint": set_fingerprint}``."""
-    listed = list(tools)
-    return {"tools": tools_summary(listed), "tools_fingerprint": set_fingerprint(listed)}
+    summary = tools_summary(tools)
+    return {"tools": summary, "tools_fingerprint": _summary_fingerprint(summary)}
