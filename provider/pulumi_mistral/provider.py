@@ -358,7 +358,7 @@ def _tool_outputs(
             continue  # a malformed stored entry is dropped, never fatal
         if fp in wanted:
             kept[fp] = definition
-    outs["tool_definitions"] = sorted(kept.values(), key=lambda d: (d["name"], fingerprint.fingerprint(d)))
+    outs["tool_definitions"] = [d for fp, d in sorted(kept.items(), key=lambda item: (item[1]["name"], item[0]))]
     return outs
 
 
