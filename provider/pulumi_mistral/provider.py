@@ -783,7 +783,7 @@ class ConnectorProvider(ResourceProvider):
             # Same connection, same tools: check them BEFORE the PATCH, so block changes nothing.
             live = self._update_tools(id_, inputs, old_outs, patched=False)
         if not payload:  # only control fields changed: nothing to send
-            merged = {**old_outs, **{k: v for k, v in inputs.items()}}
+            merged = {**old_outs, **inputs}
             outs = {k: v for k, v in merged.items() if k in spec.ALL_FIELDS or k in OUTPUT_ONLY_FIELDS}
             for key in spec.CONTROL_FIELDS:
                 if key not in inputs:
