@@ -145,6 +145,11 @@ class _Collector:
             if problem:
                 self.add(prop, f"{problem}; fix: use an absolute URL such as https://mcp.example.com/mcp")
 
+    def choice(self, prop: str, value: Any, choices: tuple[str, ...]) -> None:
+        if not isinstance(value, str) or value not in choices:
+            shown = repr(value) if isinstance(value, str) else _type_name(value)
+            self.add(prop, f"must be one of {', '.join(choices)} (got {shown}){suggest(str(value), choices)}")
+
     def mapping(self, prop: str, value: Any) -> bool:
         if not isinstance(value, Mapping):
             self.add(prop, f"must be a map of names to values (got {_type_name(value)})")
@@ -251,11 +256,7 @@ def validate_inputs(
         if present(field):
             c.url(field, props[field])
     if present("visibility"):
-        value = props["visibility"]
-        if not isinstance(value, str) or value not in VISIBILITIES:
-            shown = repr(value) if isinstance(value, str) else _type_name(value)
-            c.add("visibility", f"must be one of {', '.join(VISIBILITIES)} (got {shown})"
-                                f"{suggest(str(value), VISIBILITIES)}")
+        c.choice("visibility", props["visibility"], VISIBILITIES)
     if present("system_prompt"):
         c.string("system_prompt", props["system_prompt"])
     if present("headers"):
@@ -270,11 +271,7 @@ def validate_inputs(
     if present("tool_pins"):
         _check_tool_pins(c, props["tool_pins"])
     if present("tool_drift"):
-        value = props["tool_drift"]
-        if value not in TOOL_DRIFT_POLICIES:
-            shown = repr(value) if isinstance(value, str) else _type_name(value)
-            c.add("tool_drift", f"must be one of {', '.join(TOOL_DRIFT_POLICIES)} (got {shown})"
-                                f"{suggest(str(value), TOOL_DRIFT_POLICIES)}")
+        c.choice("tool_drift", props["tool_drift"], TOOL_DRIFT_POLICIES)
     if present("name_prefix"):
         c.string("name_prefix", props["name_prefix"])
     return c.failures
