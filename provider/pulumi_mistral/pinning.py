@@ -44,6 +44,7 @@ from pulumi_mistral.fingerprint import (
     fingerprint,
     tool_definition,
 )
+from pulumi_mistral.spec import TOOL_DRIFT_POLICIES
 
 __all__ = [
     "ASPECTS",
@@ -62,7 +63,7 @@ Level = Literal["ok", "audit", "warn", "block"]
 ASPECTS: tuple[str, ...] = ("title", "description", "inputSchema", "outputSchema", "annotations")
 # Without a policy, a difference is shown but does not stop a deployment.
 DEFAULT_POLICY = "warn"
-POLICIES: tuple[str, ...] = ("audit", "warn", "block")
+POLICIES: tuple[str, ...] = TOOL_DRIFT_POLICIES  # the values spec accepts for tool_drift
 _TEXT_MAX = 60
 _DESC_MAX = 100
 _CONTEXT = 20  # characters kept before the first difference of two long texts
