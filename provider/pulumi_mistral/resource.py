@@ -10,11 +10,13 @@ import pulumi
 import pulumi.dynamic
 
 from pulumi_mistral.provider import OUTPUT_ONLY_FIELDS, TOOL_OUTPUT_FIELDS, ConnectorProvider
+from pulumi_mistral.spec import INPUT_FIELDS, SECRET_FIELDS
 
 __all__ = ["SECRET_OUTPUTS", "AuthDataArgs", "Connector", "ConnectorArgs"]
 
-# Outputs that hold secret values: kept secret in state and in the program.
-SECRET_OUTPUTS: tuple[str, ...] = ("headers", "auth_data", "connection_secrets")
+# Outputs that hold secret values: kept secret in state and in the program (headers, auth_data,
+# connection_secrets: the provider's secret fields, in input order).
+SECRET_OUTPUTS: tuple[str, ...] = tuple(f for f in INPUT_FIELDS if f in SECRET_FIELDS)
 
 
 @dataclass
