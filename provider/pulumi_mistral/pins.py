@@ -37,9 +37,9 @@ def pins_for(
     Uses ``client`` when given, else a client built from ``api_key`` / ``server_url`` (or the
     ``MISTRAL_API_KEY`` / ``MISTRAL_SERVER_URL`` environment variables), closed afterwards.
     """
-    if client is not None:
-        return pinning.pins_from_tools(client.list_tools(connector, refresh=True, page_size=_PAGE_SIZE))
-    from pulumi_mistral.client import ConnectorsClient
+    if client is None:
+        from pulumi_mistral.client import ConnectorsClient
 
-    with ConnectorsClient(api_key=api_key, server_url=server_url) as own:
-        return pinning.pins_from_tools(own.list_tools(connector, refresh=True, page_size=_PAGE_SIZE))
+        with ConnectorsClient(api_key=api_key, server_url=server_url) as own:
+            return pins_for(connector, client=own)
+    return pinning.pins_from_tools(client.list_tools(connector, refresh=True, page_size=_PAGE_SIZE))
