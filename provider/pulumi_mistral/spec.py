@@ -102,6 +102,9 @@ def url_problem(value: str) -> str | None:
         return f"must start with http:// or https:// (it has {shown})"
     if not parts.hostname:
         return "has no host"
+    if parts.username is not None or parts.password is not None:
+        # They would sit in plain text in state, outputs and drift reports.
+        return "embeds credentials (user:password@); send them in headers or auth_data instead"
     return None
 
 

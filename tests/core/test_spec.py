@@ -45,6 +45,7 @@ def test_required_fields_named() -> None:
         ("server", "ftp://x.example", "'ftp://'"),
         ("server", "https://", "no host"),
         ("server", "mcp.example.com", "http:// or https://"),
+        ("server", "https://user:pw@mcp.example.com/mcp", "embeds credentials"),
         ("icon_url", "javascript:alert(1)", "http:// or https://"),
         ("visibility", "public", "must be one of"),
         ("visibility", 3, "must be one of"),
