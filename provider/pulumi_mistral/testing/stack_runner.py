@@ -560,8 +560,8 @@ class StackRunner:
             answer = engine.diff(ident, urn, outs, res["inputs"], res["inputs"])
             if answer.changes == "some":
                 new_inputs = inputs if inputs is not None else outs
-                names = [k for k in _differing(res["inputs"], new_inputs) if k in res["inputs"]]
-                names = names or _differing(res["inputs"], new_inputs) or _differing(res["outputs"], outs)
+                differing = _differing(res["inputs"], new_inputs)
+                names = [k for k in differing if k in res["inputs"]] or differing or _differing(res["outputs"], outs)
                 drift[urn] = names or ["(unknown)"]
                 steps.append(Step("read", urn, tuple(drift[urn])))
             else:
