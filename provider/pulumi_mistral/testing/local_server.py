@@ -172,7 +172,11 @@ class LocalServer:
         return ConnectorsClient(api_key=api_key or self.api_key, server_url=self.url, **kwargs)
 
     def __enter__(self) -> LocalServer:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:  # no __exit__ follows: release the socket and the temporary database now
+            self.close()
+            raise
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
