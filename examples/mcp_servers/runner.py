@@ -60,8 +60,13 @@ class ThreadedServer:
             sock.close()
             raise
         self.port = sock.getsockname()[1]
+        try:
+            app = self._app_factory()  # after the bind: an app may need its own URL
+        except BaseException:
+            sock.close()
+            raise
         config = uvicorn.Config(
-            self._app_factory(),
+            app,
             log_level="warning",
             lifespan="on",
             timeout_graceful_shutdown=1,
