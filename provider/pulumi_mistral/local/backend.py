@@ -63,7 +63,8 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -545,6 +546,16 @@ class Backend:
         return Upstream(str(detail).splitlines()[0] if str(detail) else "The MCP server failed",
                         504 if status == 504 else 502)
 
+    @contextmanager
+    def _upstream_errors(self) -> Iterator[None]:
+        """Answer an UpstreamError of the MCP forwarder or of OAuth as Upstream (502, or 504 on a timeout)."""
+        from pulumi_mistral.local.mcp_forward import UpstreamError  # optional dependency: imported on use
+
+        try:
+            yield
+        except UpstreamError as exc:
+            raise self._translate_upstream(exc) from exc
+
     # The return annotation says builtins.list: inside this class, ``list`` is the list() method above.
     async def list_tools(self, ws: Workspace, id_or_name: str, *, page: int = 1, page_size: int = 100,
                          refresh: bool = False, pretty: bool = False) -> builtins.list[dict[str, Any]]:
@@ -555,12 +566,8 @@ class Backend:
         tools: list[dict[str, Any]] | None = row.get("tools")
         if tools is None or refresh:
             forwarder = self._need_forwarder()
-            from pulumi_mistral.local.mcp_forward import UpstreamError
-
-            try:
+            with self._upstream_errors():
                 tools = await forwarder.list_tools(row["id"], row["server"], row.get("headers") or {}, bearer)
-            except UpstreamError as exc:
-                raise self._translate_upstream(exc) from exc
             fetched = self.clock.now()
             await anyio.to_thread.run_sync(
                 lambda: self.store.update_connector(ws.fingerprint, row["id"],
@@ -573,13 +580,9 @@ class Backend:
                         arguments: dict[str, Any]) -> dict[str, Any]:
         row, bearer = await anyio.to_thread.run_sync(self._upstream_target, ws, id_or_name)
         forwarder = self._need_forwarder()
-        from pulumi_mistral.local.mcp_forward import UpstreamError
-
-        try:
+        with self._upstream_errors():
             result: dict[str, Any] = await forwarder.call_tool(
                 row["id"], row["server"], row.get("headers") or {}, bearer, tool_name, arguments)
-        except UpstreamError as exc:
-            raise self._translate_upstream(exc) from exc
         return result
 
     # -- OAuth ---------------------------------------------------------------------------------------------
@@ -592,15 +595,12 @@ class Backend:
                              "set auth_data before asking for an authorization URL")
         try:
             from pulumi_mistral.local import oauth
-            from pulumi_mistral.local.mcp_forward import UpstreamError
         except ImportError:
             raise Unavailable("OAuth is not available in this installation") from None
-        try:
+        with self._upstream_errors():
             pending = await oauth.start_authorization(
                 server=row["server"], client_id=row["auth_data"]["client_id"], redirect_uri=self.redirect_uri,
                 headers=row.get("headers") or {}, http_timeout=self.http_timeout)
-        except UpstreamError as exc:
-            raise self._translate_upstream(exc) from exc
         record = {
             "state": pending.state, "workspace": ws.fingerprint, "connector_id": row["id"],
             "auth_url": pending.auth_url, "code_verifier": pending.code_verifier,
@@ -633,18 +633,15 @@ class Backend:
         if not row.get("auth_data"):
             raise BadRequest("The connector of this authorization flow no longer has auth_data")
         from pulumi_mistral.local import oauth
-        from pulumi_mistral.local.mcp_forward import UpstreamError
 
         pending = oauth.PendingAuthorization(
             auth_url=pending_row["auth_url"], state=state, code_verifier=pending_row["code_verifier"],
             token_endpoint=pending_row["token_endpoint"], issuer=pending_row["issuer"],
             resource=pending_row["resource"], client_id=pending_row["client_id"])
-        try:
+        with self._upstream_errors():
             token = await oauth.exchange_code(pending=pending, code=code,
                                               client_secret=row["auth_data"]["client_secret"],
                                               redirect_uri=self.redirect_uri, http_timeout=self.http_timeout)
-        except UpstreamError as exc:
-            raise self._translate_upstream(exc) from exc
         if not isinstance(token, dict) or not token.get("access_token"):
             raise Upstream("The token endpoint answered without an access_token")
         expires_in = token.get("expires_in")
