@@ -363,8 +363,11 @@ def _with_attempts(error: MistralError, attempts: int) -> MistralError:
     return error
 
 
-def mapping_secrets(*mappings: Mapping[str, Any] | None) -> list[str]:
-    """String values of secret-bearing request fields (headers, auth_data, connection_secrets) to redact."""
+def mapping_secrets(*mappings: object) -> list[str]:
+    """String values of secret-bearing request fields (headers, auth_data, connection_secrets) to redact.
+
+    Arguments that are not mappings (UNSET, None) contribute nothing.
+    """
     found: list[str] = []
     for mapping in mappings:
         if isinstance(mapping, Mapping):

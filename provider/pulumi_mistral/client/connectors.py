@@ -173,8 +173,7 @@ class ConnectorsClient:
         data = self._http.request(
             "POST", CONNECTORS_PATH, operation="create", subject=subject, expected_status=201, body=body,
             idempotent=False,
-            secrets=[*mapping_secrets(headers if isinstance(headers, Mapping) else None),
-                     *_auth_secret(auth_data)],
+            secrets=[*mapping_secrets(headers), *_auth_secret(auth_data)],
         )
         return _parse(Connector, data, "create", subject, landed=True)
 
@@ -271,11 +270,7 @@ class ConnectorsClient:
         data = self._http.request(
             "PATCH", f"{CONNECTORS_PATH}/{_seg(connector_id)}", operation="update", subject=subject,
             expected_status=200, body=body,
-            secrets=[
-                *mapping_secrets(headers if isinstance(headers, Mapping) else None),
-                *mapping_secrets(connection_secrets if isinstance(connection_secrets, Mapping) else None),
-                *_auth_secret(auth_data),
-            ],
+            secrets=[*mapping_secrets(headers, connection_secrets), *_auth_secret(auth_data)],
         )
         return _parse(Connector, data, "update", subject, landed=False)
 
