@@ -172,7 +172,10 @@ class _State:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         data = {"version": 1, "resources": self.resources, "pending_deletes": self.pending_deletes}
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        # Owner-only from the first byte: the state holds secrets in plain text.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(data, indent=1, sort_keys=True))
         os.replace(tmp, self.path)
 
     def delete_pending(self, engine: EngineClient, steps: list[Step]) -> None:
