@@ -361,7 +361,11 @@ class EngineClient:
 
     def __init__(self, target: str) -> None:
         self.channel = grpc.insecure_channel(target)
-        grpc.channel_ready_future(self.channel).result(timeout=START_TIMEOUT_S)
+        try:
+            grpc.channel_ready_future(self.channel).result(timeout=START_TIMEOUT_S)
+        except BaseException:
+            self.channel.close()
+            raise
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
         self.calls: list[str] = []  # method names, in order (tests count provider calls)
 
