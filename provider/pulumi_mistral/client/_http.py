@@ -158,6 +158,11 @@ def resolve_server_url(server_url: str | None) -> str:
     return raw
 
 
+def _bare_key(key: str) -> str:
+    """The key without a leading ``Bearer `` (any case), as the server compares it."""
+    return key[7:] if key[:7].lower() == "bearer " else key
+
+
 def resolve_api_key(api_key: str | None) -> str:
     """The key: argument, else MISTRAL_API_KEY; it must be a printable ASCII token."""
     key = api_key if api_key else os.environ.get(ENV_API_KEY)
@@ -166,7 +171,7 @@ def resolve_api_key(api_key: str | None) -> str:
             f"no Mistral API key: pass api_key=... or set the {ENV_API_KEY} environment variable"
         )
     key = key.strip()
-    body = key[7:] if key[:7].lower() == "bearer " else key
+    body = _bare_key(key)
     if not body or any(not (0x21 <= ord(ch) <= 0x7E) for ch in body):
         raise ConfigurationError(
             f"the API key (from api_key or {ENV_API_KEY}) contains spaces, control or non-ASCII characters"
@@ -215,7 +220,7 @@ class HTTPSession:
         self.server_url = resolve_server_url(server_url)
         key = resolve_api_key(api_key)
         self.policy = policy or RetryPolicy()
-        self._secret = (key, key[7:] if key[:7].lower() == "bearer " else key)
+        self._secret = (key, _bare_key(key))
         httpx = _httpx()
         self._client = httpx.Client(
             base_url=self.server_url,
