@@ -15,7 +15,7 @@ One set of rules decides what "changed" means, for the provider's ``diff`` and `
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -141,9 +141,21 @@ class DiffPlan:
     delete_before_replace: bool = False
 
 
-def plan(old_outputs: Mapping[str, Any], new_inputs: Mapping[str, Any], *, name_is_auto: bool) -> DiffPlan:
+def plan(
+    old_outputs: Mapping[str, Any],
+    new_inputs: Mapping[str, Any],
+    *,
+    name_is_auto: bool,
+    unknown: Iterable[str] = (),
+) -> DiffPlan:
     """Compare new inputs with the old outputs. Replacing a connector whose name stays the same must delete
-    first (names are unique); an auto-named one gets a fresh name, so it is created before the old one goes."""
-    changes = changed_fields(old_outputs, new_inputs)
+    first (names are unique); an auto-named one gets a fresh name, so it is created before the old one goes.
+
+    ``unknown`` names inputs whose values are not known yet (a preview): such a managed field may change, so it
+    counts as changed, and as a replacement when the API cannot update it.
+    """
+    pending = set(unknown)
+    known = {k: v for k, v in new_inputs.items() if k not in pending}
+    changes = sorted(set(changed_fields(old_outputs, known)) | (pending & set(INPUT_FIELDS)))
     replaces = [name for name in changes if name in REPLACE_FIELDS]
     return DiffPlan(changes=changes, replaces=replaces, delete_before_replace=bool(replaces) and not name_is_auto)

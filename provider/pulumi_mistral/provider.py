@@ -537,9 +537,8 @@ class ConnectorProvider(ResourceProvider):
         unknown = sorted(k for k, v in new_ins.items() if _contains_unknown(v))
         known = {k: v for k, v in new_ins.items() if k not in unknown}
         name_is_auto = new_ins.get("name_prefix") is not None
-        planned = _diff.plan(old_outs, known, name_is_auto=name_is_auto)
-        changes = set(planned.changes) | {k for k in unknown if k in spec.INPUT_FIELDS}
-        replaces = set(planned.replaces) | {k for k in unknown if k in spec.REPLACE_FIELDS}
+        planned = _diff.plan(old_outs, new_ins, name_is_auto=name_is_auto, unknown=unknown)
+        changes = set(planned.changes)
         # Control fields change only our outputs: still an update so the state records them.
         for key in ("adopt", "name_prefix"):
             if key not in unknown and old_outs.get(key) != known.get(key):
@@ -550,9 +549,7 @@ class ConnectorProvider(ResourceProvider):
         if not changes:
             return DiffResult(changes=False, replaces=[], delete_before_replace=False)
         return DiffResult(
-            changes=True,
-            replaces=sorted(replaces),
-            delete_before_replace=bool(replaces) and not name_is_auto,
+            changes=True, replaces=planned.replaces, delete_before_replace=planned.delete_before_replace
         )
 
     # -- create: transactional, recovers from ambiguous failures, adopts on request ------------------------------

@@ -26,6 +26,15 @@ def test_visibility_unmanaged_when_unset_and_replaces_when_set() -> None:
     assert not diff.plan(old, {**BASE, "visibility": "private"}, name_is_auto=True).delete_before_replace
 
 
+def test_unknown_inputs_count_as_changes_and_unknown_visibility_as_a_replacement() -> None:
+    old = {**BASE, "visibility": "private"}
+    p = diff.plan(old, {**BASE, "description": "?", "visibility": "?"}, name_is_auto=False,
+                  unknown=["description", "visibility", "adopt"])
+    assert p.changes == ["description", "visibility"]  # control fields are not the API's
+    assert p.replaces == ["visibility"] and p.delete_before_replace
+    assert diff.plan(old, BASE, name_is_auto=False, unknown=["server"]).changes == ["server"]
+
+
 def test_update_payload_clears_with_null_and_never_sends_visibility() -> None:
     old = {**BASE, "icon_url": "https://i.example/x.png", "visibility": "private"}
     new = {**BASE, "description": "New", "visibility": "shared_org", "tool_drift": "block"}
