@@ -7,7 +7,6 @@ import base64
 import hashlib
 import socket
 import time
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
@@ -18,15 +17,6 @@ from pulumi_mistral.local.mcp_forward import MCPForwarder, UpstreamError
 from pulumi_mistral.local.oauth import PendingAuthorization, exchange_code, start_authorization
 
 CALLBACK = "http://127.0.0.1:8999/oauth/callback"
-
-
-@pytest.fixture(scope="module")
-def oauth() -> Iterator[OAuthServers]:
-    servers = start_oauth_servers()
-    try:
-        yield servers
-    finally:
-        servers.stop()
 
 
 def _start(oauth: OAuthServers, **kwargs: object) -> PendingAuthorization:

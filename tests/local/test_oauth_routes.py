@@ -11,20 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from mcp_servers.runner import OAuthServers, start_oauth_servers
+from mcp_servers.runner import OAuthServers
 from pulumi_mistral.local import backend as backend_module
 from pulumi_mistral.testing.local_server import LocalServer
 
 RETURN_URL = "https://app.example.com/connected?tab=1"
-
-
-@pytest.fixture(scope="module")
-def oauth() -> Iterator[OAuthServers]:
-    servers = start_oauth_servers()
-    try:
-        yield servers
-    finally:
-        servers.stop()
 
 
 @pytest.fixture(scope="module")
