@@ -12,14 +12,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[local,dev]'
 	touch $(STAMP)
 
+## the Python packages, then the pinned Pulumi CLI (built once per machine from the Go module proxy; needs Go)
 install: $(STAMP)
+	@engine/install.sh $(BIN)
 
 ## the test command (what CI runs): the whole suite minus the long `slow` variants
-test: $(STAMP)
+test: install
 	$(BIN)/python -m pytest -q -m "not slow"
 
 ## everything, including the long fault-injection and fuzzing variants
-test-all: $(STAMP)
+test-all: install
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -27,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/mypy provider/pulumi_mistral
 
 ## the main job: deploy the quickstart against the local server, show drift, destroy
-demo: $(STAMP)
+demo: install
 	$(BIN)/python examples/demo.py
 
 bench: $(STAMP)
