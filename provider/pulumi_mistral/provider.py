@@ -19,6 +19,8 @@ Without it nothing here lists tools, so request counts are those of a plain conn
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import sys
 import threading
@@ -157,6 +159,7 @@ def reset_process_state() -> None:
     """Forget the configured key, the client and the listing cache (tests and benchmarks)."""
     _set_settings(Settings())
     _TOOLS.clear()
+    _READS.clear()
 
 
 # ---- refresh batching ------------------------------------------------------------------------------------------
@@ -240,13 +243,10 @@ _LISTING = _Listing()
 class _ToolLists:
     """Live tool lists fetched by ``read`` in this process, reused by the next ``diff`` of the same connector.
 
-    ``pulumi refresh`` calls Read and then Diff (with the roles swapped) for each resource, and
-    ``pulumi preview --refresh`` calls Read and then the program's Diff: without this, each would list the
-    tools twice (and warn twice: a Diff that reuses Read's list does not repeat Read's warning). An entry
-    lives ``TTL_S`` seconds and any write to the connector drops it. The refresh's own
-    Diff is recognised by its old outputs carrying exactly the tools this process's Read just returned
-    (``pending``): that Diff only reports drift; it never fails (a refresh must record, not block) and does
-    not repeat Read's warning.
+    ``pulumi refresh`` calls Read and then Diff for each resource, and ``pulumi preview --refresh`` calls Read,
+    the refresh's Diff, then the program's Diff (the order the pinned engine's log shows): without this, each
+    would list the tools again (and warn again: a Diff that reuses Read's list does not repeat Read's
+    warning). An entry lives ``TTL_S`` seconds and any write to the connector drops it.
     """
 
     TTL_S = 5.0
@@ -255,26 +255,21 @@ class _ToolLists:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._lists: dict[str, tuple[float, list[dict[str, Any]]]] = {}
-        self._pending: dict[str, tuple[float, str]] = {}
 
     def clear(self) -> None:
         with self._lock:
             self._lists.clear()
-            self._pending.clear()
 
     def forget(self, connector_id: str) -> None:
         with self._lock:
             self._lists.pop(connector_id, None)
-            self._pending.pop(connector_id, None)
 
-    def put(self, connector_id: str, tools: list[dict[str, Any]], set_fp: str) -> None:
+    def put(self, connector_id: str, tools: list[dict[str, Any]]) -> None:
         now = time.monotonic()
         with self._lock:
             if len(self._lists) >= self.MAX_ENTRIES:
                 self._lists = {k: v for k, v in self._lists.items() if now - v[0] <= self.TTL_S}
-                self._pending = {k: v for k, v in self._pending.items() if now - v[0] <= self.TTL_S}
             self._lists[connector_id] = (now, tools)
-            self._pending[connector_id] = (now, set_fp)
 
     def get(self, connector_id: str) -> list[dict[str, Any]] | None:
         with self._lock:
@@ -283,17 +278,62 @@ class _ToolLists:
                 return None
             return entry[1]
 
-    def take_refresh_diff(self, connector_id: str, set_fp: Any) -> bool:
+
+_TOOLS = _ToolLists()
+
+
+class _RefreshReads:
+    """The outputs this process's ``read`` just returned, so that the refresh's own Diff can be recognised.
+
+    A refresh calls Read and then, for the same resource, Diff with the roles swapped: its old outputs are
+    exactly what Read returned and its new inputs are the recorded ones (the pinned engine's log shows Read
+    then Diff for each resource; ``preview --refresh`` adds the program's Diff after that). Recognising it
+    lets that Diff report drift without enforcing a policy (a refresh records, it does not block), without
+    repeating Read's warnings, and with the drifted properties named (the CLI shows secrets as ``[secret]``
+    and so cannot). An entry is taken by the first Diff whose old outputs match, and lives ``TTL_S`` seconds.
+    """
+
+    TTL_S = 5.0
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[str, tuple[float, str]] = {}
+
+    @staticmethod
+    def _digest(outputs: Mapping[str, Any]) -> str:
+        # The engine hands the outputs back with secrets stripped and every number a float.
+        canonical = json.dumps(spec.ints_from_floats(_props(outputs)), sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pending.clear()
+
+    def forget(self, connector_id: str) -> None:
+        with self._lock:
+            self._pending.pop(connector_id, None)
+
+    def record(self, connector_id: str, outputs: Mapping[str, Any]) -> None:
+        now, digest = time.monotonic(), self._digest(outputs)
+        with self._lock:
+            if len(self._pending) >= self.MAX_ENTRIES:
+                self._pending = {k: v for k, v in self._pending.items() if now - v[0] <= self.TTL_S}
+            self._pending[connector_id] = (now, digest)
+
+    def take(self, connector_id: str, old_outputs: Mapping[str, Any]) -> bool:
         """True (once) when a Diff's old outputs are the ones this process's Read just returned."""
         with self._lock:
             entry = self._pending.get(connector_id)
-            if entry is None or time.monotonic() - entry[0] > self.TTL_S or entry[1] != set_fp:
+            if entry is None or time.monotonic() - entry[0] > self.TTL_S:
+                return False
+            if entry[1] != self._digest(old_outputs):
                 return False
             del self._pending[connector_id]
             return True
 
 
-_TOOLS = _ToolLists()
+_READS = _RefreshReads()
 
 
 def _warn(text: str) -> None:
@@ -370,6 +410,14 @@ def _one_line(outcome: pinning.PolicyOutcome, subject: str) -> str:
     count = len(outcome.changes)
     shown = "; ".join(c.summary() for c in outcome.changes)
     return f"{subject}: {count} tool change{'s' if count != 1 else ''} against the pins: {shown}"
+
+
+def _drift_line(subject: str, fields: set[str]) -> str:
+    """What a refresh found, by property: the CLI's diff shows every secret as ``[secret]``, changed or not."""
+    names = ", ".join(f"{f} (secret)" if f in spec.SECRET_FIELDS else f for f in sorted(fields))
+    hint = "; secret values are not shown" if fields & spec.SECRET_FIELDS else ""
+    return f"{subject}: {names} differ{'s' if len(fields) == 1 else ''} from what this stack recorded " \
+           f"(changed outside it){hint}"
 
 
 def _assess_tools(
@@ -518,6 +566,10 @@ class ConnectorProvider(ResourceProvider):
         if failures:
             return CheckResult(news, [CheckFailure(f.property, f.reason) for f in failures])
         inputs = spec.normalize_inputs(news)
+        if inputs.get("visibility") is None and isinstance(olds.get("visibility"), str):
+            # Unset, visibility is not managed (the server picks it). A refresh records the live value in the
+            # inputs; keeping it here stops the engine's input diff from showing it as removed on every update.
+            inputs["visibility"] = olds["visibility"]
         prefix = inputs.get("name_prefix")
         if inputs.get("name") is None and isinstance(prefix, str) and not _is_unknown(prefix):
             old_name = olds.get("name")
@@ -543,8 +595,9 @@ class ConnectorProvider(ResourceProvider):
         for key in ("adopt", "name_prefix"):
             if key not in unknown and old_outs.get(key) != known.get(key):
                 changes.add(key)
+        refresh = bool(_id) and _READS.take(_id, old_outs)
         tools_known = _tracking(new_ins) and not {"tool_pins", "tool_drift"} & set(unknown)
-        if tools_known and _id and self._tools_drifted(_id, old_outs, known, changes | set(unknown)):
+        if tools_known and _id and self._tools_drifted(_id, old_outs, known, changes | set(unknown), refresh):
             changes.add("tool_pins")
         if not changes:
             return DiffResult(changes=False, replaces=[], delete_before_replace=False)
@@ -707,8 +760,14 @@ class ConnectorProvider(ResourceProvider):
             except NotFoundError:
                 return ReadResult(None, {})
         outs = _outputs(data, previous)
+        drifted = set(_diff.changed_fields(previous, _props(outs))) - set(_diff.STATE_ONLY_FIELDS)
+        if drifted and previous.get("connector_id"):  # a refresh: the props are the recorded outputs
+            # Named here, in Read: the CLI's diff shows every secret as [secret], changed or not, and a line
+            # written during the refresh's Diff comes too late for the CLI's summary.
+            _warn(_drift_line(_subject(previous, id_), drifted))
         if _tracking(previous):
             outs.update(self._read_tools(data["id"], previous))
+        _READS.record(data["id"], outs)
         return ReadResult(data["id"], outs, _inputs_from_outputs(outs))
 
     def _read_tools(self, connector_id: str, previous: Mapping[str, Any]) -> dict[str, Any]:
@@ -723,7 +782,7 @@ class ConnectorProvider(ResourceProvider):
                 _warn(f"{_unverifiable(subject, exc)}; the recorded tool fingerprints were kept")
             return _previous_tool_outputs(previous)
         outs = _tool_outputs(live, previous, previous)
-        _TOOLS.put(connector_id, live, outs["tools_fingerprint"])
+        _TOOLS.put(connector_id, live)
         outcome = _assess_tools(live, previous, previous, subject)
         if outcome.level in ("warn", "block"):
             suffix = " (tool_drift=block: the next up will fail)" if outcome.blocked else ""
@@ -731,7 +790,8 @@ class ConnectorProvider(ResourceProvider):
         return outs
 
     def _tools_drifted(
-        self, connector_id: str, old_outs: Mapping[str, Any], news: Mapping[str, Any], changing: set[str]
+        self, connector_id: str, old_outs: Mapping[str, Any], news: Mapping[str, Any], changing: set[str],
+        refresh: bool,
     ) -> bool:
         """Diff's tool check: True when the live tools differ from the pins (shown as a change of tool_pins).
 
@@ -742,7 +802,7 @@ class ConnectorProvider(ResourceProvider):
         subject = _subject(news, connector_id)
         policy = _policy(news)
         pins = _pins(news)
-        if _TOOLS.take_refresh_diff(connector_id, old_outs.get("tools_fingerprint")):
+        if refresh:
             # The refresh's own Diff: the old outputs ARE the fresh read; report drift, never fail or repeat.
             return _differs_from_pins(old_outs.get("tools"), pins)
         if changing & _CONNECTION_FIELDS:
@@ -789,6 +849,7 @@ class ConnectorProvider(ResourceProvider):
         else:
             _LISTING.invalidate()
             _TOOLS.forget(id_)
+            _READS.forget(id_)
             try:
                 connector = _client().update(id_, **payload)
             except NotFoundError as exc:
@@ -838,6 +899,7 @@ class ConnectorProvider(ResourceProvider):
     def delete(self, id_: str, _props_: dict[str, Any]) -> None:
         _LISTING.invalidate()
         _TOOLS.forget(id_)
+        _READS.forget(id_)
         try:
             _client().delete(id_)
         except NotFoundError:
