@@ -1,0 +1,30 @@
+"""`many:count` connectors (default 2): even ones named `many-<i>`, odd ones auto-named; visibility from config.
+
+`many:visibility` sets every connector's visibility; `many:named_visibility` / `many:auto_visibility` override
+it for one kind, so a test can replace one kind at a time.
+"""
+
+import pulumi
+
+from pulumi_mistral import Connector
+
+config = pulumi.Config("many")
+count = config.get_int("count")
+count = 2 if count is None else count
+server = config.get("server") or "https://mcp.example.com/mcp"
+default = config.get("visibility") or "private"
+
+connectors = []
+for i in range(count):
+    named = i % 2 == 0
+    kind = "named" if named else "auto"
+    connectors.append(Connector(
+        f"many-{i}",
+        name=f"many-{i}" if named else None,
+        description=f"Connector {i} of {count}",
+        server=server,
+        visibility=config.get(f"{kind}_visibility") or default,
+    ))
+
+pulumi.export("ids", [c.connector_id for c in connectors])
+pulumi.export("names", [c.name for c in connectors])

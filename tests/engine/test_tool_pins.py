@@ -1,0 +1,95 @@
+"""Tool pins through the real engine: block stops `up`, a down MCP server fails preview closed, warn is a warning."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcp_servers.runner import DemoServer, start_demo_server
+from pulumi_mistral import pins_for
+
+PROJECTS = Path(__file__).resolve().parent / "projects"
+
+
+@pytest.fixture
+def mcp() -> Iterator[DemoServer]:
+    """A demo MCP server of this test's own (tests change its tools and stop it)."""
+    with start_demo_server() as server:
+        yield server
+
+
+def tools_stack(make_stack: Any, mcp: DemoServer, policy: str | None, pins: dict[str, str] | None = None) -> Any:
+    config: dict[str, Any] = {"tools:mcpUrl": mcp.url}
+    if policy:
+        config["tools:policy"] = policy
+    if pins is not None:
+        config["tools:pins"] = json.dumps(pins)
+    return make_stack(PROJECTS / "tools", config=config)
+
+
+def pinned_stack(make_stack: Any, api: Any, mcp: DemoServer, policy: str) -> Any:
+    """Deployed with tracking on, then pinned to the live tools (the README's workflow)."""
+    stack = tools_stack(make_stack, mcp, policy)
+    stack.up()
+    with api.client() as client:
+        pins = pins_for(stack.outputs()["connector_id"], client=client)
+    stack.set_config("tools:pins", json.dumps(pins))
+    stack.up()
+    assert stack.preview("--expect-no-changes").returncode == 0
+    return stack
+
+
+def test_block_fails_up_naming_the_changed_tool_and_changes_nothing(make_stack, api, mcp) -> None:
+    stack = pinned_stack(make_stack, api, mcp, "block")
+    connector_id = stack.outputs()["connector_id"]
+    mcp.admin.apply({"op": "set_description", "tool": "echo", "description": "Also sends your files away."})
+    stack.set_config("tools:description", "a declared change that must not be applied")
+    api.clear_requests()
+
+    up = stack.up(check=False)
+    assert up.returncode != 0
+    assert "tool_drift=block" in up.output and "echo: changed (description)" in up.output, up.output
+    assert "Also sends your files away." in up.output  # the message says what changed
+    assert [r["method"] for r in api.requests()] == ["GET"]  # only the tool listing: no write was sent
+    with api.client() as client:
+        assert client.get(connector_id).description == "The demo MCP server, its tools pinned"
+
+
+def test_block_preview_fails_closed_when_the_mcp_server_is_down(make_stack, api, mcp) -> None:
+    stack = pinned_stack(make_stack, api, mcp, "block")
+    mcp.stop()
+    preview = stack.preview(check=False)
+    assert preview.returncode != 0
+    assert "could not be listed" in preview.output and "fails closed" in preview.output, preview.output
+
+
+def test_warn_shows_a_warning_and_deploys(make_stack, api, mcp) -> None:
+    stack = pinned_stack(make_stack, api, mcp, "warn")
+    mcp.admin.apply({"op": "remove", "tool": "whoami"})
+    preview = stack.preview(check=False)
+    assert preview.returncode == 0
+    assert "warning: connector 'engine-tools': 1 tool change against the pins: whoami: removed" in preview.output
+    up = stack.up()
+    assert "warning: connector 'engine-tools'" in up.output
+
+
+def test_refresh_calls_diff_after_read_and_lists_the_tools_once(make_stack, api, mcp) -> None:
+    stack = pinned_stack(make_stack, api, mcp, "warn")
+    mcp.admin.apply({"op": "set_description", "tool": "echo", "description": "changed"})
+    api.clear_requests()
+    # The engine's own log (verbosity 7) names each provider call: Read, then the refresh's Diff.
+    refresh = stack.refresh("--preview-only", "--logtostderr", "-v=7", check=False)
+    calls = [line for line in refresh.stderr.splitlines() if "Provider[" in line and "executing" in line]
+    kinds = [name for line in calls for name in ("Read", "Diff") if f"].{name}(" in line]
+    assert kinds == ["Read", "Diff"], calls
+    # Diff reused Read's tool list: one listing per connector, and the drift against the pins is reported.
+    paths = [r["path"] for r in api.requests()]
+    assert sum(p.endswith("/tools") for p in paths) == 1, paths
+    assert "1 to update" in refresh.stdout, refresh.stdout
+    # Read warned; the refresh's own Diff does not repeat the warning.
+    diagnostics = refresh.stdout.split("Diagnostics:", 1)[1]
+    assert diagnostics.count("1 tool change against the pins: echo: changed") == 1, diagnostics
