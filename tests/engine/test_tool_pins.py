@@ -93,3 +93,16 @@ def test_refresh_calls_diff_after_read_and_lists_the_tools_once(make_stack, api,
     # Read warned; the refresh's own Diff does not repeat the warning.
     diagnostics = refresh.stdout.split("Diagnostics:", 1)[1]
     assert diagnostics.count("1 tool change against the pins: echo: changed") == 1, diagnostics
+
+
+def test_preview_refresh_lists_the_tools_once_and_warns_once(make_stack, api, mcp) -> None:
+    stack = pinned_stack(make_stack, api, mcp, "warn")
+    mcp.admin.apply({"op": "remove", "tool": "whoami"})
+    api.clear_requests()
+    # Read, the refresh's Diff, then the program's Diff: the three share one tool listing and one warning.
+    preview = stack.preview("--refresh", check=False)
+    assert preview.returncode == 0, preview.output
+    paths = [r["path"] for r in api.requests()]
+    assert sum(p.endswith("/tools") for p in paths) == 1, paths
+    diagnostics = preview.stdout.split("Diagnostics:", 1)[1]
+    assert diagnostics.count("whoami: removed") == 1, diagnostics

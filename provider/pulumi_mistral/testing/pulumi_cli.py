@@ -204,11 +204,13 @@ class CliStack:
         """The same stack through the Automation API (the same CLI, workspace and environment)."""
         from pulumi import automation as auto
 
+        if self.pulumi.parent.name != "bin":
+            raise ValueError(f"the Automation API runs <root>/bin/pulumi; {self.pulumi} is not in a bin directory")
         options = auto.LocalWorkspaceOptions(
             work_dir=str(self.project_dir),
             pulumi_home=self.env["PULUMI_HOME"],
             env_vars={k: v for k, v in self.env.items() if k.startswith("PULUMI_") or k == "PATH"},
-            pulumi_command=auto.PulumiCommand(root=str(self.pulumi.resolve().parent.parent)),
+            pulumi_command=auto.PulumiCommand(root=str(self.pulumi.parent.parent)),
         )
         return auto.select_stack(self.stack, work_dir=str(self.project_dir), opts=options)
 
