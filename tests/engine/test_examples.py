@@ -42,7 +42,7 @@ def test_multi_env_deploys_two_stacks_into_two_workspaces(make_stack, api) -> No
     secrets = ("mistral:apiKey", "docsApiKey", "ticketsApiKey")
     dev = make_stack("multi-env", stack="dev", config={"docsApiKey": "docs-dev", "ticketsApiKey": "tickets-dev"},
                      secret_keys=secrets)
-    prod = make_stack(dev.project_dir, stack="prod", api_key=api.other_key, copy=False, workdir=dev.workdir,
+    prod = make_stack(dev.project_dir, stack="prod", api_key=api.api_keys[1], copy=False, workdir=dev.workdir,
                       config={"docsApiKey": "docs-prod", "ticketsApiKey": "tickets-prod"}, secret_keys=secrets)
     dev.up()
     prod.up()
@@ -53,7 +53,7 @@ def test_multi_env_deploys_two_stacks_into_two_workspaces(make_stack, api) -> No
     with api.client() as client:
         assert {c.name for c in client.iter_connectors()} == {"debug-tools", "docs-search", "tickets"}
         assert client.get("docs-search", fetch_connection_secrets=True).headers == {"X-Api-Key": "docs-dev"}
-    with api.client(api.other_key) as client:
+    with api.client(api.api_keys[1]) as client:
         live = {c.name: c for c in client.iter_connectors(fetch_connection_secrets=True)}
     assert set(live) == {"docs-search", "tickets"}
     assert live["tickets"].headers == {"X-Api-Key": "tickets-prod"}

@@ -1,0 +1,124 @@
+"""LocalServerProcess: `pulumi-mistral local` as a real subprocess on a free loopback port (engine tests, benchmarks).
+
+`LocalServer` runs the app in a thread of the test process; this runs the command users run, in its own
+process, so a `pulumi up` talks to it exactly as it would to a server started by hand:
+
+    with LocalServerProcess(api_keys=2) as api:      # two workspaces
+        api.url, api.api_key, api.api_keys[1]
+        api.requests()                               # the server's request log (method, path, query, status)
+        api.reset()                                  # empty every workspace; clear faults and the log
+
+Keys reach the process through its environment, never its command line. Start-up waits are bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pulumi_mistral.client import ConnectorsClient
+
+__all__ = ["LocalServerProcess"]
+
+START_TIMEOUT_S = 20.0
+STOP_TIMEOUT_S = 10.0
+
+
+class LocalServerProcess:
+    """`pulumi-mistral local` in a subprocess with a temporary database; ``api_keys`` workspaces."""
+
+    def __init__(self, *, api_keys: int = 1, mcp_timeout: float = 5.0, log_level: str = "warning") -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="pulumi-mistral-local-process-")
+        self.api_keys = [secrets.token_urlsafe(24) for _ in range(api_keys)]
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(self._tmp.name) / "server.log"
+        env = {**os.environ, "PULUMI_MISTRAL_LOCAL_API_KEYS": ",".join(self.api_keys)}
+        command = [str(Path(sys.prefix) / "bin" / "pulumi-mistral"), "local", "--port", str(self.port),
+                   "--db", str(Path(self._tmp.name) / "connectors.db"), "--log-level", log_level,
+                   "--mcp-timeout", str(mcp_timeout)]
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.api_key}"},
+                                 timeout=10.0)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                if self.http.get("/v1/connectors").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                output = self.log_path.read_text()
+                self.close()
+                raise RuntimeError(f"pulumi-mistral local did not start:\n{output}")
+            time.sleep(0.1)
+
+    @property
+    def api_key(self) -> str:
+        return self.api_keys[0]
+
+    def client(self, api_key: str | None = None) -> ConnectorsClient:
+        from pulumi_mistral.client import ConnectorsClient
+
+        return ConnectorsClient(api_key=api_key or self.api_key, server_url=self.url)
+
+    def config(self, api_key: str | None = None) -> dict[str, str]:
+        """Stack config for a Pulumi program using this server (``mistral:apiKey`` is a secret)."""
+        return {"mistral:apiKey": api_key or self.api_key, "mistral:serverUrl": self.url}
+
+    def reset(self) -> None:
+        """Empty every workspace, lift every fault rule, clear the request log."""
+        self.http.post("/_local/reset", params={"all": "true"}).raise_for_status()
+        self.http.delete("/_local/faults").raise_for_status()
+        self.clear_requests()
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The API requests (``/v1/...``) in the request log: method, path, query, status."""
+        entries = self.http.get("/_local/requests").raise_for_status().json()["requests"]
+        return [e for e in entries if str(e.get("path", "")).startswith("/v1/")]
+
+    def clear_requests(self) -> None:
+        self.http.delete("/_local/requests").raise_for_status()
+
+    def set_faults(self, rules: list[dict[str, Any]]) -> None:
+        """Fault rules (see the README's test controls), e.g. ``[{"action": "latency", "latency_ms": 50}]``."""
+        self.http.post("/_local/faults", json={"rules": rules}).raise_for_status()
+
+    def connectors(self, api_key: str | None = None) -> list[Any]:
+        with self.client(api_key) as c:
+            return list(c.iter_connectors(page_size=1000, fetch_connection_secrets=True))
+
+    def close(self) -> None:
+        self.http.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(STOP_TIMEOUT_S)
+        self._tmp.cleanup()
+
+    def __enter__(self) -> LocalServerProcess:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:  # never shows the keys
+        return f"LocalServerProcess(url={self.url!r}, workspaces={len(self.api_keys)})"
