@@ -23,6 +23,7 @@ import signal
 import sys
 from pathlib import Path
 
+from pulumi_mistral.cli import positive_int
 from pulumi_mistral.local.schemas import DEFAULT_MAX_BODY_BYTES
 
 DEFAULT_HOST = "127.0.0.1"
@@ -31,16 +32,6 @@ DEFAULT_DB = "pulumi-mistral-local.db"
 API_KEY_ENV = "PULUMI_MISTRAL_LOCAL_API_KEYS"  # comma-separated; keeps keys out of the process list
 DEV_KEY_SUFFIX = ".dev-key"  # beside the database: "sha256:<hex>" of the generated development key
 _DEV_KEY_RE = re.compile(r"sha256:([0-9a-f]{64})")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of bytes, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-test-controls", action="store_true",
                         help="disable the /_local/ test-control routes (reset, state, request log, faults)")
     parser.add_argument("--mcp-timeout", type=float, default=30.0, help="MCP call timeout in seconds")
-    parser.add_argument("--max-body-bytes", type=_positive_int, default=DEFAULT_MAX_BODY_BYTES, metavar="N",
+    parser.add_argument("--max-body-bytes", type=positive_int, default=DEFAULT_MAX_BODY_BYTES, metavar="N",
                         help=f"largest request body accepted; larger is a 413 (default {DEFAULT_MAX_BODY_BYTES})")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
