@@ -430,6 +430,7 @@ class CheckCase:
     prop: str
 
 
+URN = "urn:pulumi:dev::hostile::pulumi-python:dynamic/connector:Connector::c"
 GOOD: dict[str, Any] = {"name": "hostile", "description": "hostile", "server": "https://mcp.example.com/mcp"}
 
 

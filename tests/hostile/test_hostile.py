@@ -25,7 +25,7 @@ from pulumi_mistral.testing.local_server import LocalServer
 
 CASES = hostile.cases()
 CHECK_CASES = hostile.check_cases()
-URN = "urn:pulumi:dev::hostile::pulumi-python:dynamic/connector:Connector::c"
+URN = hostile.URN
 
 
 @pytest.fixture(scope="module")
