@@ -3,9 +3,10 @@ README table (markdown) with the numbers measured in this run, plus the command 
 
     python bench/reliability.py                 # the full report (about 10 minutes on 2 cores)
     python bench/reliability.py --quick         # fewer seeds and cases, for a smoke run
+    python bench/reliability.py --hostile-only  # only the hostile-input row (seconds)
 
-The scenarios are the ones the test suites run (``tests/reliability``, ``tests/fuzz``); this script only
-scales them up and counts. Secrets used by the scenarios are synthetic and are never printed.
+The scenarios are the ones the test suites run (``tests/reliability``, ``tests/fuzz``, ``tests/hostile``);
+this script only scales them up and counts. Secrets used by the scenarios are synthetic and are never printed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "reliability"))
+sys.path.insert(0, str(REPO / "tests" / "hostile"))
+sys.path.insert(0, str(REPO / "examples"))
 
 import harness  # noqa: E402 - after the path set-up above
 
@@ -127,6 +130,42 @@ def bad_inputs() -> dict[str, Any]:
     return {"cases": len(CASES), "rejected": rejected, "named": named, "fixed": fixed, "requests": len(sent)}
 
 
+def hostile_inputs() -> dict[str, Any]:
+    """The hostile-input suite's cases: every write route over one keep-alive connection, and check."""
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    import hostile
+    from mcp_servers.runner import start_demo_server
+    from pulumi_mistral import spec
+    from pulumi_mistral.provider import ConnectorProvider
+    from pulumi_mistral.testing.engine import EngineClient, InProcessProviderHost
+
+    with start_demo_server() as demo, LocalServer() as server:
+        outcomes = hostile.run_server_cases(server, demo.url)
+    counts = hostile.summary(outcomes)
+    pickle = serialize_provider(ConnectorProvider())
+    checks = hostile.check_cases()
+    refused = 0
+    with LocalServer() as server, InProcessProviderHost() as host:
+        controls = harness.Controls(server)
+        engine = EngineClient(host.target)
+        engine.configure({"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url},
+                         secret_keys={"mistral:apiKey"})
+        controls.clear_requests()
+        for case in checks:
+            _, failures = engine.check(hostile.URN, {}, {**hostile.GOOD, **case.inputs, "__provider": pickle})
+            refused += int(any(p == case.prop or p.startswith(case.prop + ".") for p, _ in failures)
+                           and hostile.SECRET not in repr(failures))
+        sent = [r for r in controls.requests() if r["path"].startswith("/v1/")]
+        engine.close()
+        controls.close()
+    surrogates = hostile.surrogate_cases()
+    pure = sum(1 for c in surrogates if any(f.property.split(".")[0] == c.prop for f in
+                                            spec.validate_inputs({**hostile.GOOD, **c.inputs})))
+    return {**counts, "checks": len(checks), "checks_refused": refused, "check_requests": len(sent),
+            "surrogates": len(surrogates), "surrogates_refused": pure}
+
+
 def fuzz(quick: bool) -> dict[str, Any]:
     """The fuzz suite (long variants unless quick) in a child pytest; case counts come back through a file."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -152,8 +191,22 @@ def durability(quick: bool) -> dict[str, Any]:
                                 cycles=1 if quick else 4)
 
 
+def hostile_row(ho: dict[str, Any]) -> tuple[str, str, str, str]:
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(ho["kinds"].items(), key=lambda kv: -kv[1]))
+    return ("Hostile input: raw bodies to every write route (create, update, call_tool, test-control faults); "
+            "hostile values through the gRPC servicer's Check",
+            f"{ho['cases']} bodies ({kinds}); {ho['checks']} Check inputs, {ho['surrogates']} lone-surrogate "
+            "inputs on the declarations path (protobuf cannot carry them)",
+            f"{ho['cases']} requests, each followed by a list, a get and a state export on the same connection; "
+            f"{ho['checks']} checks",
+            f"{ho['status_5xx']} 5xx, {ho['dropped']} dropped connections, {ho['failed']} failed read-backs or "
+            f"leaked secrets ({ho['refused_4xx']} refused 4xx, {ho['accepted_2xx']} accepted); Check: "
+            f"{ho['checks_refused']}/{ho['checks']} refused naming the property, {ho['check_requests']} API "
+            f"requests; {ho['surrogates_refused']}/{ho['surrogates']} surrogate inputs refused")
+
+
 def table(lc: dict[str, Any], to: dict[str, Any], bad: dict[str, Any], fz: dict[str, Any],
-          du: dict[str, Any], command: str) -> str:
+          du: dict[str, Any], command: str, ho: dict[str, Any]) -> str:
     k = lc["kinds"]
     injected = (f"503: {k.get('503', 0)}, dropped connections: {k.get('drop', 0)}, "
                 f"429 + Retry-After: {k.get('429', 0)}, ambiguous creates (committed, answer lost): "
@@ -182,6 +235,7 @@ def table(lc: dict[str, Any], to: dict[str, Any], bad: dict[str, Any], fz: dict[
          f"{c.get('schemathesis_app', 0) + c.get('schemathesis_contract', 0)} HTTP cases, "
          f"{c.get('provider_roundtrip', 0)} round trips, {c.get('provider_update', 0)} updates",
          ("no 5xx, all conform, no diff" if fz["passed"] else f"FAILED: {fz['summary']}")),
+        hostile_row(ho),
         ("SIGKILL mid write load, restart", f"{du['cycles']} kills", f"{du['acknowledged_writes']} acknowledged "
          "writes", f"{du['lost_writes']} lost; integrity_check: {', '.join(du['integrity'])}"),
     ]
@@ -196,7 +250,14 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer seeds and cases (a smoke run)")
     parser.add_argument("--seeds", type=int, default=None, help="lifecycles to run (default 10; quick: 2)")
     parser.add_argument("--connectors", type=int, default=None, help="connectors per lifecycle (default 10)")
+    parser.add_argument("--hostile-only", action="store_true", help="only the hostile-input row")
     args = parser.parse_args()
+    if args.hostile_only:
+        ho = hostile_inputs()
+        print("| what | injected / input | operations | result |\n|---|---|---|---|")
+        print("| " + " | ".join(hostile_row(ho)) + " |")
+        print("\nReproduce: `python bench/reliability.py --hostile-only`")
+        return 0 if not (ho["status_5xx"] or ho["dropped"] or ho["failed"] or ho["check_requests"]) else 1
     seeds = args.seeds or (2 if args.quick else 10)
     connectors = args.connectors or (6 if args.quick else 10)
     started = time.monotonic()
@@ -205,6 +266,8 @@ def main() -> int:
     print("timeouts, bad inputs...", file=sys.stderr, flush=True)
     to = timeouts()
     bad = bad_inputs()
+    print("hostile inputs...", file=sys.stderr, flush=True)
+    ho = hostile_inputs()
     print("fuzzing...", file=sys.stderr, flush=True)
     fz = fuzz(args.quick)
     print("durability...", file=sys.stderr, flush=True)
@@ -212,11 +275,12 @@ def main() -> int:
     command = "python bench/reliability.py" + (" --quick" if args.quick else "")
     if args.seeds or args.connectors:
         command += f" --seeds {seeds} --connectors {connectors}"
-    print(table(lc, to, bad, fz, du, command))
+    print(table(lc, to, bad, fz, du, command, ho))
     print(f"\n(measured in {time.monotonic() - started:.0f} s)")
     healthy = (lc["converged"] == seeds and not (lc["duplicates"] or lc["orphans"] or lc["lost_writes"])
                and to["ok"] == to["operations"] and bad["rejected"] == bad["cases"] and not bad["requests"]
-               and fz["passed"] and du["lost_writes"] == 0)
+               and fz["passed"] and du["lost_writes"] == 0
+               and not (ho["status_5xx"] or ho["dropped"] or ho["failed"] or ho["check_requests"]))
     return 0 if healthy else 1
 
 

@@ -2,16 +2,63 @@
 
 Each subcommand module exposes ``add_arguments(parser)`` and ``run(args) -> int`` and is imported only when
 its subcommand is chosen, so ``pulumi-mistral drift`` never pays for FastAPI and ``--help`` stays fast.
+
+Exit codes: 0 success (drift: clean), 2 drift found (drift only), 1 every error, usage errors included
+(argparse's own code for them is 2, which a CI job would read as "drift found").
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from pulumi_mistral._version import __version__
+
+EXIT_USAGE = 1  # not argparse's 2: `pulumi-mistral drift` exits 2 for "drift found"
+ENV_API_KEY = "MISTRAL_API_KEY"
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors exit 1 (subcommand parsers inherit the class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text!r}")
+    return value
+
+
+def require_api_key() -> None:
+    """The commands read the key only from the environment: say so when it is missing (not `api_key=`)."""
+    if not os.environ.get(ENV_API_KEY, "").strip():
+        from pulumi_mistral.errors import ConfigurationError
+
+        raise ConfigurationError(f"no Mistral API key: set the {ENV_API_KEY} environment variable (the key is "
+                                 "never taken as an argument, so it stays out of shell history)")
 
 # name -> (module, one-line help). Modules are imported lazily.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -22,7 +69,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pulumi-mistral", description="Mistral AI connectors as code.")
+    parser = Parser(prog="pulumi-mistral", description="Mistral AI connectors as code.")
     parser.add_argument("--version", action="version", version=f"pulumi-mistral {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = next((a for a in argv if not a.startswith("-")), None)

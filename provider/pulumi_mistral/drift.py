@@ -15,8 +15,13 @@ Four classes of findings, per connector and property:
 ``deleted``    declared (and, for a stack export, deployed) but not in the workspace;
 ``unmanaged``  in the workspace but declared nowhere (``--ignore GLOB`` skips names).
 
-Exit 0 when clean, 2 on drift, 1 on error (one line on stderr). The settings part lists the whole workspace
-in pages of 1,000 with secrets (1,000 connectors: 2 requests); tools cost one request per pinned connector.
+A property whose declared value cannot be read here (a ``{secret: key}`` reference, an encrypted value in a
+stack export) is "not compared", in every format; it is never reported as a changed value.
+
+Exit 0 when clean, 2 on drift, 1 on any error (one line on stderr), usage errors included: an unknown flag or
+format, an unreadable file, a JSON that is not a stack export, ``--concurrency`` below 1, an unknown
+``--stack`` or ``--connector``. The settings part lists the whole workspace in pages of 1,000 with secrets
+(1,000 connectors: 2 requests); tools cost one request per pinned connector, each bounded by ``--timeout``.
 The API key is read only from ``MISTRAL_API_KEY``, never from an argument (it would land in shell history).
 """
 
@@ -38,6 +43,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from pulumi_mistral import diff, pinning, spec
 from pulumi_mistral._version import __version__
+from pulumi_mistral.cli import Parser, positive_float, positive_int, require_api_key
 from pulumi_mistral.errors import MistralError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,11 +80,14 @@ CONNECTOR_TYPE = "pulumi-python:dynamic/connector:Connector"
 PAGE_SIZE = 1000  # the API's largest page: the settings part of 1,000 connectors is 1-2 requests
 MAX_TOOL_PAGES = 20
 DEFAULT_CONCURRENCY = 4
+DEFAULT_TIMEOUT = 30.0  # seconds per connector's tool listing (and per request); MISTRAL_TIMEOUT or --timeout
+ENV_TIMEOUT = "MISTRAL_TIMEOUT"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # Pulumi's secret wire marker (state files and stack exports): {SIG_KEY: SECRET_SIG, "ciphertext"|"plaintext"|"value"}
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _CELL_MAX = 44
+NOT_COMPARED = "the declared value cannot be read here: a {secret:} reference or an encrypted stack-export value"
 
 
 class _Unknown:
@@ -158,6 +167,9 @@ def load_stack_export(text: str, *, source: str = "state.json") -> list[Declared
         raise InputError(f"{source}: expected a JSON object from `pulumi stack export`")
     deployment = data.get("deployment")
     if not isinstance(deployment, Mapping):
+        if "resources" not in data:  # neither `pulumi stack export` nor a stack-runner state file
+            raise InputError(f"{source}: not a stack export: expected a `deployment` object (the output of "
+                             "`pulumi stack export`) or a stack-runner state with `resources`")
         deployment = data
     resources = deployment.get("resources") or []
     if isinstance(resources, Mapping):  # the stack runner's state: urn -> resource
@@ -181,8 +193,15 @@ def load_stack_export(text: str, *, source: str = "state.json") -> list[Declared
             inputs=spec.normalize_inputs(desired),
             connector_id=connector_id if isinstance(connector_id, str) else None,
             recorded_tools=[t for t in recorded if isinstance(t, Mapping)] if isinstance(recorded, list) else None,
+            line=_line_of(text, json.dumps(urn)) if urn else None,
         ))
     return found
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    """The 1-based line where ``needle`` first appears in ``text`` (for SARIF regions), or None."""
+    at = text.find(needle)
+    return text.count("\n", 0, at) + 1 if at >= 0 else None
 
 
 def _resolve_ref(ref: Any) -> Any:
@@ -228,17 +247,22 @@ def _keys(value: Any) -> set[str]:
 
 
 def _secret_details(prop: str, declared: Any, live: Any) -> tuple[str, ...]:
-    """Which keys of a secret map differ, by name only (names are not secret; the API lists them)."""
+    """Which keys of a secret map differ, by name only (names are not secret; the API lists them).
+
+    A key whose declared value cannot be read (UNKNOWN) is never said to have changed: it was not compared.
+    """
     if prop == "auth_data":
         if declared is None or live is None:
             return (f"auth_data {'set' if declared is None else 'removed'} on the live connector",)
         return tuple(f"{k} changed" for k in spec.AUTH_DATA_FIELDS
-                     if _keys(declared) and declared.get(k) != (live or {}).get(k))
+                     if _keys(declared) and not _contains_unknown(declared.get(k))
+                     and declared.get(k) != (live or {}).get(k))
     label = "header" if prop == "headers" else "secret"
     d, live_keys = _keys(declared), _keys(live)
     out = [f"{label} '{k}' only declared" for k in sorted(d - live_keys)]
     out += [f"{label} '{k}' only live" for k in sorted(live_keys - d)]
-    out += [f"{label} '{k}' value changed" for k in sorted(d & live_keys) if declared[k] != live[k]]
+    out += [f"{label} '{k}' value changed" for k in sorted(d & live_keys)
+            if not _contains_unknown(declared[k]) and declared[k] != live[k]]
     return tuple(out)
 
 
@@ -254,10 +278,11 @@ def compare_settings(inputs: Mapping[str, Any], live: Mapping[str, Any]) -> tupl
     known = {k: v for k, v in desired.items() if k not in unknown}
     state = diff.live_state(live, known)
     drifted: list[PropertyDrift] = []
-    for prop in unknown:  # an unreadable secret map still drifts when its key set differs
-        if isinstance(desired[prop], Mapping) and _keys(desired[prop]) != _keys(state.get(prop)):
-            drifted.append(PropertyDrift(prop, "(secret)", "changed", True,
-                                         _secret_details(prop, desired[prop], state.get(prop) or {})))
+    for prop in unknown:  # a partly unreadable map still drifts in what can be read: its keys, its known values
+        if isinstance(desired[prop], Mapping):
+            details = _secret_details(prop, desired[prop], state.get(prop) or {})
+            if details:
+                drifted.append(PropertyDrift(prop, "(secret)", "changed", True, details))
     for prop in diff.changed_fields(state, known):
         if prop not in spec.INPUT_FIELDS or prop in unknown or (prop == "name" and "name" not in known):
             continue
@@ -446,10 +471,14 @@ def scan(
     progress: Progress | None = None,
     on_error: Callable[[str], None] | None = None,
     known_definitions: Sequence[Mapping[str, Any]] | None = None,
+    unmanaged: bool = True,
+    source_line: int | None = None,
 ) -> Report:
     """Compare ``declared`` with the live workspace (one paged listing) and the live tools of pinned ones.
 
     ``known_definitions`` (a tools lock) let tool findings say which aspects of a pinned tool changed.
+    ``unmanaged=False`` reports only the declared connectors (``--connector``): a live connector outside
+    them says nothing about them. ``source_line`` is where unmanaged findings point in the source file.
     """
     bar = progress or Progress(sys.stderr, False)
     report = Report(source=source, declared=len(declared))
@@ -489,13 +518,13 @@ def scan(
             tool_jobs.append((decl, live["id"]))
 
     for connector in live_by_id.values():
-        if connector["id"] in matched:
+        if connector["id"] in matched or not unmanaged:
             continue
         if any(fnmatch.fnmatchcase(connector["name"], pattern) for pattern in ignore):
             report.ignored += 1
             continue
         report.findings.append(Finding("unmanaged", connector["name"], connector["id"], declared="not declared",
-                                       live="exists", level="note",
+                                       live="exists", level="note", line=source_line,
                                        details=("in the workspace but declared nowhere",)))
 
     if tool_jobs:
@@ -560,6 +589,9 @@ def render_table(report: Report) -> str:
             lines.append(fmt.format(*(_cell(c) for c in row)).rstrip())
             if finding.cls in ("settings", "tools"):
                 lines.extend(f"    {' '.join(d.split())}" for d in finding.details)
+    if report.unknown:
+        lines += ["", f"Not compared ({NOT_COMPARED}):"]
+        lines += [f"  {name}: {', '.join(props)}" for name, props in sorted(report.unknown.items())]
     for error in report.errors:
         lines.append(f"error: {error}")
     return "\n".join(lines) + "\n"
@@ -616,6 +648,11 @@ def render_markdown(report: Report) -> str:
                   "| " + " | ".join("---" for _ in header) + " |"]
         lines += ["| " + " | ".join(row(f)) + " |" for f in items]
         lines.append("")
+    if report.unknown:
+        lines += ["#### Not compared", "", _md(NOT_COMPARED[:1].upper() + NOT_COMPARED[1:] + "."), "",
+                  "| Connector | Properties |", "| --- | --- |"]
+        lines += [f"| {_md(name)} | {_md(', '.join(props))} |" for name, props in sorted(report.unknown.items())]
+        lines.append("")
     if report.errors:
         lines += ["#### Errors", ""] + [f"- {_md(e)}" for e in report.errors] + [""]
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -639,14 +676,13 @@ def render_sarif(report: Report) -> str:
     rule_ids = [RULES[c][0] for c in CLASSES]
     results = []
     for f in report.findings:
-        location: dict[str, Any] = {"logicalLocations": [{
-            "name": f.connector, "kind": "resource",
-            "fullyQualifiedName": "/".join(p for p in ("connector", f.connector, f.item) if p)}]}
-        if f.cls != "unmanaged":
-            physical: dict[str, Any] = {"artifactLocation": {"uri": report.source}}
-            if f.line:
-                physical["region"] = {"startLine": f.line}
-            location["physicalLocation"] = physical
+        # GitHub code scanning needs a file and a line for every result: a declared connector points at its
+        # declaration, an unmanaged one at the declarations (or stack) file's connectors.
+        location: dict[str, Any] = {
+            "physicalLocation": {"artifactLocation": {"uri": report.source}, "region": {"startLine": f.line or 1}},
+            "logicalLocations": [{"name": f.connector, "kind": "resource",
+                                  "fullyQualifiedName": "/".join(p for p in ("connector", f.connector, f.item) if p)}],
+        }
         results.append({
             "ruleId": RULES[f.cls][0],
             "ruleIndex": rule_ids.index(RULES[f.cls][0]),
@@ -667,7 +703,12 @@ def render_sarif(report: Report) -> str:
             }},
             "invocations": [{
                 "executionSuccessful": not report.errors,
-                "toolExecutionNotifications": [{"level": "error", "message": {"text": e}} for e in report.errors],
+                "toolExecutionNotifications": [
+                    *({"level": "error", "message": {"text": e}} for e in report.errors),
+                    *({"level": "note", "message": {"text": f"Connector '{name}': not compared: {', '.join(props)} "
+                                                            f"({NOT_COMPARED})."}}
+                      for name, props in sorted(report.unknown.items())),
+                ],
             }],
             "results": results,
         }],
@@ -727,7 +768,8 @@ def render_pins(pins: Mapping[str, Mapping[str, str]], fmt: str) -> str:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = ("The API key is read only from the MISTRAL_API_KEY environment variable (never an argument, "
-                     "so it stays out of shell history).\nExit status: 0 clean, 2 drift, 1 error.")
+                     "so it stays out of shell history).\nExit status: 0 clean, 2 drift, 1 error (usage errors "
+                     "included).")
     src = parser.add_mutually_exclusive_group()
     src.add_argument("--declared", metavar="FILE", help="connectors.yaml with the declared connectors")
     src.add_argument("--stack-export", metavar="FILE",
@@ -747,26 +789,76 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tools-lock", metavar="FILE",
                         help="with --write-pins: also write the full tool definitions to FILE; otherwise: read them "
                              "from FILE, so a changed pinned tool says what changed (description, schema, ...)")
-    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
-                        help=f"parallel tool listings (default {DEFAULT_CONCURRENCY})")
+    parser.add_argument("--concurrency", type=positive_int, default=DEFAULT_CONCURRENCY, metavar="N",
+                        help=f"parallel tool listings, at least 1 (default {DEFAULT_CONCURRENCY})")
+    parser.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
+                        help=f"the most one connector's tool listing (or one listing page) may take, retries "
+                             f"included (default: {ENV_TIMEOUT}, else {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a TTY")
     parser.add_argument("-v", "--verbose", action="store_true", help="print the API request count to stderr")
 
 
-def _load(args: argparse.Namespace) -> tuple[list[Declared], str]:
+def _load(args: argparse.Namespace) -> tuple[list[Declared], str, int | None]:
+    """The declared connectors, the source's name and the line unmanaged findings point at."""
+    if args.stack and not args.declared:
+        raise InputError("--stack applies to --declared connectors.yaml only (a stack export is one stack)")
     if args.declared:
-        return load_declared_yaml(args.declared, args.stack), args.declared
+        if args.stack and not args.write_pins:  # --write-pins may be what writes the stack's overlay
+            _check_stack(args.declared, args.stack)
+        declared = load_declared_yaml(args.declared, args.stack)
+        return declared, args.declared, _connectors_line(args.declared)
     if args.stack_export:
         if args.stack_export == "-":
-            return load_stack_export(sys.stdin.read(), source="stack-export"), "stack-export"
+            return load_stack_export(sys.stdin.read(), source="stack-export"), "stack-export", None
         try:
             text = Path(args.stack_export).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot read {args.stack_export}: {exc.strerror or exc}") from None
-        return load_stack_export(text, source=args.stack_export), args.stack_export
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read {args.stack_export}: {getattr(exc, 'strerror', None) or exc}") from None
+        return load_stack_export(text, source=args.stack_export), args.stack_export, None
     if args.write_pins and args.connector:
-        return [], "workspace"
+        return [], "workspace", None
     raise InputError("give the declared connectors: --declared connectors.yaml or --stack-export state.json")
+
+
+def _connectors_line(path: str) -> int | None:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return next((i for i, line in enumerate(text.splitlines(), start=1) if line.startswith("connectors:")), None)
+
+
+def _check_stack(path: str, stack: str) -> None:
+    """An unknown --stack is an error: a typo would otherwise check the base declarations and pass."""
+    import yaml
+
+    from pulumi_mistral.declarations import overlay_path
+
+    if overlay_path(path, stack).is_file():
+        return
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return  # load_declarations reports the file's own problem, with its line
+    stacks = data.get("stacks") if isinstance(data, Mapping) else None
+    known = sorted(str(k) for k in stacks) if isinstance(stacks, Mapping) else []
+    if stack in known:
+        return
+    raise InputError(f"unknown stack {stack!r}: {path} has no `stacks: {stack}:` block "
+                     f"({'its stacks: ' + ', '.join(known) if known else 'it declares no stacks'}) and there is no "
+                     f"{overlay_path(path, stack).name}; fix: correct --stack, or add `stacks: {{{stack}: {{}}}}` "
+                     "for a stack without overrides")
+
+
+def _select(declared: list[Declared], names: Sequence[str], *, write_pins: bool) -> list[Declared]:
+    """The declared connectors named by --connector (resource or connector name); an unknown name is an error."""
+    wanted = set(names)
+    chosen = [d for d in declared if d.resource in wanted or d.name in wanted]
+    unknown = sorted(wanted - {d.resource for d in chosen} - {d.name for d in chosen})
+    if unknown and not write_pins:  # with --write-pins a live name that is not declared works too
+        raise InputError(f"--connector {', '.join(unknown)}: not declared in the source (declared: "
+                         f"{', '.join(sorted(d.resource for d in declared)) or 'none'})")
+    return chosen
 
 
 def _live_tools_of(client: ConnectorsClient, declared: list[Declared], names: Sequence[str]) -> dict[str, list[Any]]:
@@ -783,6 +875,16 @@ def _write(path: str, text: str) -> None:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+def _env_timeout() -> float:
+    raw = os.environ.get(ENV_TIMEOUT)
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        return positive_float(raw)
+    except argparse.ArgumentTypeError as exc:
+        raise InputError(f"{ENV_TIMEOUT}: {exc}") from None
+
+
 def _one_line(exc: BaseException) -> str:
     text = getattr(exc, "message", None) or (exc.args[0] if exc.args else str(exc))
     return " ".join(str(text).split())
@@ -797,12 +899,15 @@ def run(args: argparse.Namespace) -> int:
 
     counter = RequestCounter()
     try:
-        declared, source = _load(args)
+        timeout = args.timeout if args.timeout is not None else _env_timeout()
+        declared, source, source_line = _load(args)
         if args.connector:
-            wanted = set(args.connector)
-            declared = [d for d in declared if d.resource in wanted or d.name in wanted]
+            declared = _select(declared, args.connector, write_pins=args.write_pins)
+        require_api_key()
         progress = Progress(sys.stderr, bool(args.progress or sys.stderr.isatty()))
-        with ConnectorsClient(server_url=args.server_url, transport=counter.transport()) as client:
+        # max_retry_time = timeout: retries of a hung or failing MCP server stay within the one budget.
+        with ConnectorsClient(server_url=args.server_url, transport=counter.transport(), timeout=timeout,
+                              max_retry_time=timeout) as client:
             if args.write_pins:
                 tools = _live_tools_of(client, declared, args.connector)
                 text = render_pins({r: pinning.pins_from_tools(t) for r, t in tools.items()}, args.format)
@@ -811,7 +916,7 @@ def run(args: argparse.Namespace) -> int:
                 code = EXIT_CLEAN
             else:
                 report = scan(client, declared, source=source, ignore=args.ignore, concurrency=args.concurrency,
-                              progress=progress,
+                              progress=progress, unmanaged=not args.connector, source_line=source_line,
                               known_definitions=load_tools_lock(args.tools_lock) if args.tools_lock else None,
                               on_error=lambda m: print(f"pulumi-mistral drift: error: {m}", file=sys.stderr))
                 report.requests = counter.snapshot()
@@ -836,7 +941,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Iterable[str] | None = None) -> int:
     """Run ``drift`` with its own parser (``python -m pulumi_mistral.drift``)."""
-    parser = argparse.ArgumentParser(prog="pulumi-mistral drift", description=__doc__.splitlines()[0])
+    parser = Parser(prog="pulumi-mistral drift", description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run(parser.parse_args(list(argv) if argv is not None else None))
 

@@ -9,7 +9,8 @@
     │   ├── AuthenticationError       401, 403
     │   ├── NotFoundError             404
     │   ├── ConflictError             409
-    │   ├── ValidationError           422; .detail: list[dict] (loc, msg, type) as sent by the server
+    │   ├── ValidationError           422, or an argument the client refused before sending (status_code None);
+    │   │                             .detail: list[dict] (loc, msg, type), never the values
     │   ├── RateLimitError            429; .retry_after: float | None
     │   └── ServerError               5xx (and 502/504 from MCP forwarding)
     ├── TransportError                no usable HTTP response (connect refused, dropped connection)
@@ -18,6 +19,8 @@
 
 ``APIError`` and ``TransportError`` carry ``.may_have_landed``: True when a non-idempotent request (create,
 call_tool) may have been applied by the server even though it failed (5xx, read timeout, dropped connection).
+``APIError.auth_required`` is True for a 502 of list_tools/call_tool whose MCP server refused the credentials
+(an OAuth connector without a token yet): retrying cannot help, running the authorization flow can.
 
 :func:`error_from_response` is the only place that turns a status code and a body into an exception.
 Messages never contain the API key or any header value: the caller passes every secret it knows in
@@ -49,6 +52,10 @@ __all__ = [
 ]
 
 _MAX_SNIPPET = 200
+# What an API says when the MCP server behind a connector refused its credentials (the local server's words
+# include "refused the credentials"; an OAuth connector without a token yet is the usual cause).
+_AUTH_REFUSED_RE = re.compile(r"refused the credentials|get_auth_url|unauthori[sz]ed|authori[sz]ation", re.IGNORECASE)
+_MCP_OPERATIONS = frozenset({"list_tools", "call_tool"})
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 _MIN_SECRET_LEN = 4
 
@@ -120,10 +127,12 @@ class APIError(MistralError):
         status_code: int | None = None,
         request_id: str | None = None,
         may_have_landed: bool = False,
+        auth_required: bool = False,
     ) -> None:
         super().__init__(message, status_code=status_code)
         self.request_id = request_id
         self.may_have_landed = may_have_landed
+        self.auth_required = auth_required
 
 
 class BadRequestError(APIError):
@@ -168,6 +177,9 @@ class ConflictError(APIError):
 
 class ValidationError(APIError):
     """422: the server rejected the request; ``.detail`` is the server's list of ``{loc, msg, type}``.
+
+    Also raised before any request when an argument is of the wrong type or holds what JSON cannot carry
+    (``status_code`` is then None): ``.detail`` has the same shape, and no message ever holds the value.
 
     Example::
 
@@ -310,8 +322,10 @@ def error_from_response(
     server_says = f" (server said: {said})" if said else ""
 
     if status_code == 404:
+        # The server's words stay: e.g. "update and delete take the connector id, not its name".
         return NotFoundError(
-            f"{about} not found (404): check the id or name, or whether it was deleted{suffix}", **common
+            f"{about} not found (404): check the id or name, or whether it was deleted{server_says}{suffix}",
+            **common,
         )
     if status_code == 401:
         return AuthenticationError(
@@ -343,6 +357,14 @@ def error_from_response(
         return RateLimitError(
             f"rate limited on {operation} (429): {hint} or lower the request rate{suffix}",
             retry_after=retry_after,
+            **common,
+        )
+    if status_code == 502 and operation in _MCP_OPERATIONS and _AUTH_REFUSED_RE.search(said):
+        return ServerError(
+            f"{operation} of {about} failed (502): the MCP server refused the connector's credentials. For an "
+            f"OAuth connector, run the authorization flow first: get_auth_url() gives the URL to open and sign "
+            f"in; otherwise check the connector's headers{server_says}{suffix}",
+            auth_required=True,
             **common,
         )
     if 500 <= status_code <= 599:

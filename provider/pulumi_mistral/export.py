@@ -29,6 +29,7 @@ import yaml
 
 from pulumi_mistral import spec
 from pulumi_mistral._version import __version__
+from pulumi_mistral.cli import positive_int, require_api_key
 from pulumi_mistral.errors import MistralError
 
 __all__ = [
@@ -287,8 +288,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="API base URL (default: MISTRAL_SERVER_URL, else the Mistral API); "
                              "the API key is read from MISTRAL_API_KEY")
     parser.add_argument("--force", action="store_true", help="overwrite existing output files")
-    parser.add_argument("--page-size", type=int, default=PAGE_SIZE, help=argparse.SUPPRESS)
-    parser.epilog = "Exit status: 0 written, 1 error."
+    parser.add_argument("--page-size", type=positive_int, default=PAGE_SIZE, help=argparse.SUPPRESS)
+    parser.epilog = "Exit status: 0 written, 1 error (usage errors included)."
 
 
 def run(args: argparse.Namespace) -> int:
@@ -309,6 +310,7 @@ def run(args: argparse.Namespace) -> int:
               "or pass --force to overwrite", file=err)
         return 1
     try:
+        require_api_key()
         with ConnectorsClient(server_url=args.server_url) as client:
             source = args.server_url or os.environ.get("MISTRAL_SERVER_URL")
             connectors = client.iter_connectors(page_size=args.page_size, fetch_connection_secrets=False)

@@ -1,7 +1,9 @@
 """The desired state of a connector: its input fields and their validation, one failure per property (pure).
 
 Used by the provider's ``check``, the YAML declarations and the drift report, so all three reject exactly
-the same inputs with exactly the same words. Nothing here does I/O or imports pulumi; values that are not
+the same inputs with exactly the same words. The local server applies the rules that describe what the API
+itself refuses (header names, JSON values that cannot be carried, size limits) through the same functions,
+so a preview refuses what an apply would. Nothing here does I/O or imports pulumi; values that are not
 known yet (a preview) are recognised through the ``is_unknown`` predicate the caller passes in.
 
     >>> validate_inputs({"description": "Docs", "server": "ftp://x"})[0].property
@@ -14,7 +16,7 @@ import difflib
 import random
 import re
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,6 +55,21 @@ _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 toke
 _FINGERPRINT_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 # RFC 9110 field values: visible characters, spaces and tabs; no other control character (CR, LF, NUL...).
 _HEADER_VALUE_BAD_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# Lone UTF-16 surrogates: Python strings can hold them (from JSON \ud800 escapes), UTF-8 and JSON answers cannot.
+SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+# Limits a real API has, shared with the local server. Keys are counted per map, at any level.
+MAX_HEADERS = 64
+MAX_MAP_KEYS = 256
+MAX_NESTING = 16  # levels of maps and lists inside connection_config / connection_secrets (the map is level 1)
+MAX_JSON_DEPTH = 64  # any JSON document the local server accepts
+# Header names the API sets itself when it calls the MCP server: framing and hop-by-hop headers (RFC 9110
+# 7.6.1, RFC 9112) and the MCP session and protocol headers. A connector header of one of these names would
+# break every forwarded call, so it is refused at check and at the API.
+FORBIDDEN_HEADER_NAMES: frozenset[str] = frozenset({
+    "connection", "content-length", "host", "keep-alive", "mcp-protocol-version", "mcp-session-id",
+    "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+})
 _AUTO_SUFFIX_LEN = 7
 _AUTO_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -164,19 +181,55 @@ class _Collector:
         return True
 
 
+def header_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a connector header, or None when it can (the local server applies this too)."""
+    if not _HEADER_NAME_RE.match(name):
+        return "is not a valid HTTP header name; fix: use letters, digits and '-' (e.g. X-Api-Key)"
+    if name.lower() in FORBIDDEN_HEADER_NAMES:
+        return ("is set by the API itself when it calls the MCP server (a framing, hop-by-hop or MCP session "
+                "header), so it would break forwarding; fix: remove it")
+    return None
+
+
+def header_value_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be a header value, or None when it can. Never quotes the value (it is a secret)."""
+    if not isinstance(value, str):
+        return f"must be a string (got {_type_name(value)}); fix: quote the value"
+    if _HEADER_VALUE_BAD_RE.search(value):
+        return "must not contain control characters (line breaks, NUL...); fix: remove them from the value"
+    if SURROGATE_RE.search(value):
+        return f"{_INVALID_TEXT}; fix: remove the invalid character"
+    return None
+
+
+def header_names_problems(names: Iterable[str]) -> list[tuple[str, str]]:
+    """(name, reason) for every problem in a set of header names: bad names, too many, names equal but for case."""
+    names = list(names)
+    found = [(n, p) for n in names if (p := header_name_problem(n)) is not None]
+    first: dict[str, str] = {}
+    for name in names:
+        other = first.setdefault(name.lower(), name)
+        if other != name:
+            found.append((name, f"differs from '{other}' only by case, and header names are case-insensitive, so "
+                                "one would overwrite the other; fix: keep one of them"))
+    if len(names) > MAX_HEADERS:
+        found.append(("", f"has {len(names)} headers, the limit is {MAX_HEADERS}; fix: send fewer headers"))
+    return found
+
+
 def _check_headers(c: _Collector, value: Any) -> None:
     if not c.mapping("headers", value):
         return
+    bad_names = set()
+    for name, reason in header_names_problems(value):
+        c.add(f"headers.{name}" if name else "headers", reason)
+        bad_names.add(name)
     for key, item in value.items():
-        prop = f"headers.{key}"
-        if not _HEADER_NAME_RE.match(key):
-            c.add(prop, "is not a valid HTTP header name; fix: use letters, digits and '-' (e.g. X-Api-Key)")
-        elif c.is_unknown(item):
+        if key in bad_names or c.is_unknown(item):
             continue
-        elif not isinstance(item, str):
-            c.add(prop, f"must be a string (got {_type_name(item)}); fix: quote the value")
-        elif _HEADER_VALUE_BAD_RE.search(item):
-            c.add(prop, "must not contain control characters (line breaks, NUL...); fix: remove them from the value")
+        problem = header_value_problem(item)
+        if problem:
+            c.add(f"headers.{key}", problem)
 
 
 def _check_auth_data(c: _Collector, value: Any) -> None:
@@ -197,24 +250,60 @@ def _check_auth_data(c: _Collector, value: Any) -> None:
 def _check_json_map(c: _Collector, prop: str, value: Any) -> None:
     if not c.mapping(prop, value):
         return
-    for key, item in value.items():
-        if c.is_unknown(item):
+    problem = json_problem(value, max_depth=MAX_NESTING, max_keys=MAX_MAP_KEYS, skip=c.is_unknown)
+    if problem:
+        path, reason = problem
+        c.add(".".join([prop, *map(str, path)]), reason)
+
+
+_INVALID_TEXT = "is not valid Unicode text (it holds a lone UTF-16 surrogate, which JSON cannot carry)"
+_NOT_FINITE = "is not a finite number (NaN or Infinity), which JSON cannot carry; fix: use a finite number or null"
+
+
+def json_problem(
+    value: Any, *, max_depth: int = MAX_JSON_DEPTH, max_keys: int | None = None,
+    skip: Callable[[Any], bool] = _never_unknown,
+) -> tuple[tuple[str | int, ...], str] | None:
+    """The first place in ``value`` that a JSON answer could not carry back, as (path, reason), or None.
+
+    Finds non-finite numbers, strings and keys that are not valid Unicode (lone surrogates), values that are
+    not JSON data, nesting deeper than ``max_depth`` levels (``value`` itself is level 1) and maps with more
+    than ``max_keys`` keys. Reasons name the problem, never the value; a key in the path that is not valid
+    text is shown with U+FFFD in place of the surrogate. Values for which ``skip`` is true are not looked into.
+    Iterative, so a hostile depth cannot exhaust the stack.
+    """
+    stack: list[tuple[Any, tuple[str | int, ...], int]] = [(value, (), 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if skip(node) or node is None or isinstance(node, (bool, int)):
             continue
-        if not _is_json(item):
-            c.add(f"{prop}.{key}", f"must be JSON data (string, number, boolean, list or map), "
-                                   f"got {_type_name(item)}")
-
-
-def _is_json(value: Any, depth: int = 0) -> bool:
-    if depth > 32:
-        return False
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return True
-    if isinstance(value, (list, tuple)):
-        return all(_is_json(v, depth + 1) for v in value)
-    if isinstance(value, Mapping):
-        return all(isinstance(k, str) and _is_json(v, depth + 1) for k, v in value.items())
-    return False
+        if isinstance(node, float):
+            if node != node or node in (float("inf"), float("-inf")):
+                return path, _NOT_FINITE
+            continue
+        if isinstance(node, str):
+            if SURROGATE_RE.search(node):
+                return path, f"{_INVALID_TEXT}; fix: remove the invalid character"
+            continue
+        if not isinstance(node, (Mapping, list, tuple)):
+            return path, f"must be JSON data (string, number, boolean, list or map), got {_type_name(node)}"
+        if depth > max_depth:
+            return path, f"is nested more than {max_depth} levels deep; fix: flatten the structure"
+        if isinstance(node, Mapping):
+            if max_keys is not None and len(node) > max_keys:
+                return path, f"has {len(node)} keys, the limit is {max_keys}; fix: split or shrink the map"
+            children: list[tuple[Any, tuple[str | int, ...], int]] = []
+            for key, item in node.items():
+                if not isinstance(key, str):
+                    return path, f"has a key that is not a string (got {_type_name(key)}); fix: use string keys"
+                shown = SURROGATE_RE.sub("\ufffd", key)
+                if shown != key:
+                    return (*path, shown), f"{_INVALID_TEXT} in its name; fix: rename the key"
+                children.append((item, (*path, key), depth + 1))
+            stack.extend(reversed(children))
+        else:
+            stack.extend(reversed([(item, (*path, i), depth + 1) for i, item in enumerate(node)]))
+    return None
 
 
 def _check_tool_pins(c: _Collector, value: Any) -> None:
@@ -277,7 +366,24 @@ def validate_inputs(
         c.choice("tool_drift", props["tool_drift"], TOOL_DRIFT_POLICIES)
     if present("name_prefix"):
         c.string("name_prefix", props["name_prefix"])
+    _check_json_values(c, props, present)
     return c.failures
+
+
+def _check_json_values(c: _Collector, props: Mapping[str, Any], present: Callable[[str], bool]) -> None:
+    """Non-finite numbers and invalid text anywhere in a property the checks above let through.
+
+    The engine would send NaN as null and every later preview would plan the same update forever; a lone
+    surrogate cannot be stored or served back by the API at all.
+    """
+    failed = {f.property.split(".", 1)[0] for f in c.failures}
+    for field in ALL_FIELDS:
+        if field in failed or not present(field):
+            continue
+        problem = json_problem(props[field], skip=c.is_unknown)
+        if problem:
+            path, reason = problem
+            c.add(".".join([field, *map(str, path)]), reason)
 
 
 def _clean_prefix(prefix: str) -> str:

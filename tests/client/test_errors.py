@@ -62,7 +62,8 @@ def test_404_message_is_actionable(server, client):
     server.reply(404, {"detail": "Connector not found"})
     with pytest.raises(NotFoundError) as info:
         client.get("x")
-    assert str(info.value) == "connector 'x' not found (404): check the id or name, or whether it was deleted"
+    assert str(info.value) == ("connector 'x' not found (404): check the id or name, or whether it was deleted "
+                               "(server said: Connector not found)")
     assert info.value.request_id is None
 
 

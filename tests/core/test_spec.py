@@ -119,3 +119,55 @@ def test_normalize_inputs_ints_and_empties() -> None:
     got = spec.normalize_inputs({"a": 1.0, "b": {"c": [2.0, 2.5]}, "headers": {}, "icon_url": None, "d": True})
     assert got == {"a": 1, "b": {"c": [2, 2.5]}, "d": True}
     assert isinstance(got["a"], int)
+
+
+# ---- values JSON cannot carry, header rules and limits: shared with the local server -----------------------------
+
+
+@pytest.mark.parametrize(("props", "prop", "words"), [
+    ({"connection_config": {"rate": float("nan")}}, "connection_config.rate", "finite"),
+    ({"connection_config": {"a": [1, float("inf")]}}, "connection_config.a.1", "finite"),
+    ({"connection_secrets": {"t": float("-inf")}}, "connection_secrets.t", "finite"),
+    ({"description": "x\ud800"}, "description", "Unicode"),
+    ({"system_prompt": "\udfff"}, "system_prompt", "Unicode"),
+    ({"headers": {"X-Key": "v\ud800"}}, "headers.X-Key", "Unicode"),
+    ({"auth_data": {"client_id": "a\udc00", "client_secret": "s"}}, "auth_data.client_id", "Unicode"),
+    ({"connection_config": {"k\ud800": 1}}, "connection_config.k\ufffd", "in its name"),
+    ({"headers": {"Host": "x"}}, "headers.Host", "would break forwarding"),
+    ({"headers": {"transfer-encoding": "x"}}, "headers.transfer-encoding", "hop-by-hop"),
+    ({"headers": {"Mcp-Session-Id": "x"}}, "headers.Mcp-Session-Id", "MCP session"),
+    ({"headers": {"X-Key": "a", "x-key": "b"}}, "headers.x-key", "only by case"),
+])
+def test_values_json_cannot_carry_and_header_rules(props: dict[str, object], prop: str, words: str) -> None:
+    got = failures(**props)
+    assert prop in got and words in got[prop], got
+    assert len(got) == 1  # one failure per property
+
+
+def test_limits_on_headers_and_nested_maps() -> None:
+    assert "headers" in failures(headers={f"X-{i}": "v" for i in range(spec.MAX_HEADERS + 1)})
+    assert failures(headers={f"X-{i}": "v" for i in range(spec.MAX_HEADERS)}) == {}
+    deep: object = 1
+    for _ in range(spec.MAX_NESTING - 1):
+        deep = [deep]
+    assert failures(connection_config={"a": deep}) == {}  # the map and MAX_NESTING - 1 lists: at the limit
+    (prop,) = failures(connection_config={"a": [deep]})
+    assert prop.startswith("connection_config.a") and "levels deep" in failures(connection_config={"a": [deep]})[prop]
+    assert "connection_secrets" in failures(connection_secrets={f"k{i}": "v" for i in range(spec.MAX_MAP_KEYS + 1)})
+
+
+def test_json_problem_is_iterative_and_never_quotes_values() -> None:
+    deep: object = "leaf"
+    for _ in range(50_000):  # far beyond the recursion limit
+        deep = [deep]
+    path, reason = spec.json_problem(deep, max_depth=10) or ((), "")
+    assert len(path) == 10 and "levels deep" in reason
+    assert spec.json_problem({"a": "sk-secret\ud800"}) == (("a",), spec.json_problem("\ud800")[1])  # type: ignore[index]
+    assert "sk-secret" not in str(spec.json_problem({"a": "sk-secret\ud800"}))
+    assert spec.json_problem({"ok": [1, 2.5, None, True, "text", {"n": {}}]}) is None
+
+
+def test_unknown_values_are_not_looked_into() -> None:
+    got = spec.validate_inputs({**GOOD, "connection_config": {"a": Unknown()}, "headers": {"X": Unknown()}},
+                               is_unknown=lambda v: isinstance(v, Unknown))
+    assert got == []

@@ -165,5 +165,6 @@ def test_a_failing_snippet_fails_the_test(tmp_path: Path) -> None:
     runs = Block(doc, 7, "snippet", "reads-file", "", "python", "assert open('data.txt').read() == 'hello\\n'\n")
     fails = Block(doc, 9, "snippet", "fails", "", "sh", "pulumi-mistral export --no-such-flag\n")
     run_document([good, runs], tmp_path / "ok")
-    with pytest.raises(AssertionError, match=r"snippet docs/selftest.md:9 \(snippet fails\) failed: exit 2"):
+    # a usage error exits 1 (never 2, which the drift command's contract keeps for "drift found")
+    with pytest.raises(AssertionError, match=r"snippet docs/selftest.md:9 \(snippet fails\) failed: exit 1"):
         run_document([good, runs, fails], tmp_path / "bad")

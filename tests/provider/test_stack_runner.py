@@ -200,3 +200,37 @@ def test_quickstart_through_subprocess_runner(stack_config, mistral_client) -> N
         assert stack.provider_logs() == ""  # stopped after each operation
         assert len(stack.destroy()) == 2
     assert list(mistral_client.iter_connectors()) == []
+
+
+@pytest.mark.parametrize("in_process", [False, True], ids=["subprocess", "in-process"])
+def test_the_next_up_works_after_a_failed_run(stack_config, mistral_client, in_process: bool) -> None:
+    import gc
+    import warnings
+
+    mode = {"fail": "raise"}
+
+    def program() -> None:
+        from pulumi_mistral import Connector
+
+        Connector("c", name="recovers", description="" if mode["fail"] == "check" else "d", server=SERVER_URL)
+        if mode["fail"] == "raise":
+            raise RuntimeError("the program broke")
+
+    with warnings.catch_warnings(record=True) as caught, StackRunner(
+        program, project="t", config=stack_config, in_process=in_process
+    ) as stack:
+        warnings.simplefilter("always")
+        for fail, expected in (("raise", None), ("ok", [("create", "c")]), ("check", None), ("raise", None),
+                               ("ok", [("same", "c")])):
+            mode["fail"] = fail
+            if expected is None:
+                with pytest.raises(StackRunError) as info:
+                    stack.up()
+                assert "Event loop is closed" not in str(info.value)
+            else:
+                assert _ops(stack.up().steps) == expected
+            gc.collect()  # a coroutine left unawaited would warn here
+        assert [c.name for c in mistral_client.iter_connectors()] == ["recovers"]
+        stack.destroy()
+    texts = [str(w.message) for w in caught]
+    assert not [t for t in texts if "never awaited" in t or "Event loop is closed" in t or "unclosed event loop" in t]

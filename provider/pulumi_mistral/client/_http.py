@@ -192,8 +192,8 @@ def build_url(path: str, params: Iterable[tuple[str, QueryValue]] = ()) -> str:
 
 
 def encode_json(body: Any) -> bytes:
-    """Compact JSON, as the official SDK sends it."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Compact JSON, as the official SDK sends it (bodies are checked for NaN and invalid text before this)."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 # ---- the session -------------------------------------------------------------------------------------------------
@@ -220,6 +220,7 @@ class HTTPSession:
         self.server_url = resolve_server_url(server_url)
         key = resolve_api_key(api_key)
         self.policy = policy or RetryPolicy()
+        self.timeout = timeout
         self._secret = (key, _bare_key(key))
         httpx = _httpx()
         self._client = httpx.Client(
@@ -271,12 +272,13 @@ class HTTPSession:
         httpx = _httpx()
         deadline = policy.clock() + policy.max_retry_time
         attempt = 0
+        timeout: Any = httpx.USE_CLIENT_DEFAULT
         while True:
             attempt += 1
             hint: float | None = None
             error: MistralError
             try:
-                response = self._client.request(method, url, content=content, headers=headers)
+                response = self._client.request(method, url, content=content, headers=headers, timeout=timeout)
             except httpx.HTTPError as exc:
                 error, reached = _transport_error(exc, operation, subject, idempotent, all_secrets)
                 retry = isinstance(exc, httpx.TransportError) and should_retry(
@@ -298,7 +300,8 @@ class HTTPSession:
                     may_have_landed=not idempotent and _may_have_landed(response.status_code),
                     secrets=all_secrets,
                 )
-                retry = should_retry(response.status_code, idempotent=idempotent, reached_server=True)
+                retry = should_retry(response.status_code, idempotent=idempotent, reached_server=True) and not (
+                    isinstance(error, APIError) and error.auth_required)  # a retry cannot sign anyone in
                 cause = None
             remaining = deadline - policy.clock()
             if not retry or attempt >= policy.max_attempts or remaining <= 0:
@@ -311,6 +314,11 @@ class HTTPSession:
                 attempt, base=policy.backoff_base, cap=policy.backoff_cap, rand=policy.random
             )
             policy.sleep(min(delay, remaining))
+            # A retry never outlives max_retry_time: its timeout is what is left of it (the first attempt has
+            # the whole timeout). So a hung server costs about max(timeout, max_retry_time), not both.
+            left = deadline - policy.clock()
+            if left > 0 and (self.timeout is None or left < self.timeout):
+                timeout = left
 
     @staticmethod
     def _decode(

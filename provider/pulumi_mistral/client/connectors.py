@@ -18,7 +18,7 @@ from pulumi_mistral.client._http import (
     RetryPolicy,
     mapping_secrets,
 )
-from pulumi_mistral.errors import APIError, ConfigurationError, PaginationError
+from pulumi_mistral.errors import APIError, ConfigurationError, PaginationError, ValidationError
 from pulumi_mistral.models import (
     UNSET,
     AuthData,
@@ -36,6 +36,7 @@ from pulumi_mistral.models import (
     UpdateConnectorRequest,
     parse_list_tools,
 )
+from pulumi_mistral.spec import json_problem
 
 CONNECTORS_PATH = "/v1/connectors"
 DEFAULT_PAGE_SIZE = 100
@@ -45,6 +46,40 @@ DEFAULT_MAX_PAGES = 100_000
 def _seg(value: str) -> str:
     """One path segment, fully percent-encoded (``/``, ``?``, ``#`` and spaces cannot change the URL)."""
     return quote(str(value), safe="")
+
+
+def _refused(operation: str, loc: tuple[str | int, ...], msg: str, type_: str) -> ValidationError:
+    where = ".".join(str(p) for p in loc)
+    return ValidationError(f"invalid {operation} argument {where}: {msg}; nothing was sent",
+                           detail=[{"loc": list(loc), "msg": msg, "type": type_}])
+
+
+def _path_arg(value: Any, param: str, operation: str) -> str:
+    """A path parameter: a non-empty string. An empty one would address another route (the list)."""
+    if not isinstance(value, str):
+        raise _refused(operation, (param,), f"must be a string (got {type(value).__name__})", "string_type")
+    if not value.strip():
+        raise _refused(operation, (param,), "must not be empty", "string_too_short")
+    return value
+
+
+def _body(model: type[BaseModel], fields: dict[str, Any], operation: str) -> dict[str, Any]:
+    """The JSON body of a request model, or ValidationError naming the field; no value is ever quoted."""
+    for key, value in fields.items():
+        problem = json_problem(value)
+        if problem:
+            path, reason = problem
+            raise _refused(operation, (key, *path), reason, "value_error")
+    try:
+        built = model(**fields)
+    except PydanticValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False, include_context=False)
+    else:
+        return built.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    # raised outside the except block: pydantic's own text quotes the input value (it may be a secret)
+    items = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in first]
+    where = "; ".join(f"{'.'.join(str(p) for p in i['loc']) or 'body'}: {i['msg']}" for i in items[:3])
+    raise ValidationError(f"invalid {operation} arguments: {where}; nothing was sent", detail=items)
 
 
 def _set(**fields: Any) -> dict[str, Any]:
@@ -168,7 +203,7 @@ class ConnectorsClient:
             visibility=visibility if visibility is not None else UNSET,  # never sent as null
             headers=headers, auth_data=_auth_data(auth_data), system_prompt=system_prompt,
         )
-        body = CreateConnectorRequest(**fields).model_dump(mode="json", by_alias=True, exclude_unset=True)
+        body = _body(CreateConnectorRequest, fields, "create")
         subject = f"connector {name!r}"
         data = self._http.request(
             "POST", CONNECTORS_PATH, operation="create", subject=subject, expected_status=201, body=body,
@@ -237,6 +272,7 @@ class ConnectorsClient:
         self, id_or_name: str, *, fetch_customer_data: bool = False, fetch_connection_secrets: bool = False
     ) -> Connector:
         """GET /v1/connectors/{id_or_name}."""
+        _path_arg(id_or_name, "id_or_name", "get")
         subject = f"connector {id_or_name!r}"
         data = self._http.request(
             "GET", f"{CONNECTORS_PATH}/{_seg(id_or_name)}", operation="get", subject=subject, expected_status=200,
@@ -260,12 +296,13 @@ class ConnectorsClient:
         auth_data: AuthData | Mapping[str, Any] | UnsetType | None = UNSET,
     ) -> Connector:
         """PATCH /v1/connectors/{connector_id}: fields left UNSET are omitted, None is sent as null (clears)."""
+        _path_arg(connector_id, "connector_id", "update")
         fields = _set(
             name=name, description=description, icon_url=icon_url, system_prompt=system_prompt,
             connection_config=connection_config, connection_secrets=connection_secrets, server=server,
             headers=headers, auth_data=_auth_data(auth_data),
         )
-        body = UpdateConnectorRequest(**fields).model_dump(mode="json", by_alias=True, exclude_unset=True)
+        body = _body(UpdateConnectorRequest, fields, "update")
         subject = f"connector {connector_id!r}"
         data = self._http.request(
             "PATCH", f"{CONNECTORS_PATH}/{_seg(connector_id)}", operation="update", subject=subject,
@@ -276,6 +313,7 @@ class ConnectorsClient:
 
     def delete(self, connector_id: str) -> MessageResponse:
         """DELETE /v1/connectors/{connector_id}."""
+        _path_arg(connector_id, "connector_id", "delete")
         subject = f"connector {connector_id!r}"
         data = self._http.request(
             "DELETE", f"{CONNECTORS_PATH}/{_seg(connector_id)}", operation="delete", subject=subject,
@@ -289,6 +327,7 @@ class ConnectorsClient:
         pretty: bool = False,
     ) -> builtins.list[MCPTool | ConnectorTool | dict[str, Any]]:
         """GET /v1/connectors/{id_or_name}/tools: a bare array of ConnectorTool, MCPTool or plain dicts."""
+        _path_arg(id_or_name, "id_or_name", "list_tools")
         subject = f"connector {id_or_name!r}"
         data = self._http.request(
             "GET", f"{CONNECTORS_PATH}/{_seg(id_or_name)}/tools", operation="list_tools", subject=subject,
@@ -310,9 +349,9 @@ class ConnectorsClient:
         credentials_name: str | None = None,
     ) -> ConnectorToolCallResponse:
         """POST /v1/connectors/{id_or_name}/tools/{tool_name}/call. Not re-sent on 5xx/timeouts (see create)."""
-        body = ConnectorCallToolRequest(arguments=arguments).model_dump(
-            mode="json", by_alias=True, exclude_none=True
-        )
+        _path_arg(id_or_name, "id_or_name", "call_tool")
+        _path_arg(tool_name, "tool_name", "call_tool")
+        body = _body(ConnectorCallToolRequest, {} if arguments is None else {"arguments": arguments}, "call_tool")
         subject = f"tool {tool_name!r} of connector {id_or_name!r}"
         data = self._http.request(
             "POST", f"{CONNECTORS_PATH}/{_seg(id_or_name)}/tools/{_seg(tool_name)}/call", operation="call_tool",
@@ -323,6 +362,7 @@ class ConnectorsClient:
 
     def get_auth_url(self, id_or_name: str, *, app_return_url: str | None = None) -> AuthURLResponse:
         """GET /v1/connectors/{id_or_name}/auth_url."""
+        _path_arg(id_or_name, "id_or_name", "get_auth_url")
         subject = f"connector {id_or_name!r}"
         data = self._http.request(
             "GET", f"{CONNECTORS_PATH}/{_seg(id_or_name)}/auth_url", operation="get_auth_url", subject=subject,

@@ -15,12 +15,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from pulumi_mistral._version import __version__
 from pulumi_mistral.local.backend import Backend, BackendError, Invalid, Unauthorized
+from pulumi_mistral.local.bodies import BodyGuard, SafeJSONResponse, validation_errors
 from pulumi_mistral.local.faults import LocalMiddleware, TestControls, build_router
 from pulumi_mistral.local.routes import oauth_router, router
 from pulumi_mistral.local.schemas import LocalSettings
@@ -42,35 +42,31 @@ def _make_forwarder(settings: LocalSettings) -> Any:
 
 
 class _LocalApp(FastAPI):
-    """FastAPI with LocalMiddleware outside Starlette's own error middleware.
+    """FastAPI with LocalMiddleware and BodyGuard outside Starlette's own error middleware.
 
-    Outermost, the middleware receives the server's own ``send`` (needed to drop a connection for real) and
-    stamps ``x-request-id`` on every answer, including Starlette's 500s and injected faults.
+    Outermost, LocalMiddleware receives the server's own ``send`` (needed to drop a connection for real) and
+    stamps ``x-request-id`` on every answer, including Starlette's 500s, injected faults and 413s. BodyGuard,
+    next, limits body sizes and keeps errors from closing the connection (``bodies.py``).
     """
 
     def build_middleware_stack(self) -> ASGIApp:
-        return LocalMiddleware(super().build_middleware_stack(), self.state.controls)
-
-
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    # Keep loc/msg/type only: pydantic's "input" would echo request values, which may be secrets.
-    return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-            for e in exc.errors()]
+        guarded = BodyGuard(super().build_middleware_stack(), self.state.settings.max_body_bytes)
+        return LocalMiddleware(guarded, self.state.controls)
 
 
 def create_app(settings: LocalSettings) -> FastAPI:
     """Build the local Connectors API app for ``settings`` (opens nothing until the app starts)."""
-    if not settings.api_keys:
-        raise ValueError("LocalSettings.api_keys must hold at least one API key")
+    if not settings.api_keys and not settings.api_key_fingerprints:
+        raise ValueError("LocalSettings.api_keys (or api_key_fingerprints) must hold at least one API key")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store(settings.db_path)
         forwarder = _make_forwarder(settings)
         backend = Backend(store, settings.api_keys, forwarder=forwarder, public_url=settings.base_url,
-                          http_timeout=settings.oauth_http_timeout)
+                          http_timeout=settings.oauth_http_timeout, key_fingerprints=settings.api_key_fingerprints)
         app.state.backend = backend
-        log.info("local server ready: %d workspace(s) [%s]", len(settings.api_keys),
+        log.info("local server ready: %d workspace(s) [%s]", len(backend.keys.fingerprints),
                  ", ".join(fp[:12] for fp in backend.keys.fingerprints))
         try:
             yield
@@ -80,30 +76,30 @@ def create_app(settings: LocalSettings) -> FastAPI:
             store.close()
 
     app = _LocalApp(title="Mistral Connectors API (local)", version=__version__, lifespan=lifespan,
-                    docs_url="/docs", redoc_url=None)
+                    docs_url="/docs", redoc_url=None, default_response_class=SafeJSONResponse)
     app.state.settings = settings
     app.state.controls = TestControls(log_size=settings.request_log_size)
 
     @app.exception_handler(BackendError)
-    async def backend_error(request: Request, exc: BackendError) -> JSONResponse:
+    async def backend_error(request: Request, exc: BackendError) -> SafeJSONResponse:
         if isinstance(exc, Invalid):
-            return JSONResponse({"detail": exc.errors}, status_code=422)
+            return SafeJSONResponse({"detail": validation_errors(exc.errors)}, status_code=422)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+        return SafeJSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _validation_errors(exc)}, status_code=422)
+    async def validation_error(request: Request, exc: RequestValidationError) -> SafeJSONResponse:
+        return SafeJSONResponse({"detail": validation_errors(exc.errors())}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> SafeJSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else "HTTP error"
-        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+        return SafeJSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> SafeJSONResponse:
         log.error("unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-        return JSONResponse({"detail": "Internal server error"}, status_code=500)
+        return SafeJSONResponse({"detail": "Internal server error"}, status_code=500)
 
     app.include_router(router)
     app.include_router(oauth_router)

@@ -15,7 +15,14 @@ Connectors
   * ``server`` (create and update) is an http(s) URL with a host and no embedded credentials (422).
   * ``visibility`` defaults to ``shared_workspace`` and must be one of the four known values (422).
   * ``headers`` map HTTP header names (RFC 9110 tokens) to string values without control characters
-    (RFC 9110 field values: no CR, LF, NUL...) (422).
+    (RFC 9110 field values: no CR, LF, NUL...) (422). Names the server sets itself when it forwards to the
+    MCP server (``Host``, ``Content-Length``, ``Transfer-Encoding``, ``Connection`` and the other hop-by-hop
+    headers, ``Mcp-Session-Id``, ``Mcp-Protocol-Version``) are refused, and so are two names that differ
+    only by case; at most ``spec.MAX_HEADERS`` headers. These are ``spec``'s rules: the provider's check
+    refuses the same names at preview.
+  * ``connection_config`` and ``connection_secrets`` nest at most ``spec.MAX_NESTING`` levels with at most
+    ``spec.MAX_MAP_KEYS`` keys per map (422). What no JSON answer could carry (NaN, lone surrogates) never
+    reaches this module: ``bodies.py`` refuses it for every body.
   * PATCH is tri-state: an absent key is unchanged, ``null`` clears. ``name``, ``description`` and
     ``server`` are required, so ``null`` for them is a 422. A PATCH that changes nothing keeps
     ``modified_at``. Changing ``server``, ``headers`` or ``auth_data`` drops the cached tool list and the
@@ -72,11 +79,10 @@ from urllib.parse import urlsplit
 
 import anyio.to_thread
 
+from pulumi_mistral import spec
 from pulumi_mistral.local.store import NameTaken, Store
 
 NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-HEADER_NAME_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-HEADER_VALUE_BAD_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # RFC 9110: no control characters but tab
 VISIBILITIES = ("shared_global", "shared_org", "shared_workspace", "private")
 DEFAULT_VISIBILITY = "shared_workspace"
 MAX_PAGE_SIZE = 1000
@@ -156,16 +162,21 @@ def fingerprint(api_key: str) -> str:
 
 
 class KeyRing:
-    """The configured API keys; compares a presented key with all of them in constant time."""
+    """The configured API keys; compares a presented key with all of them in constant time.
 
-    def __init__(self, api_keys: Sequence[str]) -> None:
-        if not api_keys:
+    Keys are held as SHA-256 fingerprints only, so a key known only by its hash (the development key of an
+    earlier start) is accepted like any other.
+    """
+
+    def __init__(self, api_keys: Sequence[str], fingerprints: Sequence[str] = ()) -> None:
+        known = [fingerprint(k) for k in api_keys] + [fp.lower() for fp in fingerprints]
+        if not known:
             raise ValueError("at least one API key is required")
-        self._keys = [(k.encode("utf-8"), fingerprint(k)) for k in api_keys]
+        self._fingerprints = list(dict.fromkeys(known))
 
     @property
     def fingerprints(self) -> list[str]:
-        return [fp for _, fp in self._keys]
+        return list(self._fingerprints)
 
     def authenticate(self, authorization: str | None) -> Workspace:
         if not authorization:
@@ -173,10 +184,10 @@ class KeyRing:
         scheme, _, presented = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not presented.strip():
             raise Unauthorized("Malformed Authorization header: expected 'Bearer <key>'")
-        candidate = presented.strip().encode("utf-8")
+        candidate = hashlib.sha256(presented.strip().encode("utf-8")).hexdigest().encode("ascii")
         found: str | None = None
-        for key, fp in self._keys:  # no early exit: the time taken does not depend on which key matched
-            if hmac.compare_digest(candidate, key):
+        for fp in self._fingerprints:  # no early exit: the time taken does not depend on which key matched
+            if hmac.compare_digest(candidate, fp.encode("ascii")):
                 found = fp
         if found is None:
             raise Unauthorized("Invalid API key")
@@ -226,14 +237,23 @@ def check_server(server: str, loc: Sequence[str] = ("body", "server")) -> str:
 
 
 def check_headers(headers: dict[str, Any], loc: Sequence[str] = ("body", "headers")) -> dict[str, str]:
+    """spec's header rules (the provider's check applies the same), as a 422 naming the header."""
+    for name, reason in spec.header_names_problems(headers):
+        raise Invalid([*loc, name] if name else list(loc), reason)
     for name, value in headers.items():
-        if not HEADER_NAME_RE.fullmatch(name):
-            raise Invalid([*loc, name], "header names must be HTTP tokens (letters, digits, -_.!#$%&'*+^`|~)")
-        if not isinstance(value, str) or HEADER_VALUE_BAD_RE.search(value):
-            # never echo the value: header values are secrets
-            raise Invalid([*loc, name], "header values must be strings without control characters "
-                                        "(line breaks, NUL...)", "string_type")
+        problem = spec.header_value_problem(value)  # never echoes the value: header values are secrets
+        if problem:
+            raise Invalid([*loc, name], problem, "string_type")
     return dict(headers)
+
+
+def check_json_map(value: dict[str, Any], loc: Sequence[str]) -> dict[str, Any]:
+    """connection_config / connection_secrets: bounded nesting and key counts (spec's limits)."""
+    problem = spec.json_problem(value, max_depth=spec.MAX_NESTING, max_keys=spec.MAX_MAP_KEYS)
+    if problem:
+        path, reason = problem
+        raise Invalid([*loc, *path], reason)
+    return value
 
 
 def check_page_size(page_size: int) -> int:
@@ -378,9 +398,10 @@ class Backend:
     """
 
     def __init__(self, store: Store, api_keys: Sequence[str], *, forwarder: Any = None,
-                 public_url: str = "http://127.0.0.1:8787", http_timeout: float = 10.0) -> None:
+                 public_url: str = "http://127.0.0.1:8787", http_timeout: float = 10.0,
+                 key_fingerprints: Sequence[str] = ()) -> None:
         self.store = store
-        self.keys = KeyRing(api_keys)
+        self.keys = KeyRing(api_keys, key_fingerprints)
         self.cursors = CursorCodec(store.cursor_secret)
         self.clock = _Clock()
         self.forwarder = forwarder
@@ -474,6 +495,9 @@ class Backend:
             check_server(changes["server"])
         if changes.get("headers") is not None:
             check_headers(changes["headers"])
+        for field in ("connection_config", "connection_secrets"):
+            if changes.get(field) is not None:
+                check_json_map(changes[field], ("body", field))
         row = self._by_id(ws, connector_id)
         diff = {k: v for k, v in changes.items() if row.get(k) != v}
         if not diff:
@@ -540,21 +564,23 @@ class Backend:
         return self.forwarder
 
     @staticmethod
-    def _translate_upstream(exc: Exception) -> Upstream:
+    def _translate_upstream(exc: Exception, row: dict[str, Any] | None = None, bearer: str | None = None) -> Upstream:
         status = getattr(exc, "status_code", 502)
-        detail = getattr(exc, "detail", None) or "The MCP server failed"
-        return Upstream(str(detail).splitlines()[0] if str(detail) else "The MCP server failed",
-                        504 if status == 504 else 502)
+        detail = str(getattr(exc, "detail", None) or "The MCP server failed").splitlines()[0]
+        if row is not None and row.get("auth_data") and bearer is None and getattr(exc, "auth_refused", None):
+            detail += (f"; connector {_show(row['name'])} has OAuth client data but no token yet: run the "
+                       "authorization flow first (get_auth_url, open the URL, sign in), then try again")
+        return Upstream(detail or "The MCP server failed", 504 if status == 504 else 502)
 
     @contextmanager
-    def _upstream_errors(self) -> Iterator[None]:
+    def _upstream_errors(self, row: dict[str, Any] | None = None, bearer: str | None = None) -> Iterator[None]:
         """Answer an UpstreamError of the MCP forwarder or of OAuth as Upstream (502, or 504 on a timeout)."""
         from pulumi_mistral.local.mcp_forward import UpstreamError  # optional dependency: imported on use
 
         try:
             yield
         except UpstreamError as exc:
-            raise self._translate_upstream(exc) from exc
+            raise self._translate_upstream(exc, row, bearer) from exc
 
     # The return annotation says builtins.list: inside this class, ``list`` is the list() method above.
     async def list_tools(self, ws: Workspace, id_or_name: str, *, page: int = 1, page_size: int = 100,
@@ -566,7 +592,7 @@ class Backend:
         tools: list[dict[str, Any]] | None = row.get("tools")
         if tools is None or refresh:
             forwarder = self._need_forwarder()
-            with self._upstream_errors():
+            with self._upstream_errors(row, bearer):
                 tools = await forwarder.list_tools(row["id"], row["server"], row.get("headers") or {}, bearer)
             fetched = self.clock.now()
             await anyio.to_thread.run_sync(
@@ -580,7 +606,7 @@ class Backend:
                         arguments: dict[str, Any]) -> dict[str, Any]:
         row, bearer = await anyio.to_thread.run_sync(self._upstream_target, ws, id_or_name)
         forwarder = self._need_forwarder()
-        with self._upstream_errors():
+        with self._upstream_errors(row, bearer):
             result: dict[str, Any] = await forwarder.call_tool(
                 row["id"], row["server"], row.get("headers") or {}, bearer, tool_name, arguments)
         return result

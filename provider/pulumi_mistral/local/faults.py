@@ -45,6 +45,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Query
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pulumi_mistral.local.bodies import SafeJSONResponse, StrictJSONRoute
 from pulumi_mistral.local.routes import BackendDep, WorkspaceDep
 from pulumi_mistral.local.schemas import FaultRule, FaultRules
 
@@ -261,7 +262,7 @@ async def _drop_connection(send: Send, receive: Receive) -> None:
 # -- routes ----------------------------------------------------------------------------------------------
 def build_router(controls: TestControls) -> APIRouter:
     """The /_local/ routes over one TestControls instance."""
-    router = APIRouter(prefix=CONTROL_PREFIX, tags=["test controls"])
+    router = APIRouter(prefix=CONTROL_PREFIX, tags=["test controls"], route_class=StrictJSONRoute)
 
     @router.post("/reset")
     async def reset(ws: WorkspaceDep, backend: BackendDep,
@@ -271,8 +272,10 @@ def build_router(controls: TestControls) -> APIRouter:
         return out
 
     @router.get("/state")
-    async def state(ws: WorkspaceDep, backend: BackendDep) -> dict[str, Any]:
-        return await anyio.to_thread.run_sync(backend.export_state, ws)
+    async def state(ws: WorkspaceDep, backend: BackendDep) -> SafeJSONResponse:
+        # An explicit SafeJSONResponse: a dict return would take pydantic's serializer, which fails on a
+        # stored value JSON cannot carry instead of serving the rest.
+        return SafeJSONResponse(await anyio.to_thread.run_sync(backend.export_state, ws))
 
     @router.get("/requests")
     async def requests(ws: WorkspaceDep) -> dict[str, Any]:

@@ -60,12 +60,16 @@ CLIENT_INFO = Implementation(name="pulumi-mistral-local", version="0.1.0")
 
 
 class UpstreamError(Exception):
-    """The MCP server could not be used; `status_code` is 502 or 504, `detail` is safe to show."""
+    """The MCP server could not be used; `status_code` is 502 or 504, `detail` is safe to show.
 
-    def __init__(self, status_code: int, detail: str) -> None:
+    `auth_refused` is the HTTP status (401/403) when the MCP server refused the credentials.
+    """
+
+    def __init__(self, status_code: int, detail: str, *, auth_refused: int | None = None) -> None:
         super().__init__(detail)
         self.status_code = status_code
         self.detail = detail
+        self.auth_refused = auth_refused
 
 
 class _BrokenSession(Exception):
@@ -249,7 +253,7 @@ class _Session:
             if isinstance(leaf, (UpstreamError, _BrokenSession)):
                 return leaf
         if auth is not None:
-            return UpstreamError(502, f"MCP server {where} refused the credentials (HTTP {auth})")
+            return UpstreamError(502, f"MCP server {where} refused the credentials (HTTP {auth})", auth_refused=auth)
         for leaf in leaves:
             if isinstance(leaf, httpx2.ConnectTimeout):
                 return UpstreamError(504, f"MCP server {where}: connection timed out")

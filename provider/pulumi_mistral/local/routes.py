@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from pulumi_mistral.local.backend import Backend, Workspace
+from pulumi_mistral.local.bodies import SafeJSONResponse as JSONResponse
+from pulumi_mistral.local.bodies import StrictJSONRoute
 from pulumi_mistral.local.schemas import (
     CallToolRequest,
     CreateConnectorRequest,
@@ -38,7 +40,7 @@ async def current_workspace(request: Request, backend: BackendDep) -> Workspace:
 SettingsDep = Annotated[LocalSettings, Depends(get_settings)]
 WorkspaceDep = Annotated[Workspace, Depends(current_workspace)]
 
-router = APIRouter(prefix="/v1/connectors", tags=["beta.connectors"])
+router = APIRouter(prefix="/v1/connectors", tags=["beta.connectors"], route_class=StrictJSONRoute)
 
 
 @router.post("", status_code=201, operation_id="connector_create_v1")
@@ -93,7 +95,7 @@ async def get_auth_url(connector_id_or_name: str, ws: WorkspaceDep, backend: Bac
     return JSONResponse(await backend.get_auth_url(ws, connector_id_or_name, app_return_url))
 
 
-oauth_router = APIRouter(tags=["oauth"])
+oauth_router = APIRouter(tags=["oauth"], route_class=StrictJSONRoute)
 
 
 @oauth_router.get("/oauth/callback", include_in_schema=False)

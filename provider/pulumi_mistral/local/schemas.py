@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+DEFAULT_MAX_BODY_BYTES = 1_048_576  # 1 MiB: a connector is a few kilobytes; a tool call's arguments fit easily
+
 
 @dataclasses.dataclass
 class LocalSettings:
@@ -21,6 +23,8 @@ class LocalSettings:
 
     db_path: str = "pulumi-mistral-local.db"
     api_keys: list[str] = dataclasses.field(default_factory=list)
+    # Keys known only by their SHA-256 (hex): the development key of an earlier start, whose hash was kept.
+    api_key_fingerprints: list[str] = dataclasses.field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = 8787
     # Base URL the browser reaches this server on; the OAuth redirect_uri is public_url + "/oauth/callback".
@@ -30,6 +34,7 @@ class LocalSettings:
     mcp_connect_timeout: float = 5.0
     oauth_http_timeout: float = 10.0
     request_log_size: int = 1000
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @property
     def base_url(self) -> str:

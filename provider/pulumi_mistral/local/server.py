@@ -3,24 +3,35 @@
     pulumi-mistral local                          # 127.0.0.1:8787, ./pulumi-mistral-local.db, one dev key
     pulumi-mistral local --api-key "$KEY_A" --api-key "$KEY_B" --db /tmp/connectors.db
 
-Without ``--api-key`` a development key is generated and printed once at start; that is the only place a
-key is ever printed. uvicorn handles SIGINT/SIGTERM: in-flight requests finish, then the store closes.
+Without ``--api-key`` a development key is generated and printed once, at the first start on a database;
+that is the only place a key is ever printed. Its SHA-256 is kept beside the database (``<db>.dev-key``,
+owner-only), so a restart on the same ``--db`` accepts the same key and its connectors stay reachable;
+delete that file for a new key. uvicorn handles SIGINT/SIGTERM: in-flight requests finish, then the store
+closes.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import ipaddress
 import logging
 import os
+import re
 import secrets
 import signal
 import sys
+from pathlib import Path
+
+from pulumi_mistral.cli import positive_int
+from pulumi_mistral.local.schemas import DEFAULT_MAX_BODY_BYTES
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 DEFAULT_DB = "pulumi-mistral-local.db"
 API_KEY_ENV = "PULUMI_MISTRAL_LOCAL_API_KEYS"  # comma-separated; keeps keys out of the process list
+DEV_KEY_SUFFIX = ".dev-key"  # beside the database: "sha256:<hex>" of the generated development key
+_DEV_KEY_RE = re.compile(r"sha256:([0-9a-f]{64})")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +49,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-test-controls", action="store_true",
                         help="disable the /_local/ test-control routes (reset, state, request log, faults)")
     parser.add_argument("--mcp-timeout", type=float, default=30.0, help="MCP call timeout in seconds")
+    parser.add_argument("--max-body-bytes", type=positive_int, default=DEFAULT_MAX_BODY_BYTES, metavar="N",
+                        help=f"largest request body accepted; larger is a 413 (default {DEFAULT_MAX_BODY_BYTES})")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+
+def dev_key_path(db: str) -> Path:
+    """Where the SHA-256 of the development key of the database ``db`` is kept."""
+    return Path(db + DEV_KEY_SUFFIX)
+
+
+def _stored_dev_key(path: Path) -> str | None:
+    try:
+        match = _DEV_KEY_RE.fullmatch(path.read_text(encoding="ascii").strip())
+    except (OSError, UnicodeDecodeError):
+        return None
+    return match.group(1) if match else None
+
+
+def _store_dev_key(path: Path, key: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # owner-only from the first byte
+    with open(fd, "w", encoding="ascii") as f:
+        f.write(f"sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()}\n")
 
 
 def _is_loopback(host: str) -> bool:
@@ -59,16 +91,25 @@ def run(args: argparse.Namespace) -> int:
 
     keys = [k for k in args.api_key if k]
     keys += [k.strip() for k in os.environ.get(API_KEY_ENV, "").split(",") if k.strip()]
-    generated = not keys
+    kept_path = dev_key_path(args.db)
+    kept = None if keys else _stored_dev_key(kept_path)
+    generated = not keys and kept is None
     if generated:
         keys = [secrets.token_urlsafe(32)]
+        _store_dev_key(kept_path, keys[0])
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = LocalSettings(db_path=args.db, api_keys=keys, host=args.host, port=args.port,
-                             public_url=args.public_url, enable_test_controls=not args.no_test_controls,
-                             mcp_call_timeout=args.mcp_timeout)
+    settings = LocalSettings(db_path=args.db, api_keys=keys, api_key_fingerprints=[kept] if kept else [],
+                             host=args.host, port=args.port, public_url=args.public_url,
+                             enable_test_controls=not args.no_test_controls, mcp_call_timeout=args.mcp_timeout,
+                             max_body_bytes=args.max_body_bytes)
     print(f"pulumi-mistral local: http://{args.host}:{args.port}  (database: {args.db})", flush=True)
     if generated:
         print(f"Development API key (shown once): {keys[0]}", flush=True)
+        print(f"Its SHA-256 is kept in {kept_path}: a restart on this database accepts the same key.", flush=True)
+    elif kept is not None:
+        print(f"Development API key: the one printed when {args.db} was first served (only its SHA-256 is kept, "
+              f"in {kept_path}). Lost it? Delete that file for a new key; connectors made with the old key then "
+              "belong to another workspace.", flush=True)
     else:
         print("Workspaces (key fingerprints): " + ", ".join(fingerprint(k)[:12] for k in keys), flush=True)
     if not _is_loopback(args.host):

@@ -7,12 +7,17 @@ Each thread gets its own connection (WAL lets readers run beside the single writ
 
 Rows are plain dicts; JSON columns (headers, auth_data, connection_config, connection_secrets, tools) are
 decoded on read. Rules (names, workspaces, secrets) live in ``backend.py``, not here.
+
+Reading never fails on one damaged row (a file written by hand, by another tool, or before today's rules):
+a JSON column that does not decode is read as null, and text that is not valid UTF-8 is read with U+FFFD in
+place of the bad bytes; each is logged with the row's id, never its content. Its neighbours read as usual.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import secrets
 import sqlite3
 import threading
@@ -20,6 +25,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger("pulumi_mistral.local")
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
@@ -171,6 +178,26 @@ class Store:
                 conn.close()
 
     # -- helpers -------------------------------------------------------------------------------------------
+    def _select(self, sql: str, params: Sequence[Any], conn: sqlite3.Connection | None = None) -> list[sqlite3.Row]:
+        """Run a SELECT; a row whose text is not valid UTF-8 is read with U+FFFD instead of failing the query."""
+        conn = conn or self._conn()
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "decode" not in str(exc):
+                raise
+        log.warning("the database holds text that is not valid UTF-8; read with U+FFFD in its place")
+        conn.text_factory = lambda raw: raw.decode("utf-8", "replace")
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.text_factory = str
+
+    def _select_one(self, sql: str, params: Sequence[Any],
+                    conn: sqlite3.Connection | None = None) -> sqlite3.Row | None:
+        rows = self._select(sql, params, conn)
+        return rows[0] if rows else None
+
     @staticmethod
     def _decode(row: sqlite3.Row | None) -> dict[str, Any] | None:
         if row is None:
@@ -178,7 +205,11 @@ class Store:
         out = dict(row)
         for col in JSON_COLUMNS:
             if col in out and out[col] is not None:
-                out[col] = json.loads(out[col])
+                try:
+                    out[col] = json.loads(out[col])
+                except (ValueError, RecursionError):
+                    log.warning("connector %s: the stored %s is not readable JSON; read as null", out.get("id"), col)
+                    out[col] = None
         return out
 
     @staticmethod
@@ -208,14 +239,12 @@ class Store:
             conn.executemany(f"INSERT INTO connectors ({cols}) VALUES ({marks})", encoded)  # noqa: S608
 
     def get_connector_by_id(self, workspace: str, connector_id: str) -> dict[str, Any] | None:
-        row = self._conn().execute(
-            "SELECT * FROM connectors WHERE id = ? AND workspace = ?", (connector_id, workspace)).fetchone()
-        return self._decode(row)
+        return self._decode(self._select_one(
+            "SELECT * FROM connectors WHERE id = ? AND workspace = ?", (connector_id, workspace)))
 
     def get_connector_by_name(self, workspace: str, name: str) -> dict[str, Any] | None:
-        row = self._conn().execute(
-            "SELECT * FROM connectors WHERE workspace = ? AND name = ?", (workspace, name)).fetchone()
-        return self._decode(row)
+        return self._decode(self._select_one(
+            "SELECT * FROM connectors WHERE workspace = ? AND name = ?", (workspace, name)))
 
     def update_connector(self, workspace: str, connector_id: str,
                          changes: dict[str, Any]) -> dict[str, Any] | None:
@@ -232,8 +261,8 @@ class Store:
                     {**encoded, "_id": connector_id, "_ws": workspace})
                 if cur.rowcount == 0:
                     return None
-            row = conn.execute("SELECT * FROM connectors WHERE id = ? AND workspace = ?",
-                               (connector_id, workspace)).fetchone()
+            row = self._select_one("SELECT * FROM connectors WHERE id = ? AND workspace = ?",
+                                   (connector_id, workspace), conn)
         return self._decode(row)
 
     def delete_connector(self, workspace: str, connector_id: str) -> bool:
@@ -247,20 +276,17 @@ class Store:
     def page_connectors(self, workspace: str, after: tuple[str, str] | None,
                         limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` connectors ordered by (created_at, id), strictly after the ``after`` key."""
-        conn = self._conn()
         if after is None:
-            rows = conn.execute(
-                "SELECT * FROM connectors WHERE workspace = ? ORDER BY created_at, id LIMIT ?",
-                (workspace, limit)).fetchall()
+            rows = self._select(
+                "SELECT * FROM connectors WHERE workspace = ? ORDER BY created_at, id LIMIT ?", (workspace, limit))
         else:
-            rows = conn.execute(
+            rows = self._select(
                 "SELECT * FROM connectors WHERE workspace = ? AND (created_at, id) > (?, ?) "
-                "ORDER BY created_at, id LIMIT ?", (workspace, after[0], after[1], limit)).fetchall()
+                "ORDER BY created_at, id LIMIT ?", (workspace, after[0], after[1], limit))
         return [self._decode(r) for r in rows]  # type: ignore[misc]
 
     def all_connectors(self, workspace: str) -> list[dict[str, Any]]:
-        rows = self._conn().execute(
-            "SELECT * FROM connectors WHERE workspace = ? ORDER BY created_at, id", (workspace,)).fetchall()
+        rows = self._select("SELECT * FROM connectors WHERE workspace = ? ORDER BY created_at, id", (workspace,))
         return [self._decode(r) for r in rows]  # type: ignore[misc]
 
     def count_connectors(self, workspace: str | None = None) -> int:

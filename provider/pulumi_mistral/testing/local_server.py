@@ -39,6 +39,7 @@ class _SettingsOptions(TypedDict):
     enable_test_controls: bool
     mcp_call_timeout: float
     mcp_connect_timeout: float
+    max_body_bytes: int
 
 
 class LocalServer:
@@ -46,7 +47,10 @@ class LocalServer:
 
     def __init__(self, *, port: int = 0, db_path: str | Path | None = None,
                  api_keys: list[str] | None = None, enable_test_controls: bool = True,
-                 mcp_call_timeout: float = 30.0, mcp_connect_timeout: float = 5.0) -> None:
+                 mcp_call_timeout: float = 30.0, mcp_connect_timeout: float = 5.0,
+                 max_body_bytes: int | None = None) -> None:
+        from pulumi_mistral.local.schemas import DEFAULT_MAX_BODY_BYTES
+
         self._tmpdir: str | None = None
         if db_path is None:
             self._tmpdir = tempfile.mkdtemp(prefix="pulumi-mistral-local-")
@@ -57,6 +61,7 @@ class LocalServer:
         self._options: _SettingsOptions = {
             "enable_test_controls": enable_test_controls, "mcp_call_timeout": mcp_call_timeout,
             "mcp_connect_timeout": mcp_connect_timeout,
+            "max_body_bytes": DEFAULT_MAX_BODY_BYTES if max_body_bytes is None else max_body_bytes,
         }
         self.port: int | None = None
         self.settings: LocalSettings | None = None

@@ -54,6 +54,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -294,6 +295,29 @@ class _Run:
         return ident, outs
 
 
+class _LoopThreads(ThreadPoolExecutor):
+    """The run loop's executor: the SDK's mocks open an event loop in each worker thread and never close it
+    (a ResourceWarning per thread); this one opens them itself and closes them after the run."""
+
+    def __init__(self) -> None:
+        self._loops: list[asyncio.AbstractEventLoop] = []
+        self._loops_lock = threading.Lock()
+        super().__init__(thread_name_prefix="stack-runner-rpc", initializer=self._open_loop)
+
+    def _open_loop(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        with self._loops_lock:
+            self._loops.append(loop)
+
+    def close_loops(self) -> None:
+        self.shutdown(wait=True)
+        with self._loops_lock:
+            loops, self._loops = self._loops, []
+        for loop in loops:
+            loop.close()
+
+
 def _make_mocks(run: _Run) -> Any:
     import pulumi
 
@@ -443,24 +467,53 @@ class StackRunner:
     def _execute_in_thread(self, run: _Run) -> tuple[dict[str, Any], set[str]]:
         import pulumi
         from pulumi.runtime import config as runtime_config
+        from pulumi.runtime.settings import SETTINGS
         from pulumi.runtime.stack import wait_for_rpcs
 
         loop = asyncio.new_event_loop()
         # A failed resource leaves dependent outputs failed and never awaited; the error is reported once,
         # by the run, not again by asyncio's "exception was never retrieved" at garbage collection.
         loop.set_exception_handler(lambda _loop, _context: None)
+        executor = _LoopThreads()
+        loop.set_default_executor(executor)
         asyncio.set_event_loop(loop)
         try:
             runtime_config.set_all_config(
                 {k: str(v) for k, v in self.config.items()}, secret_keys=sorted(self.secret_keys)
             )
             pulumi.runtime.set_mocks(_make_mocks(run), project=self.project, stack=self.stack, preview=run.preview)
+            # set_mocks makes a new RPC manager but keeps the set of tracked outputs, whose value a fresh thread
+            # inherits from the first run: after a failed run it holds tasks of that run's closed loop, and the
+            # next run's wait_for_rpcs failed on them with "Event loop is closed". Each run gets its own set.
+            SETTINGS.outputs = set()
             self._call_program()
             loop.run_until_complete(wait_for_rpcs())
             return loop.run_until_complete(self._stack_outputs())
         finally:
+            self._close_loop(loop)
+            executor.close_loops()
+            SETTINGS.outputs = set()  # no reference to this run's tasks outlives it
+
+    @staticmethod
+    def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+        """Close the run's loop the way ``asyncio.run`` does, so a failed run leaves nothing for the next one.
+
+        A program that raises (or whose check fails) leaves registrations and outputs in flight. Closing the
+        loop under them made the next run fail with "Event loop is closed" and left "coroutine was never
+        awaited" warnings: cancel them and let them finish, and wait for the executor threads that still run
+        a registration, before the loop goes.
+        """
+        try:
+            pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             with contextlib.suppress(Exception):
                 loop.run_until_complete(loop.shutdown_asyncgens())
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
             loop.close()
             asyncio.set_event_loop(None)
 
