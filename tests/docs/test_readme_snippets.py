@@ -7,6 +7,8 @@ Markers (an HTML comment on the line before a fenced block; invisible when rende
 * ``<!-- snippet: NAME program -->`` before a ```python block: a Pulumi program (``__main__.py``), deployed
   with the stack runner, then previewed (it must show no changes); every ``{secret: key}`` and ``{env: VAR}``
   its declarations reference is given a test value;
+* ``<!-- snippet: NAME cli -->`` before a ```python block: run as a script that needs the Pulumi CLI (built by
+  ``make install`` wherever Go is installed); without the CLI and without Go it is left out, with Go it fails;
 * ``<!-- file: PATH -->`` before any fenced block: written to PATH for the snippets after it.
 
 The snippets of one document run in order, in one temporary directory, against one local server
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -26,6 +29,7 @@ import pytest
 
 from pulumi_mistral.declarations import DeclarationError, load_declarations, secret_references
 from pulumi_mistral.testing.local_server import LocalServer
+from pulumi_mistral.testing.pulumi_cli import find_pulumi
 from pulumi_mistral.testing.stack_runner import StackRunner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,7 +90,8 @@ def test_snippets_exist_and_are_well_formed() -> None:
     names = [b.name for b in snippets]
     assert len(names) == len(set(names)), f"snippet names must be unique: {sorted(names)}"
     for b in snippets:
-        assert (b.lang, b.mode) in {("python", ""), ("python", "program"), ("sh", ""), ("bash", "")}, b.where
+        assert (b.lang, b.mode) in {("python", ""), ("python", "program"), ("python", "cli"), ("sh", ""),
+                                    ("bash", "")}, b.where
 
 
 def _secret_values(workdir: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -126,6 +131,10 @@ def _run(block: Block, workdir: Path, server: LocalServer, env: dict[str, str]) 
                 else:
                     os.environ[key] = value
         return
+    if block.mode == "cli" and find_pulumi() is None:
+        if shutil.which("go"):
+            raise AssertionError("Go is installed but the Pulumi CLI was not built: run `make install`")
+        return  # no CLI and no way to build one here: the snippet cannot run on this machine
     if block.lang == "python":
         command = [sys.executable, "-c", block.text]
     else:

@@ -74,8 +74,8 @@ def test_parallel_up_of_50_connectors_leaves_no_duplicate_and_no_orphan(make_sta
 
 def test_pulumi_import_of_a_connector_fails_and_adopt_is_the_way(make_stack, api) -> None:
     with api.client() as client:
-        existing = client.create(name="made-in-console", description="Made in the console",
-                                 server="https://mcp.example.com/mcp")
+        existing = client.create(name="many-0", description="Made in the console",
+                                 server="https://mcp.example.com/mcp", visibility="private")
     stack = many(make_stack, count=0)
     stack.up()
     api.clear_requests()
@@ -84,6 +84,16 @@ def test_pulumi_import_of_a_connector_fails_and_adopt_is_the_way(make_stack, api
     # The engine's import sends Read with no properties, so the dynamic provider cannot be found (upstream
     # issue pulumi/pulumi#16175): record what really happens, so the README's answer stays true.
     assert imported.returncode != 0
-    assert "__provider" in imported.output, imported.output
-    assert writes(api) == []
-    assert len(stack.resources()) == 0
+    assert "KeyError: '__provider'" in imported.output, imported.output
+    assert writes(api) == [] and len(stack.resources()) == 0
+
+    # adopt=True takes the existing connector over: no create, one update to the declared description.
+    stack.set_config("many:count", "1")
+    stack.set_config("many:adopt", "true")
+    api.clear_requests()
+    stack.up()
+    assert stack.outputs()["ids"] == [existing.id]
+    assert writes(api) == [("PATCH", f"/v1/connectors/{existing.id}")]
+    with api.client() as client:
+        assert client.get(existing.id).description == "Connector 0 of 1"
+    assert stack.preview("--expect-no-changes").returncode == 0

@@ -1,7 +1,7 @@
 """`many:count` connectors (default 2): even ones named `many-<i>`, odd ones auto-named; visibility from config.
 
 `many:visibility` sets every connector's visibility; `many:named_visibility` / `many:auto_visibility` override
-it for one kind, so a test can replace one kind at a time.
+it for one kind, so a test can replace one kind at a time. `many:adopt` takes over existing named connectors.
 """
 
 import pulumi
@@ -24,6 +24,7 @@ for i in range(count):
         description=f"Connector {i} of {count}",
         server=server,
         visibility=config.get(f"{kind}_visibility") or default,
+        adopt=config.get_bool("adopt") if named else None,
     ))
 
 pulumi.export("ids", [c.connector_id for c in connectors])
