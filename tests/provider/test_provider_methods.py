@@ -99,8 +99,8 @@ def test_configure_reads_stack_config_then_env(local_server, monkeypatch: pytest
     try:
         ConnectorProvider().configure(ConfigureRequest(Config(
             {"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url}, "p")))
-        assert provider_module._client().get  # configured from stack config
         assert provider_module._STATE.settings.server_url == local_server.url
+        assert provider_module._client().list().items == []  # configured from stack config: key and URL work
         monkeypatch.setenv("MISTRAL_API_KEY", "env-key-value")
         monkeypatch.setenv("MISTRAL_SERVER_URL", "http://127.0.0.1:9")
         ConnectorProvider().configure(ConfigureRequest(Config({}, "p")))
@@ -369,7 +369,9 @@ def test_client_tuning_from_config_then_env() -> None:
     s = provider_module.settings_from_config(Config({"mistral:timeout": "2.5", "mistral:maxAttempts": "2"}, "p"),
                                              {"MISTRAL_MAX_RETRY_TIME": "7", "MISTRAL_MAX_ATTEMPTS": "9"})
     assert (s.timeout, s.max_attempts, s.max_retry_time) == (2.5, 2, 7.0)
-    assert provider_module.settings_from_config(Config({}, "p"), {}) == provider_module.Settings()
+    defaults = provider_module.settings_from_config(Config({}, "p"), {})
+    assert (defaults.api_key, defaults.server_url) == (None, None)
+    assert (defaults.timeout, defaults.max_attempts, defaults.max_retry_time) == (30.0, 6, 60.0)  # README's defaults
     assert "sk-tuning" not in repr(provider_module.Settings(api_key="sk-tuning"))
     for key, bad in [("mistral:timeout", "soon"), ("mistral:timeout", "-1"), ("mistral:maxAttempts", "1.5"),
                      ("mistral:maxAttempts", "99")]:
