@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -363,6 +364,88 @@ def test_listing_never_serves_state_older_than_a_write(provider, mistral_client,
     assert provider.read(ident, updated.outs).outs["description"] == "out of band"
     mistral_client.delete(ident)
     assert provider.read(ident, updated.outs).id is None  # a miss falls back to GET: gone
+
+
+def _seed(mistral_client: Any, n: int, prefix: str) -> list[str]:
+    return [mistral_client.create(name=f"{prefix}-{i}", description="Docs search", server=SERVER_URL).id
+            for i in range(n)]
+
+
+def _listings(controls: Controls) -> int:
+    return controls.calls().count("GET /v1/connectors")
+
+
+def test_burst_threshold_is_8_distinct_reads_within_2_s(provider, controls: Controls, mistral_client) -> None:
+    assert (provider_module._Listing.BURST_DISTINCT, provider_module._Listing.BURST_WINDOW_S) == (8, 2.0)
+    ids = _seed(mistral_client, 9, "burst")
+    controls.clear()
+    for _ in range(3):
+        provider.read(ids[0], {"description": "x"})  # the same connector again and again is never a burst
+    for cid in ids[1:7]:
+        provider.read(cid, {"description": "x"})  # 7 distinct connectors: still one GET each
+    assert _listings(controls) == 0 and len(controls.calls()) == 9
+    provider.read(ids[7], {"description": "x"})  # the 8th distinct read within 2 s: one listing answers it
+    assert _listings(controls) == 1 and len(controls.calls()) == 10
+    provider.read(ids[8], {"description": "x"})  # served from that listing: no request
+    assert len(controls.calls()) == 10
+
+    provider_module._LISTING.invalidate()
+    time.sleep(2.1)  # a quiet 2 s: the reads above leave the window
+    controls.clear()
+    for cid in ids[:7]:
+        provider.read(cid, {"description": "x"})
+    time.sleep(2.1)  # and so do these 7
+    provider.read(ids[7], {"description": "x"})
+    assert _listings(controls) == 0 and controls.calls()[-1] == f"GET /v1/connectors/{ids[7]}"
+    assert len(controls.calls()) == 8
+
+
+def test_a_listing_is_used_for_at_most_3_s(provider, controls: Controls, mistral_client) -> None:
+    assert provider_module._Listing.TTL_S == 3.0
+    ids = _seed(mistral_client, 8, "ttl")
+    for cid in ids:
+        provider.read(cid, {"description": "x"})  # the 8th read made the listing
+    listed_at = time.monotonic()
+    mistral_client.update(ids[0], description="changed elsewhere")  # not this process's write: not seen yet
+    controls.clear()
+    time.sleep(max(0.0, 2.5 - (time.monotonic() - listed_at)))
+    assert provider.read(ids[0], {"description": "x"}).outs["description"] == "Docs search"  # the listing
+    assert controls.calls() == []
+    time.sleep(max(0.0, 3.2 - (time.monotonic() - listed_at)))
+    assert provider.read(ids[0], {"description": "x"}).outs["description"] == "changed elsewhere"
+    assert controls.calls() == [f"GET /v1/connectors/{ids[0]}"]  # too old: a GET, not the listing
+
+
+def test_a_listing_raced_by_a_write_is_discarded(provider, controls: Controls, mistral_client,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write of this process lands while a listing is in flight: the listing's copy of that connector may be
+    older than the write, so the listing is not used; the read falls back to a GET."""
+    ids = _seed(mistral_client, 8, "race")
+    for cid in ids[:7]:
+        provider.read(cid, {"description": "x"})
+    outs = provider.read(ids[7], {"description": "x"}).outs  # lists (8th distinct read); any write drops it
+    client = provider_module._client()
+    real_iter = client.iter_connectors
+
+    def listing_then_a_write(**kwargs: Any) -> Any:
+        items = list(real_iter(**kwargs))  # the answer is in: it holds the old description
+        provider.update(ids[7], outs, {"name": "race-7", "description": "written during the listing",
+                                       "server": SERVER_URL})
+        return iter(items)
+
+    provider_module._LISTING.invalidate()
+    monkeypatch.setattr(client, "iter_connectors", listing_then_a_write)
+    for cid in ids[:7]:
+        provider.read(cid, {"description": "x"})
+    controls.clear()
+    read = provider.read(ids[7], {"description": "x"})
+    assert read.outs["description"] == "written during the listing"  # not the listing's stale copy
+    assert controls.calls() == ["GET /v1/connectors", f"PATCH /v1/connectors/{ids[7]}",
+                                f"GET /v1/connectors/{ids[7]}"]
+    monkeypatch.undo()
+    controls.clear()
+    assert provider.read(ids[6], {"description": "x"}).id == ids[6]
+    assert controls.calls() == ["GET /v1/connectors"]  # the discarded listing was not kept: a fresh one
 
 
 def test_client_tuning_from_config_then_env() -> None:
