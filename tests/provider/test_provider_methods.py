@@ -400,6 +400,21 @@ def test_burst_threshold_is_8_distinct_reads_within_2_s(provider, controls: Cont
     assert len(controls.calls()) == 8
 
 
+def test_a_fresh_process_state_has_no_recent_reads(provider, controls: Controls, mistral_client,
+                                                   local_server) -> None:
+    """reset_process_state() stands for a fresh provider process (the in-process host calls it): reads made
+    before it must not count toward a burst after it."""
+    ids = _seed(mistral_client, 8, "fresh")
+    for cid in ids[:7]:
+        provider.read(cid, {"description": "x"})
+    provider_module.reset_process_state()
+    provider.configure(ConfigureRequest(Config(
+        {"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url}, "tests")))
+    controls.clear()
+    provider.read(ids[7], {"description": "x"})
+    assert controls.calls() == [f"GET /v1/connectors/{ids[7]}"]  # one GET: no burst carried over
+
+
 def test_a_listing_is_used_for_at_most_3_s(provider, controls: Controls, mistral_client) -> None:
     assert provider_module._Listing.TTL_S == 3.0
     ids = _seed(mistral_client, 8, "ttl")
