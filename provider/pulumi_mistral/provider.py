@@ -156,8 +156,9 @@ def _client() -> ConnectorsClient:
 
 
 def reset_process_state() -> None:
-    """Forget the configured key, the client and the listing cache (tests and benchmarks)."""
+    """Forget the configured key, the client, the listing cache and the recent reads (tests and benchmarks)."""
     _set_settings(Settings())
+    _LISTING.reset()
     _TOOLS.clear()
     _READS.clear()
 
@@ -197,6 +198,13 @@ class _Listing:
         with self._lock:
             self._generation += 1
             self._snapshot = None
+
+    def reset(self) -> None:
+        """As in a fresh process: no snapshot, and no recent reads to make a burst of."""
+        with self._lock:
+            self._generation += 1
+            self._snapshot = None
+            self._recent.clear()
 
     def _fresh(self, now: float) -> dict[str, dict[str, Any]] | None:
         if self._snapshot is not None and now - self._fetched_at <= self.TTL_S:

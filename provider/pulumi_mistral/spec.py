@@ -150,12 +150,13 @@ class _Collector:
     def add(self, prop: str, reason: str) -> None:
         self.failures.append(Failure(prop, reason))
 
-    def string(self, prop: str, value: Any, *, allow_empty: bool = True) -> bool:
+    def string(self, prop: str, value: Any, *, allow_empty: bool = True,
+               empty_fix: str = "give a short human-readable text") -> bool:
         if not isinstance(value, str):
             self.add(prop, f"must be a string (got {_type_name(value)}); fix: quote the value")
             return False
         if not allow_empty and not value.strip():
-            self.add(prop, "must not be empty; fix: give a short human-readable text")
+            self.add(prop, f"must not be empty; fix: {empty_fix}")
             return False
         return True
 
@@ -172,7 +173,8 @@ class _Collector:
 
     def mapping(self, prop: str, value: Any) -> bool:
         if not isinstance(value, Mapping):
-            self.add(prop, f"must be a map of names to values (got {_type_name(value)})")
+            self.add(prop, f"must be a map of names to values (got {_type_name(value)}); "
+                           'fix: write it as {"name": "value", ...}')
             return False
         for key in value:
             if not isinstance(key, str) or not key:
@@ -244,7 +246,8 @@ def _check_auth_data(c: _Collector, value: Any) -> None:
             c.add(f"auth_data.{key}", f"is required when auth_data is set; fix: add {key} "
                                       "(read the secret from config, never from code)")
         elif not c.is_unknown(value[key]):
-            c.string(f"auth_data.{key}", value[key], allow_empty=False)
+            c.string(f"auth_data.{key}", value[key], allow_empty=False,
+                     empty_fix=f"set the OAuth client's {key} (read the secret from config, never from code)")
 
 
 def _check_json_map(c: _Collector, prop: str, value: Any) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ssl
+
 import httpx
 import pytest
 
@@ -103,3 +105,26 @@ def test_context_manager_closes(api_key, server):
     with ConnectorsClient(api_key=api_key, server_url=server.url) as client:
         pass
     assert client._http.closed
+
+
+def _ssl_context(client: ConnectorsClient) -> ssl.SSLContext:
+    """The TLS context httpx's default transport will use for this client's connections."""
+    context = client._http._client._transport._pool._ssl_context
+    assert isinstance(context, ssl.SSLContext)
+    return context
+
+
+def test_https_verifies_against_the_ca_bundle(api_key):
+    with ConnectorsClient(api_key=api_key, server_url="https://api.mistral.ai") as client:
+        context = _ssl_context(client)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] > 0  # the CA bundle is loaded
+
+
+def test_plain_http_skips_the_ca_bundle_and_trusts_no_certificate(api_key, server):
+    """An http (loopback) server URL never makes a TLS connection; its context is cheap and fails closed."""
+    with ConnectorsClient(api_key=api_key, server_url=server.url) as client:
+        context = _ssl_context(client)
+        client.get("docs")  # plain http works
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] == 0  # nothing trusted: a TLS handshake would fail

@@ -52,3 +52,15 @@ def test_import_is_lean():
     for banned in ("pulumi", "fastapi", "starlette", "uvicorn", "mcp"):
         offenders = sorted(m for m in imported if m == banned or m.startswith(banned + "."))
         assert offenders == [], f"{banned} imported: {offenders[:5]}"
+    # httpx comes with the first client; the MCP tool and tool-call models with their first use
+    assert "httpx" not in imported
+    assert "pulumi_mistral._models_mcp" not in imported
+
+
+def test_every_model_name_resolves_and_tool_models_load_on_first_use():
+    code = ("import sys; import pulumi_mistral.models as m; assert 'pulumi_mistral._models_mcp' not in sys.modules; "
+            "from pulumi_mistral.models import MCPTool, parse_list_tools; "
+            "assert 'pulumi_mistral._models_mcp' in sys.modules; "
+            "assert parse_list_tools([{'name': 'echo', 'inputSchema': {}}])[0].__class__ is MCPTool; "
+            "missing = [n for n in m.__all__ if getattr(m, n, None) is None]; assert missing == [], missing")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 
 from pulumi_mistral import diff, spec
@@ -99,12 +100,43 @@ def test_normalisation_idempotent(c: dict[str, Any]) -> None:
         assert diff.normalize_value(name, v) == v
 
 
+# (old state, new inputs, the exact PATCH body), written out
+PAYLOADS: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
+    ("nothing changed", {**BASE, "icon_url": "https://i.example/x.png"}, {**BASE, "icon_url": "https://i.example/x.png"},
+     {}),
+    ("one field", BASE, {**BASE, "description": "Docs v2"}, {"description": "Docs v2"}),
+    ("cleared field is null", {**BASE, "system_prompt": "Be brief."}, BASE, {"system_prompt": None}),
+    ("empty map is a clear", {**BASE, "headers": {"X-K": "v"}}, {**BASE, "headers": {}}, {"headers": None}),
+    ("equivalent URL is no change", {**BASE, "server": "https://mcp.example.com/mcp"},
+     {**BASE, "server": "HTTPS://MCP.EXAMPLE.COM:443/mcp"}, {}),
+    ("changed URL is sent as written", BASE, {**BASE, "server": "https://Other.example.com/mcp"},
+     {"server": "https://Other.example.com/mcp"}),
+    ("1.0 and 1 are one number", {**BASE, "connection_config": {"n": 1}}, {**BASE, "connection_config": {"n": 1.0}},
+     {}),
+    ("map sent whole, floats made ints, keys sorted", {**BASE, "connection_config": {"a": 1}},
+     {**BASE, "connection_config": {"z": 2.0, "a": 1}}, {"connection_config": {"a": 1, "z": 2}}),
+    ("secret maps sent whole", {**BASE, "headers": {"X-A": "1"}, "auth_data": {"client_id": "c", "client_secret": "s"}},
+     {**BASE, "headers": {"X-A": "1", "X-B": "2"}, "auth_data": {"client_id": "c", "client_secret": "t"}},
+     {"headers": {"X-A": "1", "X-B": "2"}, "auth_data": {"client_id": "c", "client_secret": "t"}}),
+    ("visibility and control fields never sent", {**BASE, "visibility": "private"},
+     {**BASE, "visibility": "shared_org", "tool_drift": "block", "tool_pins": {"t": "sha256:" + "0" * 64},
+      "adopt": True}, {}),
+    ("rename and several fields", {**BASE, "icon_url": "https://i.example/x.png"},
+     {**BASE, "name": "docs-2", "icon_url": None, "system_prompt": "Hi", "connection_secrets": {"tok": "x"}},
+     {"connection_secrets": {"tok": "x"}, "icon_url": None, "name": "docs-2", "system_prompt": "Hi"}),
+]
+
+
+@pytest.mark.parametrize(("case", "old", "new", "expected"), PAYLOADS, ids=[c[0] for c in PAYLOADS])
+def test_update_payload_is_exactly(case: str, old: dict[str, Any], new: dict[str, Any],
+                                   expected: dict[str, Any]) -> None:
+    assert diff.update_payload(old, new) == expected
+
+
 @settings(max_examples=200, deadline=None)
 @given(connectors(), connectors())
-def test_update_sends_exactly_the_changed_fields(old: dict[str, Any], new: dict[str, Any]) -> None:
+def test_applying_the_update_payload_converges(old: dict[str, Any], new: dict[str, Any]) -> None:
     payload = diff.update_payload(old, new)
-    changed = set(diff.changed_fields(old, new))
-    assert set(payload) == changed - {"visibility", "tool_pins", "tool_drift"}
-    # applying the payload converges: nothing left to update
-    applied = {**old, **payload}
-    assert set(diff.update_payload(applied, new)) == set()
+    assert not {"visibility", "tool_pins", "tool_drift", "adopt", "name_prefix"} & set(payload)
+    applied = {**old, **payload}  # what the server holds after the PATCH: nothing left to update
+    assert diff.update_payload(applied, new) == {}

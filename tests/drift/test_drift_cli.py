@@ -326,3 +326,56 @@ def test_real_subprocess_exit_code(env: Env) -> None:
                           env={**os.environ, "MISTRAL_API_KEY": env.server.api_key})
     assert proc.returncode == 2, proc.stderr
     assert json.loads(proc.stdout)["runs"][0]["results"][0]["ruleId"] == "tool-drift"
+
+
+def test_a_tampered_tools_lock_cannot_hide_a_change(env: Env) -> None:
+    """The lock is edited so its definition of echo equals the rug-pulled one: a lock entry counts only when its
+    fingerprint equals the pin, so the change is still reported (by fingerprint), never hidden."""
+    env.connector("docs")
+    lock = env.tmp / "tools.lock.json"
+    pins = yaml.safe_load(env.drift("--connector", "docs", "--write-pins", "--tools-lock", str(lock)).out)[
+        "connectors"]["docs"]["tool_pins"]
+    path = env.yaml(f"connectors:\n  docs:\n    description: docs connector\n    server: {env.demo.url}\n"
+                    f"    tool_pins:\n{pins_yaml(pins)}")
+    change, tool, _, _ = SCENARIOS["description"]
+    env.demo.admin.apply(change)
+    doc = json.loads(lock.read_text())
+    (entry,) = [t for t in doc["connectors"]["docs"] if t["name"] == tool]
+    entry["description"] = change["description"]  # the tampering: the lock now agrees with the live tool
+    lock.write_text(json.dumps(doc))
+    result = env.drift("--declared", str(path), "--tools-lock", str(lock), "--format", "json")
+    assert result.code == 2, result.err
+    (finding,) = json.loads(result.out)["findings"]
+    assert (finding["tool"], finding["change"], finding["aspects"]) == (tool, "changed", ["definition"])
+    (detail,) = finding["details"]  # shown by fingerprint, the pinned one first
+    assert detail.startswith(f"definition: fingerprint {pins[tool][:15]}… -> sha256:"), detail
+
+
+def _overlaps(entries: list[dict[str, Any]]) -> int:
+    """The most requests in flight at once, from the server's log (each entry: end time and duration)."""
+    from datetime import datetime
+
+    spans = []
+    for e in entries:
+        end = datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+        spans.append((end - e["duration_ms"] / 1000, end))
+    return max(sum(1 for s, e in spans if s < mid < e) for mid in ((s + e) / 2 for s, e in spans))
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_concurrency_lists_tools_in_parallel(env: Env, concurrency: int) -> None:
+    names = [f"c{i}" for i in range(4)]
+    for name in names:
+        env.connector(name)
+    pins = env.pins("c0")
+    path = env.yaml("connectors:\n" + "".join(
+        f"  {n}:\n    description: {n} connector\n    server: {env.demo.url}\n    tool_pins:\n{pins_yaml(pins)}"
+        for n in names))
+    env.faults({"method": "GET", "path": r"/tools$", "action": "latency", "latency_ms": 400})
+    env.clear_requests()
+    result = env.drift("--declared", str(path), "--concurrency", str(concurrency), "--format", "json")
+    assert result.code == 0, result.out + result.err
+    listings = [r for r in env.requests() if r["path"].endswith("/tools")]
+    assert len(listings) == 4
+    in_flight = _overlaps(listings)
+    assert (in_flight == 1) if concurrency == 1 else (in_flight >= 2), (concurrency, in_flight)

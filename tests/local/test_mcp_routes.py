@@ -128,3 +128,58 @@ def test_unreachable_mcp_server_is_502_fast(http: httpx.Client, check: Any) -> N
         assert HEADER_VALUE not in resp.text
         assert resp.elapsed.total_seconds() < 3
     check(resp, "connector_call_tool_v1")
+
+
+# What a PATCH of each field does to the cached tool list and to a stored OAuth token. The demo server's tools
+# change (a rug pull) while a list is cached: a PATCH that changes the connection must drop the cache, so the
+# next list (without refresh) shows the new tools; any other PATCH keeps it. A new server or new OAuth client
+# data also drops the token (it was issued for the old ones); new headers keep it.
+DROPS_TOKEN = {"server": True, "headers": False, "auth_data": True}
+
+
+def _connection_patch(field: str, demo: DemoServer) -> dict[str, Any]:
+    return {
+        "server": {"server": demo.url.replace("127.0.0.1", "localhost")},  # the same server, another URL
+        "headers": {"headers": {"X-Org": "globex"}},
+        "auth_data": {"auth_data": {"client_id": "app", "client_secret": "s3cret-value"}},
+    }[field]
+
+
+def _with_cached_tools_and_token(http: httpx.Client, local: LocalServer, demo: DemoServer) -> dict[str, Any]:
+    conn = _connector(http, demo.url, headers={"X-Org": "acme"})
+    assert "echo" in [t["name"] for t in http.get(f"/v1/connectors/{conn['id']}/tools").json()]  # now cached
+    assert http.get(f"/v1/connectors/{conn['id']}").json()["tools"] is not None
+    assert local._server is not None
+    backend = local._server.config.app.state.backend  # the running server's own store
+    workspace = backend.keys.authenticate(f"Bearer {local.api_key}").fingerprint
+    backend.store.save_oauth_token({"connector_id": conn["id"], "workspace": workspace, "access_token": "tok-1",
+                                    "updated_at": "2025-01-01T00:00:00.000000Z"})
+    demo.admin.apply({"op": "rug_pull"})  # the MCP server changes its tools; the cache still shows the old ones
+    assert "echo" in [t["name"] for t in http.get(f"/v1/connectors/{conn['id']}/tools").json()]
+    assert _has_token(http, conn["id"])
+    return conn
+
+
+def _has_token(http: httpx.Client, connector_id: str) -> bool:
+    return connector_id in http.get("/_local/state").json()["oauth"]["connectors_with_token"]
+
+
+@pytest.mark.parametrize("field", list(DROPS_TOKEN))
+def test_changing_the_connection_drops_the_cached_tools(http: httpx.Client, local: LocalServer, demo: DemoServer,
+                                                        field: str) -> None:
+    conn = _with_cached_tools_and_token(http, local, demo)
+    resp = http.patch(f"/v1/connectors/{conn['id']}", json=_connection_patch(field, demo))
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["tools"] is None  # the cached list is gone
+    names = [t["name"] for t in http.get(f"/v1/connectors/{conn['id']}/tools").json()]  # no refresh=true
+    assert "exfiltrate" in names and "echo" not in names  # fetched again from the MCP server
+    assert _has_token(http, conn["id"]) is not DROPS_TOKEN[field]
+
+
+def test_other_changes_keep_the_cached_tools_and_the_token(http: httpx.Client, local: LocalServer,
+                                                           demo: DemoServer) -> None:
+    conn = _with_cached_tools_and_token(http, local, demo)
+    resp = http.patch(f"/v1/connectors/{conn['id']}", json={"description": "new words", "system_prompt": "Hi"})
+    assert resp.status_code == 200 and resp.json()["tools"] is not None
+    assert "echo" in [t["name"] for t in http.get(f"/v1/connectors/{conn['id']}/tools").json()]  # still cached
+    assert _has_token(http, conn["id"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 from typing import Any
 
 import httpx
@@ -173,13 +174,48 @@ def test_list_is_workspace_scoped(local_server: LocalServer) -> None:
         assert walk(http, 10) == []
 
 
-def test_deep_page_uses_index(local_server: LocalServer) -> None:
-    store = Store(local_server.db_path)
-    try:
-        plan = store._conn().execute(
-            "EXPLAIN QUERY PLAN SELECT * FROM connectors WHERE workspace = ? AND (created_at, id) > (?, ?) "
-            "ORDER BY created_at, id LIMIT 5", ("w", "c", "i")).fetchall()
-    finally:
-        store.close()
+def _live_store(server: LocalServer) -> Store:
+    """The Store the running server uses (its app's backend), not a second one opened on the same file."""
+    assert server._server is not None
+    store = server._server.config.app.state.backend.store
+    assert isinstance(store, Store)
+    return store
+
+
+def test_deep_page_uses_index(local_server: LocalServer, http: httpx.Client,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """EXPLAIN QUERY PLAN of the SQL the live server runs for a deep page (captured, not a copy of it)."""
+    seed(local_server, 50)
+    cursor = http.get("/v1/connectors", params={"page_size": 40}).json()["pagination"]["next_cursor"]
+    store = _live_store(local_server)
+    statements: list[str] = []
+    real_conn = store._conn
+
+    def traced() -> sqlite3.Connection:
+        conn = real_conn()
+        conn.set_trace_callback(statements.append)  # the statement as run, parameters filled in
+        return conn
+
+    monkeypatch.setattr(store, "_conn", traced)
+    resp = http.get("/v1/connectors", params={"page_size": 5, "cursor": cursor})
+    assert resp.status_code == 200 and len(resp.json()["items"]) == 5
+    monkeypatch.undo()
+    pages = [sql for sql in statements if sql.startswith("SELECT") and "FROM connectors" in sql and "LIMIT" in sql]
+    assert len(pages) == 1 and "(created_at, id) >" in pages[0], statements
+    with sqlite3.connect(local_server.db_path) as db:
+        plan = db.execute(f"EXPLAIN QUERY PLAN {pages[0]}").fetchall()
     text = " ".join(str(tuple(r)) for r in plan)
-    assert "connectors_page" in text and "TEMP B-TREE" not in text
+    assert "connectors_page" in text and "TEMP B-TREE" not in text, text
+
+
+def test_live_connections_are_wal_with_synchronous_full(local_server: LocalServer, http: httpx.Client) -> None:
+    """An acknowledged write survives SIGKILL only with synchronous=FULL, a per-connection setting: check it on
+    the connections the running server uses, not on a new one."""
+    assert http.post("/v1/connectors", json={"name": "durable", "description": "d",
+                                              "server": "https://x.example"}).status_code == 201
+    store = _live_store(local_server)
+    conns = list(store._connections)
+    assert conns, "the server opened no connection"
+    for conn in conns:
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # 2 = FULL (NORMAL is 1)
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

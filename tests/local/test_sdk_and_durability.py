@@ -16,6 +16,7 @@ import pytest
 from mistralai.client import Mistral
 from mistralai.client import errors as sdk_errors
 
+from mcp_servers.runner import DemoServer
 from pulumi_mistral.testing.local_server import LocalServer
 
 
@@ -58,6 +59,29 @@ def test_official_sdk_parses_every_answer(local_server: LocalServer) -> None:
     with pytest.raises(sdk_errors.SDKError) as unauthorized:
         Mistral(api_key="wrong", server_url=local_server.url).beta.connectors.list()
     assert unauthorized.value.status_code == 401
+
+
+def test_official_sdk_lists_and_calls_tools(local_server: LocalServer, demo: DemoServer) -> None:
+    """The two MCP operations through the official SDK (the other six are above): list_tools, call_tool."""
+    conn = Mistral(api_key=local_server.api_key, server_url=local_server.url).beta.connectors
+    demo.admin.reset()
+    created = conn.create(name="sdk_tools", description="demo", server=demo.url, headers={"X-Org": "acme"})
+    tools = conn.list_tools(connector_id_or_name="sdk_tools")
+    assert [t.name for t in tools] == ["search_docs", "echo", "whoami", "always_fails", "slow"]
+    page = conn.list_tools(connector_id_or_name=created.id, page=2, page_size=2, refresh=True)
+    assert [t.name for t in page] == ["whoami", "always_fails"]
+    pretty = conn.list_tools(connector_id_or_name="sdk_tools", pretty=True)
+    assert [t.name for t in pretty] == ["search_docs", "echo", "whoami", "always_fails", "slow"]
+    echoed = conn.call_tool(connector_id_or_name="sdk_tools", tool_name="echo", arguments={"text": "hi there"})
+    assert [c.text for c in echoed.content if c.type == "text"] == ["hi there"]
+    assert echoed.metadata is not None and echoed.metadata.mcp_meta is not None
+    assert echoed.metadata.mcp_meta.is_error is False
+    failed = conn.call_tool(connector_id_or_name=created.id, tool_name="always_fails", arguments={},
+                            credentials_name="default")
+    assert failed.metadata is not None and failed.metadata.mcp_meta is not None
+    assert failed.metadata.mcp_meta.is_error is True
+    whoami = conn.call_tool(connector_id_or_name="sdk_tools", tool_name="whoami")
+    assert whoami.metadata.mcp_meta.structured_content["headers"]["x-org"] == "acme"  # type: ignore[union-attr]
 
 
 def test_persistence_across_restart(local_server: LocalServer) -> None:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -99,8 +100,8 @@ def test_configure_reads_stack_config_then_env(local_server, monkeypatch: pytest
     try:
         ConnectorProvider().configure(ConfigureRequest(Config(
             {"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url}, "p")))
-        assert provider_module._client().get  # configured from stack config
         assert provider_module._STATE.settings.server_url == local_server.url
+        assert provider_module._client().list().items == []  # configured from stack config: key and URL work
         monkeypatch.setenv("MISTRAL_API_KEY", "env-key-value")
         monkeypatch.setenv("MISTRAL_SERVER_URL", "http://127.0.0.1:9")
         ConnectorProvider().configure(ConfigureRequest(Config({}, "p")))
@@ -365,11 +366,110 @@ def test_listing_never_serves_state_older_than_a_write(provider, mistral_client,
     assert provider.read(ident, updated.outs).id is None  # a miss falls back to GET: gone
 
 
+def _seed(mistral_client: Any, n: int, prefix: str) -> list[str]:
+    return [mistral_client.create(name=f"{prefix}-{i}", description="Docs search", server=SERVER_URL).id
+            for i in range(n)]
+
+
+def _listings(controls: Controls) -> int:
+    return controls.calls().count("GET /v1/connectors")
+
+
+def test_burst_threshold_is_8_distinct_reads_within_2_s(provider, controls: Controls, mistral_client) -> None:
+    assert (provider_module._Listing.BURST_DISTINCT, provider_module._Listing.BURST_WINDOW_S) == (8, 2.0)
+    ids = _seed(mistral_client, 9, "burst")
+    controls.clear()
+    for _ in range(3):
+        provider.read(ids[0], {"description": "x"})  # the same connector again and again is never a burst
+    for cid in ids[1:7]:
+        provider.read(cid, {"description": "x"})  # 7 distinct connectors: still one GET each
+    assert _listings(controls) == 0 and len(controls.calls()) == 9
+    provider.read(ids[7], {"description": "x"})  # the 8th distinct read within 2 s: one listing answers it
+    assert _listings(controls) == 1 and len(controls.calls()) == 10
+    provider.read(ids[8], {"description": "x"})  # served from that listing: no request
+    assert len(controls.calls()) == 10
+
+    provider_module._LISTING.invalidate()
+    time.sleep(2.1)  # a quiet 2 s: the reads above leave the window
+    controls.clear()
+    for cid in ids[:7]:
+        provider.read(cid, {"description": "x"})
+    time.sleep(2.1)  # and so do these 7
+    provider.read(ids[7], {"description": "x"})
+    assert _listings(controls) == 0 and controls.calls()[-1] == f"GET /v1/connectors/{ids[7]}"
+    assert len(controls.calls()) == 8
+
+
+def test_a_fresh_process_state_has_no_recent_reads(provider, controls: Controls, mistral_client,
+                                                   local_server) -> None:
+    """reset_process_state() stands for a fresh provider process (the in-process host calls it): reads made
+    before it must not count toward a burst after it."""
+    ids = _seed(mistral_client, 8, "fresh")
+    for cid in ids[:7]:
+        provider.read(cid, {"description": "x"})
+    provider_module.reset_process_state()
+    provider.configure(ConfigureRequest(Config(
+        {"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url}, "tests")))
+    controls.clear()
+    provider.read(ids[7], {"description": "x"})
+    assert controls.calls() == [f"GET /v1/connectors/{ids[7]}"]  # one GET: no burst carried over
+
+
+def test_a_listing_is_used_for_at_most_3_s(provider, controls: Controls, mistral_client) -> None:
+    assert provider_module._Listing.TTL_S == 3.0
+    ids = _seed(mistral_client, 8, "ttl")
+    for cid in ids:
+        provider.read(cid, {"description": "x"})  # the 8th read made the listing
+    listed_at = time.monotonic()
+    mistral_client.update(ids[0], description="changed elsewhere")  # not this process's write: not seen yet
+    controls.clear()
+    time.sleep(max(0.0, 2.5 - (time.monotonic() - listed_at)))
+    assert provider.read(ids[0], {"description": "x"}).outs["description"] == "Docs search"  # the listing
+    assert controls.calls() == []
+    time.sleep(max(0.0, 3.2 - (time.monotonic() - listed_at)))
+    assert provider.read(ids[0], {"description": "x"}).outs["description"] == "changed elsewhere"
+    assert controls.calls() == [f"GET /v1/connectors/{ids[0]}"]  # too old: a GET, not the listing
+
+
+def test_a_listing_raced_by_a_write_is_discarded(provider, controls: Controls, mistral_client,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write of this process lands while a listing is in flight: the listing's copy of that connector may be
+    older than the write, so the listing is not used; the read falls back to a GET."""
+    ids = _seed(mistral_client, 8, "race")
+    for cid in ids[:7]:
+        provider.read(cid, {"description": "x"})
+    outs = provider.read(ids[7], {"description": "x"}).outs  # lists (8th distinct read); any write drops it
+    client = provider_module._client()
+    real_iter = client.iter_connectors
+
+    def listing_then_a_write(**kwargs: Any) -> Any:
+        items = list(real_iter(**kwargs))  # the answer is in: it holds the old description
+        provider.update(ids[7], outs, {"name": "race-7", "description": "written during the listing",
+                                       "server": SERVER_URL})
+        return iter(items)
+
+    provider_module._LISTING.invalidate()
+    monkeypatch.setattr(client, "iter_connectors", listing_then_a_write)
+    for cid in ids[:7]:
+        provider.read(cid, {"description": "x"})
+    controls.clear()
+    read = provider.read(ids[7], {"description": "x"})
+    assert read.outs["description"] == "written during the listing"  # not the listing's stale copy
+    assert controls.calls() == ["GET /v1/connectors", f"PATCH /v1/connectors/{ids[7]}",
+                                f"GET /v1/connectors/{ids[7]}"]
+    monkeypatch.undo()
+    controls.clear()
+    assert provider.read(ids[6], {"description": "x"}).id == ids[6]
+    assert controls.calls() == ["GET /v1/connectors"]  # the discarded listing was not kept: a fresh one
+
+
 def test_client_tuning_from_config_then_env() -> None:
     s = provider_module.settings_from_config(Config({"mistral:timeout": "2.5", "mistral:maxAttempts": "2"}, "p"),
                                              {"MISTRAL_MAX_RETRY_TIME": "7", "MISTRAL_MAX_ATTEMPTS": "9"})
     assert (s.timeout, s.max_attempts, s.max_retry_time) == (2.5, 2, 7.0)
-    assert provider_module.settings_from_config(Config({}, "p"), {}) == provider_module.Settings()
+    defaults = provider_module.settings_from_config(Config({}, "p"), {})
+    assert (defaults.api_key, defaults.server_url) == (None, None)
+    assert (defaults.timeout, defaults.max_attempts, defaults.max_retry_time) == (30.0, 6, 60.0)  # README's defaults
     assert "sk-tuning" not in repr(provider_module.Settings(api_key="sk-tuning"))
     for key, bad in [("mistral:timeout", "soon"), ("mistral:timeout", "-1"), ("mistral:maxAttempts", "1.5"),
                      ("mistral:maxAttempts", "99")]:

@@ -189,7 +189,6 @@ def test_tool_change_is_caught(world: World, pins: dict[str, str], scenario: str
             assert [s.op for s in stack.up().steps] == ["update"]
             assert not stack.preview(expect_no_changes=True).changes
         stack.destroy()
-    assert world.client.list_tools  # the client still works after the runs
     assert [c.name for c in world.client.iter_connectors()] == []
 
 
@@ -269,11 +268,112 @@ def test_unreachable_server_keeps_recorded_tools_and_warns(world: World) -> None
             assert not previewed.changes
             assert any("could not be listed" in ln for ln in previewed.diagnostics)
 
-            kwargs["tool_drift"] = "block"  # fail closed: unverifiable tools stop the deployment
+            kwargs["tool_drift"] = "block"  # fail closed: unverifiable tools stop the preview and the deployment
             world.clear()
+            with pytest.raises(StackRunError, match=r"could not be listed.*fails closed"):
+                stack.preview()
             with pytest.raises(StackRunError, match=r"could not be listed.*fails closed"):
                 stack.up()
             assert world.writes() == []
             stack.destroy()
     finally:
         other.stop()
+
+
+# ---- connection changes, tracking without pins, the default policy ----------------------------------------------
+
+
+def _connection_change(field: str, world: World) -> dict[str, Any]:
+    return {
+        "server": {"server": world.demo.url.replace("127.0.0.1", "localhost")},  # same server, another URL
+        "headers": {"headers": {"X-Org": "globex"}},
+        "auth_data": {"auth_data": {"client_id": "app", "client_secret": "s3cret-app"}},
+    }[field]
+
+
+@pytest.mark.parametrize("field", ["server", "headers", "auth_data"])
+def test_tools_are_checked_after_an_update_that_changes_the_connection(world: World, pins: dict[str, str],
+                                                                       field: str) -> None:
+    """The tools of the old connection say nothing about the new one: Diff does not judge them, the update
+    lists them right after its PATCH, and under block fails saying the settings change was applied."""
+    name = f"tp-conn-{field.replace('_', '-')}"
+    kwargs: dict[str, Any] = {"name": name, "description": "Docs", "server": world.demo.url,
+                              "headers": {"X-Org": "acme"}, "tool_pins": pins, "tool_drift": "block"}
+    with StackRunner(program(kwargs), project="pins", config=world.config, in_process=True) as stack:
+        stack.up()
+        before = _outputs(stack)
+        world.demo.admin.apply(SCENARIOS["description"][0])  # the new connection shows other tools
+        kwargs.update(_connection_change(field, world))
+        world.clear()
+        with pytest.raises(StackRunError) as failed:
+            stack.up()
+        message = str(failed.value)
+        assert "search_docs: changed (description)" in message
+        assert "The settings change was applied" in message and "Nothing was changed" not in message
+        calls = world.requests()
+        patches = [i for i, c in enumerate(calls) if c.startswith("PATCH ")]
+        listings = [i for i, c in enumerate(calls) if c.endswith("/tools")]
+        assert len(patches) == 1 and listings and min(listings) > patches[0], calls  # checked after the PATCH
+        live = world.client.get(name, fetch_connection_secrets=True)
+        wanted = _connection_change(field, world)[field]
+        assert (live.server if field == "server" else
+                live.headers if field == "headers" else live.auth_data.model_dump()) == wanted  # applied
+        assert _outputs(stack)["tools"] == before["tools"]  # the state keeps the previous outputs...
+        with pytest.raises(StackRunError, match="The settings change was applied"):
+            stack.up()  # ...so the next up checks again
+        stack.destroy()
+
+
+def test_connection_change_under_warn_records_the_new_tools(world: World, pins: dict[str, str]) -> None:
+    kwargs: dict[str, Any] = {"name": "tp-conn-warn", "description": "Docs", "server": world.demo.url,
+                              "tool_pins": pins, "tool_drift": "warn"}
+    with StackRunner(program(kwargs), project="pins", config=world.config, in_process=True) as stack:
+        stack.up()
+        world.demo.admin.apply(SCENARIOS["removed"][0])
+        kwargs.update(_connection_change("server", world))
+        deployed = stack.up()
+        assert [s.op for s in deployed.steps] == ["update"]
+        assert _mentions(deployed.diagnostics, "echo"), deployed.diagnostics  # the warning, after the PATCH
+        assert deployed.outputs["tools"] == tools_summary(world.client.list_tools("tp-conn-warn"))
+        assert "echo" not in [t["name"] for t in deployed.outputs["tools"]]
+        stack.destroy()
+
+
+@pytest.mark.parametrize("mode", ["warn", "block"])
+def test_tool_drift_alone_tracks_against_the_recorded_tools(world: World, mode: str) -> None:
+    """No pins: the tools recorded in the state are the baseline; an up (warn) or a refresh moves it."""
+    kwargs: dict[str, Any] = {"name": f"tp-alone-{mode}", "description": "Docs", "server": world.demo.url,
+                              "tool_drift": mode}
+    with StackRunner(program(kwargs), project="pins", config=world.config, in_process=True) as stack:
+        first = stack.up()
+        assert first.outputs["tools"] == tools_summary(world.client.list_tools(kwargs["name"]))  # recorded
+        assert not stack.preview(expect_no_changes=True).changes
+        world.demo.admin.apply(SCENARIOS["added"][0])
+        if mode == "warn":
+            previewed = stack.preview()
+            assert [(s.op, s.name) for s in previewed.steps] == [("update", "docs")]
+            assert _mentions(previewed.diagnostics, "exfiltrate"), previewed.diagnostics
+            world.clear()
+            deployed = stack.up()  # the update records the new tools: the baseline moves
+            assert world.writes() == []
+            assert "exfiltrate" in [t["name"] for t in deployed.outputs["tools"]]
+        else:
+            with pytest.raises(StackRunError, match="exfiltrate: added"):
+                stack.up()
+            stack.refresh()  # a refresh records the live tools: the baseline moves
+        assert not stack.preview(expect_no_changes=True).changes
+        stack.destroy()
+
+
+def test_warn_is_the_default_policy(world: World, pins: dict[str, str]) -> None:
+    kwargs: dict[str, Any] = {"name": "tp-default", "description": "Docs", "server": world.demo.url,
+                              "tool_pins": pins}  # no tool_drift
+    with StackRunner(program(kwargs), project="pins", config=world.config, in_process=True) as stack:
+        stack.up()
+        world.demo.admin.apply(SCENARIOS["description"][0])
+        previewed = stack.preview()  # warn: a warning and a planned update, not a failure (block)
+        assert previewed.diagnostics == [
+            "warning: connector 'tp-default': 1 tool change against the pins: search_docs: changed (description)"]
+        deployed = stack.up()
+        assert [s.op for s in deployed.steps] == ["update"] and _mentions(deployed.diagnostics, "search_docs")
+        stack.destroy()

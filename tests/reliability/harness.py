@@ -181,6 +181,10 @@ class Invariants:
     lost_writes: int = 0  # declared property values that the server does not hold
     state_mismatches: int = 0  # state properties (id, values) that differ from the server
     problems: list[str] = field(default_factory=list)
+    # How many checks of each kind were made, counting only checks that could fail: one per declared resource
+    # (missing, duplicates), per declared property compared (lost_writes), per connector on the server
+    # (orphans), per resource in the state (state_mismatches).
+    checks: Counter[str] = field(default_factory=Counter)
 
     @property
     def ok(self) -> bool:
@@ -195,6 +199,7 @@ def check_invariants(controls: Controls, stack: StackRunner, declared: dict[str,
     state = {urn.rsplit("::", 1)[-1]: res for urn, res in stack.state().items()}
     claimed: set[str] = set()
     for res_name, args in declared.items():
+        inv.checks.update(("missing", "duplicates"))
         owners = [c for c in live if c["name"] == args["name"]] if "name" in args else \
             [c for c in live if spec.is_auto_name(c["name"], res_name)]
         if len(owners) > 1:
@@ -209,6 +214,9 @@ def check_invariants(controls: Controls, stack: StackRunner, declared: dict[str,
         claimed.add(res["id"])
         wanted = spec.normalize_inputs({**args, "name": connector["name"] if "name" not in args else args["name"]})
         actual = diff.live_state(connector, None)
+        # every input field is compared, but an unset visibility is not managed (changed_fields skips it)
+        inv.checks["lost_writes"] += sum(1 for f in spec.INPUT_FIELDS
+                                         if not (f == "visibility" and wanted.get(f) is None))
         lost = [f for f in diff.changed_fields(actual, wanted) if f in spec.INPUT_FIELDS]
         if lost:
             inv.lost_writes += len(lost)
@@ -220,10 +228,12 @@ def check_invariants(controls: Controls, stack: StackRunner, declared: dict[str,
         if stale:
             inv.state_mismatches += len(stale)
             inv.problems.append(f"{res_name}: state differs from the server in {stale}")
+    inv.checks["state_mismatches"] += len(state)
     for res_name in state:
         if res_name not in declared:
             inv.state_mismatches += 1
             inv.problems.append(f"{res_name}: still in state but no longer declared")
+    inv.checks["orphans"] += len(live)
     for c in live:
         if c["id"] not in claimed:
             inv.orphans += 1
@@ -300,6 +310,7 @@ def run_until_converged(
     phase.invariants = check_invariants(controls, stack, declared)
     if not check_declared:  # a refresh records drift on purpose: only state-vs-server and orphans count
         phase.invariants.lost_writes = 0
+        phase.invariants.checks["lost_writes"] = 0
         phase.invariants.problems = [p for p in phase.invariants.problems if "declaration" not in p]
     phase.converged = phase.converged and phase.invariants.ok
     return phase

@@ -23,8 +23,10 @@ from pulumi_mistral.testing.stack_runner import StackRunError, StackRunner
 
 URN = "urn:pulumi:dev::bad::pulumi-python:dynamic/connector:Connector::c"
 GOOD: dict[str, Any] = {"name": "good", "description": "Docs", "server": "https://mcp.example.com/mcp"}
-# What counts as telling the user how to fix it: an explicit "fix:", a suggestion, or the allowed values.
-FIX_RE = re.compile(r"fix:|did you mean|must be one of|must be true or false|must be a (string|map)|is required")
+# What counts as telling the user how to fix it, concretely: an explicit "fix: <what to do>", a suggested value
+# ("did you mean 'x'"), or the complete list of allowed values. Saying only what is wrong ("must be a map",
+# "is required") is not a fix.
+FIX_RE = re.compile(r"fix: \w|did you mean '[^']+'|must be one of \w+(, \w+)+|must be true or false")
 
 # (case id, property named in the failure, overrides of GOOD; None as a value removes the key)
 CASES: list[tuple[str, str, dict[str, Any]]] = [

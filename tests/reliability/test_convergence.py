@@ -7,6 +7,7 @@ the README come from ``bench/reliability.py``, which runs the same harness.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -38,8 +39,14 @@ def test_lifecycle_converges_under_faults(local_server: LocalServer) -> None:
     _assert_converged(result)
     assert [p.name for p in result.phases] == [
         "create", "update", "replace", "add-remove", "refresh", "up-after-drift", "destroy"]
-    # Faults really happened (and were survived): a large share of the API requests failed.
+    # Faults really happened (and were survived): a large share of the API requests failed, with every kind of
+    # the profile, and every phase's run opened with its 429 burst.
     assert result.total("injected") >= 0.25 * result.total("http_requests") > 0
+    kinds: Counter[str] = Counter()
+    for phase in result.phases:
+        kinds.update(phase.injected_by_kind)
+        assert phase.injected_by_kind["429"] >= 3 * phase.runs, (phase.name, phase.injected_by_kind)
+    assert {"503", "429", "drop", "drop_after_commit"} <= set(kinds), kinds
     assert Controls(local_server).connectors() == []  # destroy left nothing behind
 
 
@@ -78,6 +85,7 @@ def test_ambiguous_patch_after_create_is_not_lost(local_server: LocalServer, con
         phase = run_until_converged("ambiguous-patch", stack.up, controls, stack, declared,
                                     before_each=lambda _: controls.set_faults(rules))
         assert phase.converged, (phase.errors, phase.invariants)
+        assert phase.injected_by_kind["drop_after_commit"] >= 2, phase.injected_by_kind  # both answers were lost
         stack.destroy()
 
 
@@ -193,8 +201,12 @@ def test_replace_whose_delete_fails_leaves_no_orphan(local_server: LocalServer, 
         stack.up()
         declared["auto"]["visibility"] = "private"  # auto-named: create the replacement, then delete the old
         controls.set_faults([{"method": "DELETE", "path": r"^/v1/", "action": "status", "status": 503}])
+        controls.clear_requests()
         with pytest.raises(StackRunError):
             stack.up()
+        deletes = [r for r in controls.requests() if r["method"] == "DELETE"]
+        assert deletes and all(r["status"] == 503 and r["fault"] for r in deletes), deletes  # the fault fired
+        assert [r for r in controls.requests() if r["method"] == "POST" and r["status"] == 201]  # new half made
         controls.clear_faults()
         phase = run_until_converged("after-failed-delete", stack.up, controls, stack, declared)
         inv = phase.invariants

@@ -83,9 +83,20 @@ class Ledger:
     pending: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     acknowledged_writes: int = 0
+    errors: list[BaseException] = field(default_factory=list)  # raised in a writer thread: fail the run
 
 
 def _writer(url: str, worker: int, ledger: Ledger, stop: threading.Event) -> None:
+    """A writer thread: an exception (an unexpected answer is an AssertionError) is kept for the main thread,
+    which raises it: a thread's exception alone would only be printed, and the test would pass."""
+    try:
+        _write_versions(url, worker, ledger, stop)
+    except BaseException as exc:
+        with ledger.lock:
+            ledger.errors.append(exc)
+
+
+def _write_versions(url: str, worker: int, ledger: Ledger, stop: threading.Event) -> None:
     """Create a connector, then update it again and again; each write carries its version number."""
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {KEY}"}, timeout=5) as http:
         n = 0
@@ -133,6 +144,8 @@ def kill_during_load(tmp: Path, *, seconds: float, workers: int = 4, cycles: int
             for t in threads:
                 t.join(15)
             assert not any(t.is_alive() for t in threads)
+            if ledger.errors:
+                raise ledger.errors[0]
             with sqlite3.connect(server.db) as db:  # before any restart: what the kill left on disk
                 report["integrity"].append(db.execute("PRAGMA integrity_check").fetchone()[0])
             server.start()
@@ -179,3 +192,14 @@ def test_sigkill_mid_write_load_repeatedly(tmp_path: Path) -> None:
     report = kill_during_load(tmp_path, seconds=4.0, workers=8, cycles=4)
     assert report["lost_writes"] == 0
     assert report["integrity"] == ["ok"] * 4
+
+
+def test_a_failure_inside_a_writer_thread_fails_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check above can fail: an unexpected answer seen by a writer thread is raised by the main thread."""
+
+    def unexpected(url: str, worker: int, ledger: Ledger, stop: threading.Event) -> None:
+        raise AssertionError(f"unexpected 500 for w{worker}-0 v1")
+
+    monkeypatch.setattr(sys.modules[__name__], "_write_versions", unexpected)
+    with pytest.raises(AssertionError, match="unexpected 500"):
+        kill_during_load(tmp_path, seconds=0.2, workers=2)

@@ -7,7 +7,6 @@ client but never call the API (the CLI, a provider doing only ``check``/``diff``
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import random
@@ -128,6 +127,8 @@ def _is_loopback(host: str) -> bool:
     host = host.strip("[]").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
+    import ipaddress  # only plain-http URLs get here: keeps the client's import light
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -184,6 +185,21 @@ def authorization_header(api_key: str) -> str:
     return api_key if api_key[:7].lower() == "bearer " else f"Bearer {api_key}"
 
 
+def _tls_verification(server_url: str) -> Any:
+    """httpx's ``verify`` for ``server_url``: the default (the CA bundle) for https.
+
+    A plain-http server URL (allowed only for loopback hosts) never makes a TLS connection: every request goes
+    to it and no redirect is followed. Loading the CA bundle would cost about 50 ms for nothing, so it gets
+    a context that trusts no certificate at all: were a TLS connection ever attempted through it, it would
+    fail verification, never go unverified.
+    """
+    if server_url.startswith("https:"):
+        return True
+    import ssl
+
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED and check_hostname, with no trusted CA
+
+
 def build_url(path: str, params: Iterable[tuple[str, QueryValue]] = ()) -> str:
     """``path?query`` with None values omitted and booleans as true/false, in the given order."""
     pairs = [(k, ("true" if v else "false") if isinstance(v, bool) else str(v)) for k, v in params
@@ -231,6 +247,7 @@ class HTTPSession:
                 "Authorization": authorization_header(key),
             },
             timeout=httpx.Timeout(timeout),
+            verify=_tls_verification(self.server_url),
             transport=transport,
             follow_redirects=False,
             trust_env=False,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from pulumi_mistral import models
 from pulumi_mistral.client._http import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_RETRY_TIME,
@@ -26,17 +27,18 @@ from pulumi_mistral.models import (
     Connector,
     ConnectorCallToolRequest,
     ConnectorTool,
-    ConnectorToolCallResponse,
     CreateConnectorRequest,
-    MCPTool,
     MessageResponse,
     PaginatedConnectors,
     ResourceVisibility,
     UnsetType,
     UpdateConnectorRequest,
-    parse_list_tools,
 )
 from pulumi_mistral.spec import json_problem
+
+if TYPE_CHECKING:  # pragma: no cover
+    # built on first use (models.<name>): a client that never lists or calls tools does not build them
+    from pulumi_mistral.models import ConnectorToolCallResponse, MCPTool
 
 CONNECTORS_PATH = "/v1/connectors"
 DEFAULT_PAGE_SIZE = 100
@@ -335,7 +337,7 @@ class ConnectorsClient:
             params=[("page", page), ("page_size", page_size), ("refresh", refresh), ("pretty", pretty)],
         )
         try:
-            return parse_list_tools(data)
+            return models.parse_list_tools(data)
         except PydanticValidationError:
             pass
         raise APIError(f"unexpected response to list_tools of {subject}: expected a JSON array of tools")
@@ -358,7 +360,7 @@ class ConnectorsClient:
             subject=subject, expected_status=200, params=[("credentials_name", credentials_name)], body=body,
             idempotent=False,
         )
-        return _parse(ConnectorToolCallResponse, data, "call_tool", subject, landed=True)
+        return _parse(models.ConnectorToolCallResponse, data, "call_tool", subject, landed=True)
 
     def get_auth_url(self, id_or_name: str, *, app_return_url: str | None = None) -> AuthURLResponse:
         """GET /v1/connectors/{id_or_name}/auth_url."""

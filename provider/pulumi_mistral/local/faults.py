@@ -21,7 +21,8 @@ same requests against the same rules give the same faults. Actions:
                        (the ambiguous create: it happened, but the client cannot know).
 
 Routes (all need a valid API key; the log and the rules are server-wide, reset and state are per workspace):
-``POST /_local/reset[?all=true]``, ``GET /_local/state``, ``GET|DELETE /_local/requests``,
+``POST /_local/reset[?all=true]``, ``GET /_local/state``, ``GET|DELETE /_local/requests`` (the log, and
+``total``: every request since the last clear, also those the bounded log no longer holds),
 ``GET|POST|DELETE /_local/faults``.
 """
 
@@ -123,15 +124,17 @@ class FaultInjector:
 
 
 class RequestLog:
-    """A bounded in-memory log of requests (no headers, no bodies)."""
+    """A bounded in-memory log of requests (no headers, no bodies), and a count that never saturates."""
 
     def __init__(self, size: int = 1000) -> None:
         self._entries: deque[dict[str, Any]] = deque(maxlen=size)
         self._lock = threading.Lock()
+        self.total = 0  # requests logged since the last clear, including those the bounded log dropped
 
     def add(self, entry: dict[str, Any]) -> None:
         with self._lock:
             self._entries.append(entry)
+            self.total += 1
 
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -140,6 +143,7 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.total = 0
 
 
 class TestControls:
@@ -279,7 +283,7 @@ def build_router(controls: TestControls) -> APIRouter:
 
     @router.get("/requests")
     async def requests(ws: WorkspaceDep) -> dict[str, Any]:
-        return {"requests": controls.requests.entries()}
+        return {"requests": controls.requests.entries(), "total": controls.requests.total}
 
     @router.delete("/requests")
     async def clear_requests(ws: WorkspaceDep) -> dict[str, Any]:
