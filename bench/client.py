@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from _local_api import LocalAPIProcess
+from pulumi_mistral.testing.local_process import LocalServerProcess
 
 NAME = "docs"
 # Each program reads the URL and key from the environment, then prints the time after import, after building
@@ -97,7 +97,7 @@ WRAPPER = ("import os, sys, time, json\n{hide}t0 = time.perf_counter()\n{body}t3
 NOT_INSTALLED_FOR_USERS = ("click", "pygments", "rich")
 
 
-def fresh_process_costs(api: LocalAPIProcess, runs: int, programs: dict[str, str],
+def fresh_process_costs(api: LocalServerProcess, runs: int, programs: dict[str, str],
                         hidden: tuple[str, ...]) -> dict[str, list[list[float]]]:
     """Per program, ``runs`` samples of [import, +build, +get] seconds, each in a fresh interpreter."""
     env = {**os.environ, "BENCH_URL": api.url, "BENCH_KEY": api.api_key}
@@ -122,7 +122,7 @@ def measure(call: Callable[[], Any], calls: int) -> list[float]:
     return samples
 
 
-def latency(api: LocalAPIProcess, calls: int, warmup: int) -> dict[tuple[str, str], list[float]]:
+def latency(api: LocalServerProcess, calls: int, warmup: int) -> dict[tuple[str, str], list[float]]:
     from mistralai.client import Mistral
 
     from pulumi_mistral.client import ConnectorsClient
@@ -158,7 +158,7 @@ def main() -> None:
     args = parser.parse_args()
     hidden = () if args.with_dev_packages else NOT_INSTALLED_FOR_USERS
 
-    with LocalAPIProcess() as api:
+    with LocalServerProcess() as api:
         import httpx
 
         with httpx.Client(base_url=api.url, headers=api.headers()) as http:

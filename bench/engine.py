@@ -123,7 +123,7 @@ def main() -> int:
         for latency in args.latency_ms:
             api.reset()
             if latency:
-                api.set_faults([{"action": "latency", "latency_ms": latency, "path": "^/v1/"}])
+                api.set_latency(latency)
             for count in args.sizes:
                 samples: dict[str, dict[str, list[tuple[float, int]]]] = {"ours": {}, "floor": {}}
                 for _ in range(args.runs):

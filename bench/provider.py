@@ -39,10 +39,10 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import proto, rpc
 from pulumi.runtime._serialization import _serialize
 
-from _local_api import LocalAPIProcess
 from pulumi_mistral import provider as provider_module
 from pulumi_mistral.provider import ConnectorProvider
 from pulumi_mistral.testing.engine import EngineClient, SubprocessProviderHost, strip_secrets
+from pulumi_mistral.testing.local_process import LocalServerProcess
 
 SERVER = "https://mcp.example.com/mcp"
 ENGINE_CONCURRENCY = 4  # the engine runs at most 4 provider calls at once
@@ -57,7 +57,7 @@ def median_ms(samples: Iterable[float]) -> float:
 # ---- overhead of the provider's own code ------------------------------------------------------------------------
 
 
-def overhead(api: LocalAPIProcess, iterations: int) -> None:
+def overhead(api: LocalServerProcess, iterations: int) -> None:
     provider = ConnectorProvider()
     provider.configure(ConfigureRequest(Config({"mistral:apiKey": api.api_key, "mistral:serverUrl": api.url},
                                                "bench")))
@@ -157,7 +157,7 @@ def overhead(api: LocalAPIProcess, iterations: int) -> None:
 # ---- refresh through the real servicer, in a fresh provider process ------------------------------------------
 
 
-def _engine(api: LocalAPIProcess, cwd: str) -> tuple[SubprocessProviderHost, EngineClient, float]:
+def _engine(api: LocalServerProcess, cwd: str) -> tuple[SubprocessProviderHost, EngineClient, float]:
     """A fresh ``python -m pulumi.dynamic`` process, configured like the engine does; and its start time."""
     t0 = time.perf_counter()
     host = SubprocessProviderHost(cwd=cwd)
@@ -166,7 +166,7 @@ def _engine(api: LocalAPIProcess, cwd: str) -> tuple[SubprocessProviderHost, Eng
     return host, engine, time.perf_counter() - t0
 
 
-def deploy(api: LocalAPIProcess, n: int, cwd: str) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+def deploy(api: LocalServerProcess, n: int, cwd: str) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
     """N connectors created through the servicer (Check + Create), 4 at a time: (id, urn, outputs, inputs)."""
     host, engine, _ = _engine(api, cwd)
     try:
@@ -200,7 +200,7 @@ def _read_requests(resources: list[tuple[str, str, dict[str, Any], dict[str, Any
     return asyncio.run(build())
 
 
-def refresh_provider(api: LocalAPIProcess, resources: list[tuple[str, str, dict[str, Any], dict[str, Any]]],
+def refresh_provider(api: LocalServerProcess, resources: list[tuple[str, str, dict[str, Any], dict[str, Any]]],
                      cwd: str) -> dict[str, Any]:
     """A refresh by a fresh provider process: every resource read once, at most 4 Reads in flight."""
     requests = _read_requests(resources)
@@ -229,7 +229,7 @@ def refresh_provider(api: LocalAPIProcess, resources: list[tuple[str, str, dict[
             "gone": gone[0], "start": started_s}
 
 
-def refresh_baseline(api: LocalAPIProcess, ids: list[str]) -> dict[str, Any]:
+def refresh_baseline(api: LocalServerProcess, ids: list[str]) -> dict[str, Any]:
     """One GET per connector, 4 at a time, with a bare httpx client: what a refresh without batching costs."""
     api.clear_requests()
     with httpx.Client(base_url=api.url, headers=api.headers(), timeout=60,
@@ -252,7 +252,7 @@ def refresh(sizes: list[int], latencies: list[float]) -> list[str]:
           "speed-up   target")
     with tempfile.TemporaryDirectory(prefix="bench-provider-") as cwd:
         for n in sizes:
-            with LocalAPIProcess() as api:
+            with LocalServerProcess() as api:
                 resources = deploy(api, n, cwd)
                 ids = [r[0] for r in resources]
                 for latency in latencies:
@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     pickled, _ = _serialize(True, serialize_provider, ConnectorProvider())
     print(f"pickled __provider: {len(pickled)} base64 chars ({len(base64.b64decode(pickled))} bytes), "
           f"secret-wrapped: {ConnectorProvider.serialize_as_secret_always}")
-    with LocalAPIProcess() as api:
+    with LocalServerProcess() as api:
         overhead(api, args.iterations)
     problems = refresh(args.connectors, args.latency)
     command = " ".join(["python bench/provider.py", *(sys.argv[1:] if argv is None else argv)])

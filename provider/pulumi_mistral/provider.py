@@ -28,7 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -70,6 +70,7 @@ _PATCH_AFTER_CREATE: tuple[str, ...] = ("connection_config", "connection_secrets
 # After an ambiguous create failure the connector may become visible a little later: look it up a few times.
 _RECOVERY_LOOKUPS = 4
 _RECOVERY_DELAY_S = 0.25
+_V = TypeVar("_V")
 
 
 # ---- per-process configuration (never pickled) --------------------------------------------------------------
@@ -248,100 +249,64 @@ _LISTING = _Listing()
 # ---- tool tracking ------------------------------------------------------------------------------------------------
 
 
-class _ToolLists:
-    """Live tool lists fetched by ``read`` in this process, reused by the next ``diff`` of the same connector.
+class _Recent(Generic[_V]):
+    """Values per connector id, each forgotten ``ttl_s`` seconds after it was put; at most ``max_entries``."""
 
-    ``pulumi refresh`` calls Read and then Diff for each resource, and ``pulumi preview --refresh`` calls Read,
-    the refresh's Diff, then the program's Diff (the order the pinned engine's log shows): without this, each
-    would list the tools again (and warn again: a Diff that reuses Read's list does not repeat Read's
-    warning). An entry lives ``TTL_S`` seconds and any write to the connector drops it.
-    """
-
-    TTL_S = 5.0
-    MAX_ENTRIES = 10_000
-
-    def __init__(self) -> None:
+    def __init__(self, ttl_s: float = 5.0, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._lists: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        self._items: dict[str, tuple[float, _V]] = {}
 
     def clear(self) -> None:
         with self._lock:
-            self._lists.clear()
+            self._items.clear()
 
     def forget(self, connector_id: str) -> None:
         with self._lock:
-            self._lists.pop(connector_id, None)
+            self._items.pop(connector_id, None)
 
-    def put(self, connector_id: str, tools: list[dict[str, Any]]) -> None:
+    def put(self, connector_id: str, value: _V) -> None:
         now = time.monotonic()
         with self._lock:
-            if len(self._lists) >= self.MAX_ENTRIES:
-                self._lists = {k: v for k, v in self._lists.items() if now - v[0] <= self.TTL_S}
-            self._lists[connector_id] = (now, tools)
+            if len(self._items) >= self.max_entries:
+                self._items = {k: v for k, v in self._items.items() if now - v[0] <= self.ttl_s}
+            self._items[connector_id] = (now, value)
 
-    def get(self, connector_id: str) -> list[dict[str, Any]] | None:
+    def get(self, connector_id: str) -> _V | None:
         with self._lock:
-            entry = self._lists.get(connector_id)
-            if entry is None or time.monotonic() - entry[0] > self.TTL_S:
+            entry = self._items.get(connector_id)
+            if entry is None or time.monotonic() - entry[0] > self.ttl_s:
                 return None
             return entry[1]
 
 
-_TOOLS = _ToolLists()
+# Live tool lists fetched by ``read`` in this process, reused by the next ``diff`` of the same connector.
+# ``pulumi refresh`` calls Read and then Diff for each resource, and ``pulumi preview --refresh`` calls Read,
+# the refresh's Diff, then the program's Diff (the order the pinned engine's log shows): without this, each
+# would list the tools again (and warn again: a Diff that reuses Read's list does not repeat Read's warning).
+# Any write to the connector drops its entry.
+_TOOLS: _Recent[list[dict[str, Any]]] = _Recent()
+
+# A digest of the outputs this process's ``read`` just returned, so that the refresh's own Diff is recognised:
+# a refresh calls Read and then, for the same resource, Diff with the roles swapped (its old outputs are what
+# Read returned, its new inputs the recorded ones). That Diff reports drift but never enforces a policy (a
+# refresh records, it does not block) and does not repeat Read's warnings. Taken by the first matching Diff.
+_READS: _Recent[str] = _Recent()
 
 
-class _RefreshReads:
-    """The outputs this process's ``read`` just returned, so that the refresh's own Diff can be recognised.
-
-    A refresh calls Read and then, for the same resource, Diff with the roles swapped: its old outputs are
-    exactly what Read returned and its new inputs are the recorded ones (the pinned engine's log shows Read
-    then Diff for each resource; ``preview --refresh`` adds the program's Diff after that). Recognising it
-    lets that Diff report drift without enforcing a policy (a refresh records, it does not block), without
-    repeating Read's warnings, and with the drifted properties named (the CLI shows secrets as ``[secret]``
-    and so cannot). An entry is taken by the first Diff whose old outputs match, and lives ``TTL_S`` seconds.
-    """
-
-    TTL_S = 5.0
-    MAX_ENTRIES = 10_000
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pending: dict[str, tuple[float, str]] = {}
-
-    @staticmethod
-    def _digest(outputs: Mapping[str, Any]) -> str:
-        # The engine hands the outputs back with secrets stripped and every number a float.
-        canonical = json.dumps(spec.ints_from_floats(_props(outputs)), sort_keys=True, default=str)
-        return hashlib.sha256(canonical.encode()).hexdigest()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._pending.clear()
-
-    def forget(self, connector_id: str) -> None:
-        with self._lock:
-            self._pending.pop(connector_id, None)
-
-    def record(self, connector_id: str, outputs: Mapping[str, Any]) -> None:
-        now, digest = time.monotonic(), self._digest(outputs)
-        with self._lock:
-            if len(self._pending) >= self.MAX_ENTRIES:
-                self._pending = {k: v for k, v in self._pending.items() if now - v[0] <= self.TTL_S}
-            self._pending[connector_id] = (now, digest)
-
-    def take(self, connector_id: str, old_outputs: Mapping[str, Any]) -> bool:
-        """True (once) when a Diff's old outputs are the ones this process's Read just returned."""
-        with self._lock:
-            entry = self._pending.get(connector_id)
-            if entry is None or time.monotonic() - entry[0] > self.TTL_S:
-                return False
-            if entry[1] != self._digest(old_outputs):
-                return False
-            del self._pending[connector_id]
-            return True
+def _outputs_digest(outputs: Mapping[str, Any]) -> str:
+    # The engine hands the outputs back with secrets stripped and every number a float.
+    canonical = json.dumps(spec.ints_from_floats(_props(outputs)), sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-_READS = _RefreshReads()
+def _is_refresh_diff(connector_id: str, old_outputs: Mapping[str, Any]) -> bool:
+    """True (once) when a Diff's old outputs are the ones this process's Read just returned."""
+    if not connector_id or _READS.get(connector_id) != _outputs_digest(old_outputs):
+        return False
+    _READS.forget(connector_id)
+    return True
 
 
 def _warn(text: str) -> None:
@@ -603,7 +568,7 @@ class ConnectorProvider(ResourceProvider):
         for key in ("adopt", "name_prefix"):
             if key not in unknown and old_outs.get(key) != known.get(key):
                 changes.add(key)
-        refresh = bool(_id) and _READS.take(_id, old_outs)
+        refresh = _is_refresh_diff(_id, old_outs)
         tools_known = _tracking(new_ins) and not {"tool_pins", "tool_drift"} & set(unknown)
         if tools_known and _id and self._tools_drifted(_id, old_outs, known, changes | set(unknown), refresh):
             changes.add("tool_pins")
@@ -775,7 +740,7 @@ class ConnectorProvider(ResourceProvider):
             _warn(_drift_line(_subject(previous, id_), drifted))
         if _tracking(previous):
             outs.update(self._read_tools(data["id"], previous))
-        _READS.record(data["id"], outs)
+        _READS.put(data["id"], _outputs_digest(outs))
         return ReadResult(data["id"], outs, _inputs_from_outputs(outs))
 
     def _read_tools(self, connector_id: str, previous: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ process, so a `pulumi up` talks to it exactly as it would to a server started by
     with LocalServerProcess(api_keys=2) as api:      # two workspaces
         api.url, api.api_key, api.api_keys[1]
         api.requests()                               # the server's request log (method, path, query, status)
+        api.set_latency(50)                          # every API request answers 50 ms later
         api.reset()                                  # empty every workspace; clear faults and the log
 
 Keys reach the process through its environment, never its command line. Start-up waits are bounded.
@@ -71,6 +72,9 @@ class LocalServerProcess:
     def api_key(self) -> str:
         return self.api_keys[0]
 
+    def headers(self, api_key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {api_key or self.api_key}"}
+
     def client(self, api_key: str | None = None) -> ConnectorsClient:
         from pulumi_mistral.client import ConnectorsClient
 
@@ -93,6 +97,17 @@ class LocalServerProcess:
 
     def clear_requests(self) -> None:
         self.http.delete("/_local/requests").raise_for_status()
+
+    def request_total(self) -> int:
+        """Requests since the last clear: a count that does not saturate, unlike the bounded log."""
+        return int(self.http.get("/_local/requests").raise_for_status().json()["total"])
+
+    def set_latency(self, ms: float) -> None:
+        """Answer every API request (``/v1/...``) ``ms`` later (the latency fault rule); 0 lifts it."""
+        if ms:
+            self.set_faults([{"method": "*", "path": "^/v1/", "action": "latency", "latency_ms": ms}])
+        else:
+            self.http.delete("/_local/faults").raise_for_status()
 
     def set_faults(self, rules: list[dict[str, Any]]) -> None:
         """Fault rules (see the README's test controls), e.g. ``[{"action": "latency", "latency_ms": 50}]``."""

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pulumi_mistral.testing.projects import point_at_virtualenv, project_name
+
 if TYPE_CHECKING:  # pragma: no cover
     from pulumi import automation
 
@@ -122,10 +124,10 @@ class CliStack:
         if copy:
             self.project_dir = self.workdir / source.name
             shutil.copytree(source, self.project_dir, ignore=shutil.ignore_patterns("venv", "__pycache__"))
-            _point_at_virtualenv(self.project_dir / "Pulumi.yaml", Path(virtualenv or sys.prefix))
+            point_at_virtualenv(self.project_dir / "Pulumi.yaml", Path(virtualenv or sys.prefix))
         else:
             self.project_dir = source
-        self.project = _project_name(self.project_dir)
+        self.project = project_name(self.project_dir)
         self.stack = stack
         backend = self.workdir / "backend"
         home = self.workdir / "pulumi-home"
@@ -227,27 +229,3 @@ class CliStack:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _project_name(project_dir: Path) -> str:
-    import yaml
-
-    data = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
-    return str(data.get("name") or project_dir.name)
-
-
-def _point_at_virtualenv(pulumi_yaml: Path, venv: Path) -> None:
-    """Set ``runtime.options.virtualenv`` (the program's and the provider's interpreter) to ``venv``."""
-    import yaml
-
-    data = yaml.safe_load(pulumi_yaml.read_text()) or {}
-    runtime = data.get("runtime")
-    if isinstance(runtime, str):
-        runtime = {"name": runtime}
-    runtime = dict(runtime or {"name": "python"})
-    options = dict(runtime.get("options") or {})
-    options["virtualenv"] = str(venv)
-    options.setdefault("toolchain", "pip")
-    runtime["options"] = options
-    data["runtime"] = runtime
-    pulumi_yaml.write_text(yaml.safe_dump(data, sort_keys=False))

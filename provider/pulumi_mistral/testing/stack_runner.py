@@ -70,6 +70,7 @@ from pulumi_mistral.testing.engine import (
     strip_secrets,
     to_wire,
 )
+from pulumi_mistral.testing.projects import project_name
 
 __all__ = ["PreviewResult", "RefreshResult", "StackRunError", "StackRunner", "Step", "UpResult"]
 
@@ -367,7 +368,7 @@ class StackRunner:
         self.project_dir: Path | None = None
         if not callable(program):
             self.project_dir = Path(program).resolve()
-            project = project or self._project_name(self.project_dir)
+            project = project or project_name(self.project_dir)
         self.project = project or "project"
         self.stack = stack
         self.config = {self._qualify(k): v for k, v in (config or {}).items()}
@@ -386,13 +387,6 @@ class StackRunner:
         self.diagnostics: list[str] = []
 
     # -- setup ---------------------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _project_name(project_dir: Path) -> str:
-        import yaml
-
-        data = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
-        return str(data.get("name") or project_dir.name)
 
     def _qualify(self, key: str) -> str:
         return key if ":" in key else f"{self.project}:{key}"
