@@ -32,24 +32,18 @@ def _free_port() -> int:
 @contextmanager
 def running(args: list[str], *, cwd: Path, key: str) -> Iterator[str]:
     """The CLI with ``args`` (plus a free --port) in ``cwd``; yields its URL once ``key`` is accepted."""
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "PULUMI_MISTRAL_LOCAL_API_KEYS"}
-    proc = subprocess.Popen([sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(port),
-                             "--log-level", "warning", *args],
-                            cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    for attempt in range(3):  # a port found free can be taken by another socket before the server binds it
+        port = _free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(port),
+                                 "--log-level", "warning", *args],
+                                cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        url = f"http://127.0.0.1:{port}"
+        if _came_up(proc, url, key):
+            break
+        errors = proc.communicate(timeout=10)[1]
+        assert "address already in use" in errors.lower() and attempt < 2, f"the server did not start:\n{errors}"
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                if httpx.get(f"{url}/v1/connectors", headers={"Authorization": f"Bearer {key}"},
-                             timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, "the server exited during startup"
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.05)
         yield url
     finally:
         proc.send_signal(signal.SIGTERM)  # a clean stop: the store closes (and checkpoints its WAL)
@@ -58,6 +52,21 @@ def running(args: list[str], *, cwd: Path, key: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+def _came_up(proc: subprocess.Popen[str], url: str, key: str) -> bool:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        try:
+            if httpx.get(f"{url}/v1/connectors", headers={"Authorization": f"Bearer {key}"},
+                         timeout=2).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            return False
+        assert time.monotonic() < deadline, "the server did not come up"
+        time.sleep(0.05)
 
 
 def _create(url: str, key: str, name: str) -> httpx.Response:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["LocalServerProcess"]
 
 START_TIMEOUT_S = 20.0
+START_ATTEMPTS = 3
 STOP_TIMEOUT_S = 10.0
 
 
@@ -42,15 +43,27 @@ class LocalServerProcess:
     def __init__(self, *, api_keys: int = 1, mcp_timeout: float = 5.0, log_level: str = "warning") -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="pulumi-mistral-local-process-")
         self.api_keys = [secrets.token_urlsafe(24) for _ in range(api_keys)]
+        self.log_path = Path(self._tmp.name) / "server.log"
+        self._command = ["--db", str(Path(self._tmp.name) / "connectors.db"), "--log-level", log_level,
+                         "--mcp-timeout", str(mcp_timeout)]
+        # A port found free can be taken by another socket before the server binds it: try a few.
+        for attempt in range(START_ATTEMPTS):
+            if self._start():
+                return
+            output = self.log_path.read_text()
+            if "address already in use" not in output.lower() or attempt == START_ATTEMPTS - 1:
+                self.close()
+                raise RuntimeError(f"pulumi-mistral local did not start:\n{output}")
+            self.http.close()
+
+    def _start(self) -> bool:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = Path(self._tmp.name) / "server.log"
         env = {**os.environ, "PULUMI_MISTRAL_LOCAL_API_KEYS": ",".join(self.api_keys)}
         command = [str(Path(sys.prefix) / "bin" / "pulumi-mistral"), "local", "--port", str(self.port),
-                   "--db", str(Path(self._tmp.name) / "connectors.db"), "--log-level", log_level,
-                   "--mcp-timeout", str(mcp_timeout)]
+                   *self._command]
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.api_key}"},
@@ -59,13 +72,15 @@ class LocalServerProcess:
         while True:
             try:
                 if self.http.get("/v1/connectors").status_code == 200:
-                    break
+                    return True
             except httpx.TransportError:
                 pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                output = self.log_path.read_text()
-                self.close()
-                raise RuntimeError(f"pulumi-mistral local did not start:\n{output}")
+            if self.proc.poll() is not None:
+                return False
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                self.proc.wait(STOP_TIMEOUT_S)
+                return False
             time.sleep(0.1)
 
     @property
