@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/client.py
 	$(BIN)/python bench/local_server.py
 	$(BIN)/python bench/provider.py
+	$(BIN)/python bench/engine.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -22,6 +22,16 @@ What it does NOT model: dependency ordering and parallelism (steps run one at a 
 order), component resources and providers other than dynamic ones (they get mock ids), aliases, protect,
 ignore_changes, import, hooks, the engine's display, state encryption and locking.
 
+**Measured against the real engine** (the pinned Pulumi CLI, ``tests/engine/test_standin_agreement.py``): for a
+lifecycle, the replacement order and tool tracking, it sends the same API requests at each step and ends with
+the same stack outputs. The differences, by design: ``up()`` is ``pulumi up --skip-preview`` (a plain
+``pulumi up`` previews first, calling Check and Diff twice, so with tool tracking it lists the tools twice);
+the engine runs steps in parallel (the same requests, in another order across resources) and keeps a
+default-provider resource holding the stack config in its state, which this runner does not;
+``preview(expect_no_changes=True)`` raises ``StackRunError`` where the CLI exits 7. To test what only the
+engine decides (its display, exit codes, ``pulumi stack export``), use
+:class:`pulumi_mistral.testing.pulumi_cli.CliStack`.
+
 **The state file holds secrets in plain text** (headers, auth data, connection secrets). Keep it out of
 version control (the default location is a temporary directory) and delete it after use.
 
