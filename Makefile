@@ -32,7 +32,7 @@ lint: $(STAMP)
 demo: install
 	$(BIN)/python examples/demo.py
 
-bench: $(STAMP)
+bench: install
 	$(BIN)/python bench/client.py
 	$(BIN)/python bench/local_server.py
 	$(BIN)/python bench/provider.py
