@@ -288,10 +288,11 @@ class _Recent(Generic[_V]):
 # Any write to the connector drops its entry.
 _TOOLS: _Recent[list[dict[str, Any]]] = _Recent()
 
-# A digest of the outputs this process's ``read`` just returned, so that the refresh's own Diff is recognised:
-# a refresh calls Read and then, for the same resource, Diff with the roles swapped (its old outputs are what
-# Read returned, its new inputs the recorded ones). That Diff reports drift but never enforces a policy (a
-# refresh records, it does not block) and does not repeat Read's warnings. Taken by the first matching Diff.
+# A digest of the outputs this process's ``read`` just returned for a tracked connector, so that the refresh's
+# own Diff is recognised: a refresh calls Read and then, for the same resource, Diff with the roles swapped (its
+# old outputs are what Read returned, its new inputs the recorded ones). That Diff reports tool drift but never
+# enforces a policy (a refresh records, it does not block) and does not repeat Read's warnings. Taken by the
+# first matching Diff.
 _READS: _Recent[str] = _Recent()
 
 
@@ -568,9 +569,9 @@ class ConnectorProvider(ResourceProvider):
         for key in ("adopt", "name_prefix"):
             if key not in unknown and old_outs.get(key) != known.get(key):
                 changes.add(key)
-        refresh = _is_refresh_diff(_id, old_outs)
         tools_known = _tracking(new_ins) and not {"tool_pins", "tool_drift"} & set(unknown)
-        if tools_known and _id and self._tools_drifted(_id, old_outs, known, changes | set(unknown), refresh):
+        if tools_known and _id and self._tools_drifted(_id, old_outs, known, changes | set(unknown),
+                                                       _is_refresh_diff(_id, old_outs)):
             changes.add("tool_pins")
         if not changes:
             return DiffResult(changes=False, replaces=[], delete_before_replace=False)
@@ -740,7 +741,7 @@ class ConnectorProvider(ResourceProvider):
             _warn(_drift_line(_subject(previous, id_), drifted))
         if _tracking(previous):
             outs.update(self._read_tools(data["id"], previous))
-        _READS.put(data["id"], _outputs_digest(outs))
+            _READS.put(data["id"], _outputs_digest(outs))
         return ReadResult(data["id"], outs, _inputs_from_outputs(outs))
 
     def _read_tools(self, connector_id: str, previous: Mapping[str, Any]) -> dict[str, Any]:
