@@ -11,7 +11,8 @@ rule (a loopback request costs about 1 ms; no real API does). API requests are c
 What a user pays: the program and the provider run in a virtualenv holding only the package's runtime
 dependencies (built once per run; `--virtualenv` uses an existing one), not the test tools of `.venv`. The API's
 own time for the same requests (raw httpx, 4 at a time like the engine's dynamic provider) is measured in the
-same run, so `ours - floor - API` is the provider's own cost.
+same run: `ours - floor` is everything our provider adds, and the part of it that is not waiting for the API is
+the provider's own work (where the API's time overlaps the engine's own, `ours - floor` can be the smaller).
 """
 
 from __future__ import annotations
@@ -215,17 +216,17 @@ def main() -> int:
                                  "api": t_api, "requests": requests})
                     print(f"  latency {latency:>4.0f} ms  n={count:<4} {op:<8} ours {t_ours:6.2f} s   floor "
                           f"{t_floor:6.2f} s   ratio {t_ours / t_floor:4.2f}x (target <= {TARGETS[op]}x)   "
-                          f"API alone {t_api:5.2f} s   provider's own {t_ours - t_floor - t_api:5.2f} s   "
+                          f"added {t_ours - t_floor:5.2f} s   the API alone {t_api:5.2f} s   "
                           f"API requests {requests}", flush=True)
         print()
         print(textwrap.dedent("""\
-            | API latency | connectors | command | ours | floor (no-op provider) | ours / floor | the API alone | \
-provider's own (ours - floor - API) | API requests |
+            | API latency | connectors | command | ours | floor (no-op provider) | ours / floor | added | \
+the API alone | API requests |
             |---|---|---|---|---|---|---|---|---|"""))
         for r in rows:
             print(f"| {r['latency']:.0f} ms | {r['n']} | `pulumi {r['op']}` | {r['ours']:.2f} s | {r['floor']:.2f} s | "
-                  f"{r['ours'] / r['floor']:.2f}x (target <= {TARGETS[r['op']]}x) | {r['api']:.2f} s | "
-                  f"{r['ours'] - r['floor'] - r['api']:.2f} s | {r['requests']} |")
+                  f"{r['ours'] / r['floor']:.2f}x (target <= {TARGETS[r['op']]}x) | {r['ours'] - r['floor']:.2f} s | "
+                  f"{r['api']:.2f} s | {r['requests']} |")
         big = [r for r in rows if r["op"] == "refresh" and r["n"] >= 200]
         for r in big:
             print(f"refresh of {r['n']} connectors at {r['latency']:.0f} ms: {r['requests']} API requests "

@@ -12,6 +12,7 @@ this script only scales them up and counts. Secrets used by the scenarios are sy
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -117,31 +119,43 @@ def timeouts() -> dict[str, Any]:
     return {"operations": len(calls), "ok": ok, "worst_s": worst}
 
 
+@contextlib.contextmanager
+def checking_engine() -> Iterator[tuple[Any, list[dict[str, Any]]]]:
+    """The real dynamic-provider servicer (in-process) configured for a fresh local server; after the block, the
+    list holds the API requests the server received (check must send none)."""
+    from pulumi_mistral.testing.engine import EngineClient, InProcessProviderHost
+
+    sent: list[dict[str, Any]] = []
+    with LocalServer() as server, InProcessProviderHost() as host:
+        controls = harness.Controls(server)
+        engine = EngineClient(host.target)
+        try:
+            engine.configure({"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url},
+                             secret_keys={"mistral:apiKey"})
+            controls.clear_requests()
+            yield engine, sent
+            sent.extend(r for r in controls.requests() if r["path"].startswith("/v1/"))
+        finally:
+            engine.close()
+            controls.close()
+
+
 def bad_inputs() -> dict[str, Any]:
     """The bad-input table through the real gRPC servicer; counts API requests the server saw meanwhile."""
     from pulumi.dynamic.dynamic import serialize_provider
     from test_bad_inputs import CASES, FIX_RE, URN, _inputs
 
     from pulumi_mistral.provider import ConnectorProvider
-    from pulumi_mistral.testing.engine import EngineClient, InProcessProviderHost
 
     pickle = serialize_provider(ConnectorProvider())
     rejected = named = fixed = 0
-    with LocalServer() as server, InProcessProviderHost() as host:
-        controls = harness.Controls(server)
-        engine = EngineClient(host.target)
-        engine.configure({"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url},
-                         secret_keys={"mistral:apiKey"})
-        controls.clear_requests()
+    with checking_engine() as (engine, sent):
         for _case, prop, overrides in CASES:
             _, failures = engine.check(URN, {}, {**_inputs(overrides), "__provider": pickle})
             reasons = dict(failures)
             rejected += int(bool(failures))
             named += int(prop in reasons)
             fixed += int(prop in reasons and bool(FIX_RE.search(reasons[prop])))
-        sent = [r for r in controls.requests() if r["path"].startswith("/v1/")]
-        engine.close()
-        controls.close()
     return {"cases": len(CASES), "rejected": rejected, "named": named, "fixed": fixed, "requests": len(sent)}
 
 
@@ -153,7 +167,6 @@ def hostile_inputs() -> dict[str, Any]:
     from mcp_servers.runner import start_demo_server
     from pulumi_mistral import spec
     from pulumi_mistral.provider import ConnectorProvider
-    from pulumi_mistral.testing.engine import EngineClient, InProcessProviderHost
 
     with start_demo_server() as demo, LocalServer() as server:
         outcomes = hostile.run_server_cases(server, demo.url)
@@ -161,19 +174,11 @@ def hostile_inputs() -> dict[str, Any]:
     pickle = serialize_provider(ConnectorProvider())
     checks = hostile.check_cases()
     refused = 0
-    with LocalServer() as server, InProcessProviderHost() as host:
-        controls = harness.Controls(server)
-        engine = EngineClient(host.target)
-        engine.configure({"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url},
-                         secret_keys={"mistral:apiKey"})
-        controls.clear_requests()
+    with checking_engine() as (engine, sent):
         for case in checks:
             _, failures = engine.check(hostile.URN, {}, {**hostile.GOOD, **case.inputs, "__provider": pickle})
             refused += int(any(p == case.prop or p.startswith(case.prop + ".") for p, _ in failures)
                            and hostile.SECRET not in repr(failures))
-        sent = [r for r in controls.requests() if r["path"].startswith("/v1/")]
-        engine.close()
-        controls.close()
     surrogates = hostile.surrogate_cases()
     pure = sum(1 for c in surrogates if any(f.property.split(".")[0] == c.prop for f in
                                             spec.validate_inputs({**hostile.GOOD, **c.inputs})))
