@@ -134,8 +134,9 @@ def project(root: Path, name: str, program: str, venv: Path, extra: dict[str, st
 def run_once(pulumi: Path, path: Path, api: LocalServerProcess, count: int) -> dict[str, tuple[float, int]]:
     """Wall seconds and API requests of up, refresh and destroy of one fresh stack."""
     results: dict[str, tuple[float, int]] = {}
-    with CliStack(path, config={**api.config(), "bench:count": str(count)}, pulumi=pulumi, copy=False,
-                  workdir=tempfile.mkdtemp(prefix="bench-engine-")) as stack:
+    # The stack's own workspace (backend, PULUMI_HOME) is removed when it closes; the project is shared, so the
+    # stack's Pulumi.<stack>.yaml is removed with `stack rm`.
+    with CliStack(path, config={**api.config(), "bench:count": str(count)}, pulumi=pulumi, copy=False) as stack:
         for op in OPS:
             api.clear_requests()
             started = time.perf_counter()

@@ -43,9 +43,10 @@ def normalised(value: Any) -> Any:
 class Side:
     """One way of running a scenario's steps: `up`, `preview`, `refresh`, `destroy`, `set_config`."""
 
-    def __init__(self, kind: str, make_stack: Any, project: Path, config: dict[str, Any], api: Any) -> None:
+    def __init__(self, kind: str, make_stack: Any, project: Path, config: dict[str, Any], api: Any,
+                 mcp: Any) -> None:
         self.kind = kind
-        self.mcp: Any = None
+        self.mcp = mcp  # the MCP server the scenario's tools come from
         if kind == "engine":
             self.cli = make_stack(project, config=config)
         else:
@@ -145,8 +146,7 @@ def test_the_stand_in_sends_what_the_engine_sends_and_ends_with_the_same_outputs
     for kind in ("engine", "stand-in"):
         api.reset()
         demo.admin.apply({"op": "reset"})
-        side = Side(kind, make_stack, project, {"tools:mcpUrl": demo.url, **config}, api)
-        side.mcp = demo
+        side = Side(kind, make_stack, project, {"tools:mcpUrl": demo.url, **config}, api, demo)
         try:
             steps = scenario(side, api)
             api.clear_requests()
