@@ -165,7 +165,7 @@ def hostile_inputs() -> dict[str, Any]:
 
     import hostile
     from mcp_servers.runner import start_demo_server
-    from pulumi_mistral import spec
+    from pulumi_mistral.core import spec
     from pulumi_mistral.provider import ConnectorProvider
 
     with start_demo_server() as demo, LocalServer() as server:

@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the example MCP servers live next to this file
 
 from mcp_servers.runner import start_demo_server  # noqa: E402
-from pulumi_mistral.spec import ALL_FIELDS  # noqa: E402
+from pulumi_mistral.core.spec import ALL_FIELDS  # noqa: E402
 from pulumi_mistral.testing.local_server import LocalServer  # noqa: E402
 from pulumi_mistral.testing.pulumi_cli import EXIT_EXPECTED_NO_CHANGES, CliStack, find_pulumi  # noqa: E402
 from pulumi_mistral.testing.stack_runner import StackRunner  # noqa: E402

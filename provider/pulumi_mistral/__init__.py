@@ -17,12 +17,12 @@ from pulumi_mistral._version import __version__
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
     "ConnectorsClient": "pulumi_mistral.client",
-    "Connector": "pulumi_mistral.resource",
-    "ConnectorArgs": "pulumi_mistral.resource",
+    "Connector": "pulumi_mistral.provider.resource",
+    "ConnectorArgs": "pulumi_mistral.provider.resource",
     "ConnectorProvider": "pulumi_mistral.provider",
     "declare_connectors": "pulumi_mistral.declarations",
     "MistralError": "pulumi_mistral.errors",
-    "pins_for": "pulumi_mistral.pins",
+    "pins_for": "pulumi_mistral.cli.pins",
 }
 
 __all__ = [
@@ -37,12 +37,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pulumi_mistral.cli.pins import pins_for
     from pulumi_mistral.client import ConnectorsClient
     from pulumi_mistral.declarations import declare_connectors
     from pulumi_mistral.errors import MistralError
-    from pulumi_mistral.pins import pins_for
     from pulumi_mistral.provider import ConnectorProvider
-    from pulumi_mistral.resource import Connector, ConnectorArgs
+    from pulumi_mistral.provider.resource import Connector, ConnectorArgs
 
 
 def __getattr__(name: str) -> Any:

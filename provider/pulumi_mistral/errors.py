@@ -4,6 +4,7 @@
 
     MistralError                      .status_code: int | None, .message: str (one line, no secrets)
     ├── ConfigurationError            bad settings (no key, key over plain http to a non-loopback host, bad URL)
+    │   └── DeclarationError          every problem of a connectors.yaml at once; .issues (file:line:column each)
     ├── APIError                      the server answered with an error status; .status_code, .request_id
     │   ├── BadRequestError           400 and other unmapped 4xx
     │   ├── AuthenticationError       401, 403
@@ -15,7 +16,10 @@
     │   └── ServerError               5xx (and 502/504 from MCP forwarding)
     ├── TransportError                no usable HTTP response (connect refused, dropped connection)
     │   └── TimeoutError              the request timed out
-    └── PaginationError               a server repeated a cursor (would loop forever) or exceeded max pages
+    ├── PaginationError               a server repeated a cursor (would loop forever) or exceeded max pages
+    ├── InputError                    a file given to a command is unreadable or not what it must be (drift)
+    └── ToolDriftError                live MCP tools differ from the pins under tool_drift=block; the message
+                                      names each tool on its own line (the one multi-line message)
 
 ``APIError`` and ``TransportError`` carry ``.may_have_landed``: True when a non-idempotent request (create,
 call_tool) may have been applied by the server even though it failed (5xx, read timeout, dropped connection).
@@ -32,7 +36,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pulumi_mistral.declarations.positions import Issue
 
 __all__ = [
     "APIError",
@@ -40,12 +47,15 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",
+    "DeclarationError",
+    "InputError",
     "MistralError",
     "NotFoundError",
     "PaginationError",
     "RateLimitError",
     "ServerError",
     "TimeoutError",
+    "ToolDriftError",
     "TransportError",
     "ValidationError",
     "error_from_response",
@@ -250,6 +260,49 @@ class PaginationError(MistralError):
         except PaginationError as exc:
             print(exc)
     """
+
+class DeclarationError(ConfigurationError):
+    """Every problem found in a declaration file, raised together; ``str()`` lists one per line.
+
+    Example::
+
+        try:
+            load_declarations("connectors.yaml", "prod")
+        except DeclarationError as exc:
+            for issue in exc.issues:
+                print(issue.location.line, issue.path, issue.reason)
+    """
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = sorted(issues, key=lambda i: (i.location.file, i.location.line, i.location.column))
+        files = sorted({i.location.file for i in self.issues})
+        count = len(self.issues)
+        super().__init__(f"{', '.join(files)}: {count} problem{'s' if count != 1 else ''} in the connector "
+                         f"declarations: {self.issues[0] if self.issues else ''}")
+        self.text = f"{', '.join(files)} has {count} problem{'s' if count != 1 else ''}:\n" + "\n".join(
+            f"  {issue}" for issue in self.issues)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class InputError(MistralError):
+    """A file given to a command cannot be read or is not what it must be (one line, no secrets).
+
+    Example::
+
+        pulumi-mistral drift --stack-export notes.txt   # -> "notes.txt is not JSON (line 1): expected ..."
+    """
+
+
+class ToolDriftError(MistralError):
+    """Tool drift under ``tool_drift=block``: the message names each tool on its own line, so it is kept
+    multi-line (every other message is one line)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message.strip()[:20_000]
+        self.args = (self.message,)
 
 
 def _server_detail(body: Any, secrets: Iterable[str]) -> str:

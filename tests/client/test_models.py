@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError as PydanticValidationError
 
 from pulumi_mistral.client import UNSET, UnsetType
-from pulumi_mistral.models import (
+from pulumi_mistral.client.models import (
     AuthData,
     Connector,
     ConnectorToolCallResponse,

@@ -18,14 +18,15 @@ def test_client_exports():
 def test_error_exports_and_tree():
     assert sorted(errors.__all__) == sorted([
         "APIError", "AuthenticationError", "BadRequestError", "ConfigurationError", "ConflictError",
-        "MistralError", "NotFoundError", "PaginationError", "RateLimitError", "ServerError", "TimeoutError",
-        "TransportError", "ValidationError", "error_from_response",
+        "DeclarationError", "InputError", "MistralError", "NotFoundError", "PaginationError", "RateLimitError",
+        "ServerError", "TimeoutError", "ToolDriftError", "TransportError", "ValidationError", "error_from_response",
     ])
     tree = {
         "ConfigurationError": "MistralError", "APIError": "MistralError", "TransportError": "MistralError",
         "PaginationError": "MistralError", "BadRequestError": "APIError", "AuthenticationError": "APIError",
         "NotFoundError": "APIError", "ConflictError": "APIError", "ValidationError": "APIError",
         "RateLimitError": "APIError", "ServerError": "APIError", "TimeoutError": "TransportError",
+        "DeclarationError": "ConfigurationError", "InputError": "MistralError", "ToolDriftError": "MistralError",
     }
     for child, parent in tree.items():
         assert getattr(errors, child).__bases__ == (getattr(errors, parent),)
@@ -54,13 +55,14 @@ def test_import_is_lean():
         assert offenders == [], f"{banned} imported: {offenders[:5]}"
     # httpx comes with the first client; the MCP tool and tool-call models with their first use
     assert "httpx" not in imported
-    assert "pulumi_mistral._models_mcp" not in imported
+    assert "pulumi_mistral.client._models_mcp" not in imported
 
 
 def test_every_model_name_resolves_and_tool_models_load_on_first_use():
-    code = ("import sys; import pulumi_mistral.models as m; assert 'pulumi_mistral._models_mcp' not in sys.modules; "
+    code = ("import sys; import pulumi_mistral.models as m; "
+            "assert 'pulumi_mistral.client._models_mcp' not in sys.modules; "
             "from pulumi_mistral.models import MCPTool, parse_list_tools; "
-            "assert 'pulumi_mistral._models_mcp' in sys.modules; "
+            "assert 'pulumi_mistral.client._models_mcp' in sys.modules; "
             "assert parse_list_tools([{'name': 'echo', 'inputSchema': {}}])[0].__class__ is MCPTool; "
             "missing = [n for n in m.__all__ if getattr(m, n, None) is None]; assert missing == [], missing")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

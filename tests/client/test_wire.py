@@ -9,7 +9,7 @@ import pytest
 
 from pulumi_mistral import _version
 from pulumi_mistral.client import UNSET
-from pulumi_mistral.models import (
+from pulumi_mistral.client.models import (
     AudioContent,
     AuthData,
     AuthURLResponse,

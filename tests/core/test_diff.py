@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from pulumi_mistral import diff, spec
+from pulumi_mistral.core import diff, spec
 from pulumi_mistral.testing.strategies import connectors
 
 BASE = {"name": "docs", "description": "Docs", "server": "https://mcp.example.com/mcp"}

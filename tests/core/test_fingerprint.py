@@ -13,8 +13,9 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pulumi_mistral import spec
-from pulumi_mistral.fingerprint import (
+from pulumi_mistral.client.models import MCPTool
+from pulumi_mistral.core import spec
+from pulumi_mistral.core.fingerprint import (
     DEFINITION_FIELDS,
     canonical_json,
     fingerprint,
@@ -23,7 +24,6 @@ from pulumi_mistral.fingerprint import (
     tool_outputs,
     tools_summary,
 )
-from pulumi_mistral.models import MCPTool
 
 FP_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_mistral.fingerprint import canonical_json, fingerprint, set_fingerprint, tool_definition, tool_outputs
+from pulumi_mistral.core.fingerprint import canonical_json, fingerprint, set_fingerprint, tool_definition, tool_outputs
 
 VECTORS_FILE = Path(__file__).with_name("fingerprint_vectors.txt")
 

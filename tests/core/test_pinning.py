@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from pulumi_mistral.fingerprint import fingerprint, tools_summary
-from pulumi_mistral.pinning import (
+from pulumi_mistral.core.fingerprint import fingerprint, tools_summary
+from pulumi_mistral.core.pinning import (
     ToolChange,
     assess,
     compare_tools,

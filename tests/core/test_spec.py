@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from pulumi_mistral import spec
+from pulumi_mistral.core import spec
 
 GOOD = {"description": "Docs search", "server": "https://mcp.example.com/mcp"}
 

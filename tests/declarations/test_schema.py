@@ -15,9 +15,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from pulumi_mistral import declarations, schema_gen, spec
-from pulumi_mistral.provider import OUTPUT_ONLY_FIELDS, ConnectorProvider
-from pulumi_mistral.resource import SECRET_OUTPUTS, Connector, ConnectorArgs
+from pulumi_mistral import declarations
+from pulumi_mistral.core import spec
+from pulumi_mistral.provider import OUTPUT_ONLY_FIELDS, ConnectorProvider, schema_gen
+from pulumi_mistral.provider.resource import SECRET_OUTPUTS, Connector, ConnectorArgs
 from pulumi_mistral.testing.local_server import LocalServer
 from pulumi_mistral.testing.stack_runner import StackRunner
 
@@ -104,8 +105,8 @@ METASCHEMA: dict[str, Any] = {
 
 def test_committed_schema_is_the_generated_one() -> None:
     assert (ROOT / "schema.json").read_text() == schema_gen.render(), (
-        "schema.json is stale: regenerate it with `python -m pulumi_mistral.schema_gen > schema.json`")
-    out = subprocess.run([sys.executable, "-m", "pulumi_mistral.schema_gen"], capture_output=True, text=True,
+        "schema.json is stale: regenerate it with `python -m pulumi_mistral.provider.schema_gen > schema.json`")
+    out = subprocess.run([sys.executable, "-m", "pulumi_mistral.provider.schema_gen"], capture_output=True, text=True,
                          timeout=60, check=True)
     assert out.stdout == schema_gen.render()
 

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from pulumi_mistral import cli, pinning
+from pulumi_mistral import cli
+from pulumi_mistral.core import pinning
 from pulumi_mistral.testing.local_server import LocalServer
 
 REPO = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_mistral import pinning
+from pulumi_mistral.core import pinning
 
 REPO = Path(__file__).resolve().parents[2]
 

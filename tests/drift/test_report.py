@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pulumi_mistral.drift import (
+from pulumi_mistral.cli.drift import (
     UNKNOWN,
     Finding,
     Report,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from pulumi_mistral.fingerprint import set_fingerprint, tools_summary
+from pulumi_mistral.core.fingerprint import set_fingerprint, tools_summary
 
 if TYPE_CHECKING:
     from conftest import Env  # type: ignore[import-not-found]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_mistral.spec import SECRET_FIELDS
+from pulumi_mistral.core.spec import SECRET_FIELDS
 from pulumi_mistral.testing.pulumi_cli import EXIT_EXPECTED_NO_CHANGES, CliStack
 
 PROJECTS = Path(__file__).resolve().parent / "projects"

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from pulumi_mistral.cli import main
+from pulumi_mistral.cli.export import Export, config_key, connector_declaration, render_yaml
 from pulumi_mistral.declarations import load_declarations, secret_references
-from pulumi_mistral.export import Export, config_key, connector_declaration, render_yaml
 from pulumi_mistral.testing.local_server import LocalServer
 from pulumi_mistral.testing.stack_runner import StackRunner
 
@@ -165,7 +165,7 @@ def test_progress_on_stderr_for_large_workspaces(server: LocalServer, tmp_path: 
 
 
 def test_export_module_stays_lean() -> None:
-    code = ("import sys, pulumi_mistral.export; "
+    code = ("import sys, pulumi_mistral.cli.export; "
             "print([m for m in ('pulumi', 'fastapi', 'starlette', 'uvicorn', 'mcp') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"

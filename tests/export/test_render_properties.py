@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pulumi_mistral import diff, spec
+from pulumi_mistral.cli.export import Export, connector_declaration, render_yaml
+from pulumi_mistral.core import diff, spec
 from pulumi_mistral.declarations import SecretRef, load_declarations
-from pulumi_mistral.export import Export, connector_declaration, render_yaml
 
 # Strings YAML likes to reinterpret (booleans, nulls, numbers, dates, comments, anchors, tabs, unicode, ...).
 TRICKY = st.sampled_from(["yes", "no", "null", "~", "1.0", "0x1F", "2025-01-01", "# not a comment", "&anchor",

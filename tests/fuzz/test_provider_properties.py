@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fuzz_counts import count_case
 
-from pulumi_mistral import diff, spec
+from pulumi_mistral.core import diff, spec
 from pulumi_mistral.provider import ConnectorProvider
 from pulumi_mistral.testing.local_server import LocalServer
 from pulumi_mistral.testing.strategies import connectors

@@ -26,7 +26,7 @@ from typing import Any
 
 import h11
 
-from pulumi_mistral import spec
+from pulumi_mistral.core import spec
 
 SECRET = "hostile-canary-" + secrets.token_hex(8)  # in every secret position of every hostile body
 CANARY_SECRETS = {"header": "canary-header-" + secrets.token_hex(8),

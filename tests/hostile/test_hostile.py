@@ -17,7 +17,7 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 import hostile
-from pulumi_mistral import spec
+from pulumi_mistral.core import spec
 from pulumi_mistral.declarations import DeclarationError, load_declarations
 from pulumi_mistral.provider import ConnectorProvider, reset_process_state
 from pulumi_mistral.testing.engine import EngineClient, InProcessProviderHost

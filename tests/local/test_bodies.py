@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_mistral import spec
+from pulumi_mistral.core import spec
 from pulumi_mistral.local.backend import Backend, fingerprint
 from pulumi_mistral.testing.local_server import LocalServer
 

@@ -15,7 +15,7 @@ import pytest
 
 from mcp_servers.runner import DemoServer, start_demo_server
 from pulumi_mistral import pins_for
-from pulumi_mistral.fingerprint import tools_summary
+from pulumi_mistral.core.fingerprint import tools_summary
 from pulumi_mistral.testing.local_server import LocalServer
 from pulumi_mistral.testing.stack_runner import StackRunError, StackRunner
 

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 from pulumi.runtime import rpc
 
-from pulumi_mistral import diff, spec
+from pulumi_mistral.core import diff, spec
 from pulumi_mistral.testing.engine import ProviderCallError
 from pulumi_mistral.testing.local_server import LocalServer
 from pulumi_mistral.testing.stack_runner import StackRunError, StackRunner

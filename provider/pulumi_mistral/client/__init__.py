@@ -10,6 +10,6 @@ from __future__ import annotations
 
 from pulumi_mistral.client._http import RetryPolicy
 from pulumi_mistral.client.connectors import ConnectorsClient
-from pulumi_mistral.models import UNSET, UnsetType
+from pulumi_mistral.client.models import UNSET, UnsetType
 
 __all__ = ["UNSET", "ConnectorsClient", "RetryPolicy", "UnsetType"]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from pulumi_mistral._version import __version__
+from pulumi_mistral.core.hosts import is_loopback
 from pulumi_mistral.errors import (
     APIError,
     ConfigurationError,
@@ -123,18 +124,6 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 # ---- settings ----------------------------------------------------------------------------------------------------
 
 
-def _is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    import ipaddress  # only plain-http URLs get here: keeps the client's import light
-
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def resolve_server_url(server_url: str | None) -> str:
     """The base URL: argument, else MISTRAL_SERVER_URL, else the public API; trailing '/' stripped."""
     raw = server_url if server_url else os.environ.get(ENV_SERVER_URL) or DEFAULT_SERVER_URL
@@ -151,7 +140,7 @@ def resolve_server_url(server_url: str | None) -> str:
         raise ConfigurationError(f"bad server URL {raw!r}: remove the query string or fragment")
     if parts.username or parts.password:
         raise ConfigurationError("bad server URL: credentials in the URL are not allowed; use MISTRAL_API_KEY")
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback(host):
         raise ConfigurationError(
             f"refusing to send the API key over plain http to {host!r}: use https, or a loopback host "
             "(127.0.0.1, ::1, localhost) for a local server"
@@ -212,6 +201,13 @@ def encode_json(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
+def _request_hook(on_request: Callable[[str, str], None]) -> Callable[[httpx.Request], None]:
+    def hook(request: httpx.Request) -> None:
+        on_request(request.method, request.url.path)
+
+    return hook
+
+
 # ---- the session -------------------------------------------------------------------------------------------------
 
 
@@ -232,6 +228,7 @@ class HTTPSession:
         timeout: float | None = DEFAULT_TIMEOUT,
         policy: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
+        on_request: Callable[[str, str], None] | None = None,
     ) -> None:
         self.server_url = resolve_server_url(server_url)
         key = resolve_api_key(api_key)
@@ -251,6 +248,8 @@ class HTTPSession:
             transport=transport,
             follow_redirects=False,
             trust_env=False,
+            # called with (method, path) for every request sent, retries included (drift counts them)
+            event_hooks={"request": [_request_hook(on_request)]} if on_request else None,
         )
 
     def __repr__(self) -> str:

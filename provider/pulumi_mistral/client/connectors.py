@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from pulumi_mistral import models
+from pulumi_mistral.client import models
 from pulumi_mistral.client._http import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_RETRY_TIME,
@@ -19,8 +19,7 @@ from pulumi_mistral.client._http import (
     RetryPolicy,
     mapping_secrets,
 )
-from pulumi_mistral.errors import APIError, ConfigurationError, PaginationError, ValidationError
-from pulumi_mistral.models import (
+from pulumi_mistral.client.models import (
     UNSET,
     AuthData,
     AuthURLResponse,
@@ -34,15 +33,21 @@ from pulumi_mistral.models import (
     UnsetType,
     UpdateConnectorRequest,
 )
-from pulumi_mistral.spec import json_problem
+from pulumi_mistral.core.spec import json_problem
+from pulumi_mistral.errors import APIError, ConfigurationError, PaginationError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
     # built on first use (models.<name>): a client that never lists or calls tools does not build them
-    from pulumi_mistral.models import ConnectorToolCallResponse, MCPTool
+    from pulumi_mistral.client.models import ConnectorToolCallResponse, MCPTool
 
 CONNECTORS_PATH = "/v1/connectors"
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_MAX_PAGES = 100_000
+# The API's largest page (connectors and tools alike): a refresh, a drift report or a tool listing of any
+# sane workspace or MCP server is one or two requests at this size.
+MAX_PAGE_SIZE = 1000
+# Tool pages are numbered, not cursored: a server that always answers a full page would never end.
+DEFAULT_MAX_TOOL_PAGES = 20
 
 
 def _seg(value: str) -> str:
@@ -145,6 +150,7 @@ class ConnectorsClient:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         max_retry_time: float = DEFAULT_MAX_RETRY_TIME,
         transport: Any = None,
+        on_request: Callable[[str, str], None] | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ConfigurationError(f"max_attempts must be >= 1, got {max_attempts}")
@@ -154,6 +160,7 @@ class ConnectorsClient:
             timeout=timeout,
             policy=RetryPolicy(max_attempts=max_attempts, max_retry_time=max_retry_time),
             transport=transport,
+            on_request=on_request,
         )
 
     # -- plumbing ------------------------------------------------------------------------------------------------
@@ -341,6 +348,25 @@ class ConnectorsClient:
         except PydanticValidationError:
             pass
         raise APIError(f"unexpected response to list_tools of {subject}: expected a JSON array of tools")
+
+    def iter_tools(
+        self, id_or_name: str, *, refresh: bool = True, page_size: int = MAX_PAGE_SIZE,
+        max_pages: int = DEFAULT_MAX_TOOL_PAGES,
+    ) -> Iterator[MCPTool | ConnectorTool | dict[str, Any]]:
+        """Every tool of a connector, page after page until a short one (lazily, one page at a time).
+
+        ``refresh`` asks the API to list the tools fresh from the MCP server; only the first page asks, so the
+        later pages slice that same list. Raises PaginationError after ``max_pages`` full pages.
+        """
+        for page in range(1, max_pages + 1):
+            chunk = self.list_tools(id_or_name, page=page, page_size=page_size, refresh=refresh and page == 1)
+            yield from chunk
+            if len(chunk) < page_size:
+                return
+        raise PaginationError(
+            f"more than {max_pages * page_size} tools listed for connector {id_or_name!r} "
+            f"(max_pages={max_pages} pages of {page_size}); refusing to page further"
+        )
 
     def call_tool(
         self,

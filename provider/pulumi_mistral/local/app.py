@@ -21,7 +21,7 @@ from starlette.types import ASGIApp
 from pulumi_mistral._version import __version__
 from pulumi_mistral.local.backend import Backend, BackendError, Invalid, Unauthorized
 from pulumi_mistral.local.bodies import BodyGuard, SafeJSONResponse, validation_errors
-from pulumi_mistral.local.faults import LocalMiddleware, TestControls, build_router
+from pulumi_mistral.local.controls import LocalMiddleware, TestControls, build_router
 from pulumi_mistral.local.routes import oauth_router, router
 from pulumi_mistral.local.schemas import LocalSettings
 from pulumi_mistral.local.store import Store

@@ -79,13 +79,13 @@ from urllib.parse import urlsplit
 
 import anyio.to_thread
 
-from pulumi_mistral import spec
+from pulumi_mistral.client.connectors import MAX_PAGE_SIZE
+from pulumi_mistral.core import spec
 from pulumi_mistral.local.store import NameTaken, Store
 
 NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 VISIBILITIES = ("shared_global", "shared_org", "shared_workspace", "private")
 DEFAULT_VISIBILITY = "shared_workspace"
-MAX_PAGE_SIZE = 1000
 AUTH_URL_TTL_SECONDS = 600
 MAX_URL_LENGTH = 2048
 _UNSET: Any = object()

@@ -33,7 +33,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pulumi_mistral import spec
+from pulumi_mistral.core import spec
 from pulumi_mistral.local.schemas import DEFAULT_MAX_BODY_BYTES
 
 log = logging.getLogger("pulumi_mistral.local")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import ipaddress
 import logging
 import os
 import re
@@ -24,6 +23,8 @@ import sys
 from pathlib import Path
 
 from pulumi_mistral.cli import positive_int
+from pulumi_mistral.cli.files import write_atomic
+from pulumi_mistral.core.hosts import is_loopback
 from pulumi_mistral.local.schemas import DEFAULT_MAX_BODY_BYTES
 
 DEFAULT_HOST = "127.0.0.1"
@@ -68,18 +69,8 @@ def _stored_dev_key(path: Path) -> str | None:
 
 
 def _store_dev_key(path: Path, key: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # owner-only from the first byte
-    with open(fd, "w", encoding="ascii") as f:
-        f.write(f"sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()}\n")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    # owner-only from the first byte; a crash mid-write leaves the old file (or none), never half a digest
+    write_atomic(path, f"sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()}\n", mode=0o600, encoding="ascii")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -112,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
               "belong to another workspace.", flush=True)
     else:
         print("Workspaces (key fingerprints): " + ", ".join(fingerprint(k)[:12] for k in keys), flush=True)
-    if not _is_loopback(args.host):
+    if not is_loopback(args.host):
         print(f"warning: listening on {args.host}, not loopback: anyone who can reach it and has a key "
               "can use it, over plain HTTP", file=sys.stderr, flush=True)
     app = create_app(settings)

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from pulumi_mistral.client.connectors import MAX_PAGE_SIZE
+
 if TYPE_CHECKING:  # pragma: no cover
     from pulumi_mistral.client import ConnectorsClient
 
@@ -130,7 +132,7 @@ class LocalServerProcess:
 
     def connectors(self, api_key: str | None = None) -> list[Any]:
         with self.client(api_key) as c:
-            return list(c.iter_connectors(page_size=1000, fetch_connection_secrets=True))
+            return list(c.iter_connectors(page_size=MAX_PAGE_SIZE, fetch_connection_secrets=True))
 
     def close(self) -> None:
         self.http.close()

@@ -71,7 +71,7 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
-from pulumi_mistral.spec import ints_from_floats
+from pulumi_mistral.core.spec import ints_from_floats
 from pulumi_mistral.testing.engine import (
     EngineClient,
     InProcessProviderHost,

@@ -1,6 +1,6 @@
 """Hypothesis strategies for valid connector inputs, for property tests of connector stacks (needs hypothesis).
 
-Every value they draw passes :func:`pulumi_mistral.spec.validate_inputs`, so a property test can go straight to
+Every value they draw passes :func:`pulumi_mistral.core.spec.validate_inputs`, so a property test can go straight to
 the provider or the API::
 
     from hypothesis import given
@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from pulumi_mistral import spec
+from pulumi_mistral.core import spec
 
 names = st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True)
 text = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() != "")

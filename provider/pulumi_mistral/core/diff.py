@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pulumi_mistral.spec import DICT_FIELDS, INPUT_FIELDS, REPLACE_FIELDS, ints_from_floats
+from pulumi_mistral.core.spec import DICT_FIELDS, INPUT_FIELDS, REPLACE_FIELDS, ints_from_floats
 
 # Inputs that change only our own outputs (no API call), but still make an update.
 STATE_ONLY_FIELDS: tuple[str, ...] = ("tool_pins", "tool_drift")

@@ -1,9 +1,9 @@
 """Wire models of MCP tools and tool-call results (lenient, like every response model in ``models``).
 
-Imported on first use (through ``pulumi_mistral.models``, which re-exports every name here): a client that
+Imported on first use (through ``pulumi_mistral.client.models``, which re-exports every name here): a client that
 never lists tools or calls one does not pay for building these classes at import.
 
-    from pulumi_mistral.models import MCPTool      # resolved from this module on first access
+    from pulumi_mistral.client.models import MCPTool      # resolved from this module on first access
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, TypeAdapter
 
-from pulumi_mistral.models import Annotations, ConnectorTool, MCPServerIcon, _Wire
+from pulumi_mistral.client.models import Annotations, ConnectorTool, MCPServerIcon, _Wire
 
 __all__ = [
     "AudioContent",

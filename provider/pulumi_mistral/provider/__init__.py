@@ -43,9 +43,17 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from pulumi_mistral import diff as _diff
-from pulumi_mistral import fingerprint, pinning, spec
-from pulumi_mistral.errors import ConflictError, MistralError, NotFoundError, ServerError, TransportError
+from pulumi_mistral.client.connectors import MAX_PAGE_SIZE
+from pulumi_mistral.core import diff as _diff
+from pulumi_mistral.core import fingerprint, pinning, spec
+from pulumi_mistral.errors import (
+    ConflictError,
+    MistralError,
+    NotFoundError,
+    ServerError,
+    ToolDriftError,
+    TransportError,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from pulumi_mistral.client import ConnectorsClient
@@ -60,8 +68,6 @@ OUTPUT_ONLY_FIELDS: tuple[str, ...] = ("connector_id", "created_at", "modified_a
 TOOL_OUTPUT_FIELDS: tuple[str, ...] = ("tools", "tools_fingerprint", "tool_definitions")
 # Settings that decide which tools the Connectors API sees: changing one makes the pre-update tool list moot.
 _CONNECTION_FIELDS = frozenset({"server", "headers", "auth_data", "connection_config", "connection_secrets"})
-# One page holds every tool of any sane MCP server; the API caps page_size at 1000.
-_TOOLS_PAGE_SIZE = 1000
 # Fields accepted by POST /v1/connectors; connection_config / connection_secrets need a PATCH afterwards.
 _CREATE_FIELDS: tuple[str, ...] = (
     "name", "description", "server", "icon_url", "visibility", "headers", "auth_data", "system_prompt",
@@ -184,7 +190,6 @@ class _Listing:
     TTL_S = 3.0
     BURST_WINDOW_S = 2.0
     BURST_DISTINCT = 8
-    PAGE_SIZE = 1000
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -233,7 +238,7 @@ class _Listing:
             started = time.monotonic()
             items = {
                 c.id: c.model_dump(mode="json")
-                for c in _client().iter_connectors(page_size=self.PAGE_SIZE, fetch_connection_secrets=True)
+                for c in _client().iter_connectors(page_size=MAX_PAGE_SIZE, fetch_connection_secrets=True)
             }
             with self._lock:
                 self.listings += 1
@@ -341,8 +346,7 @@ def _subject(props: Mapping[str, Any], fallback: str) -> str:
 
 def _list_tools(connector_id: str) -> list[dict[str, Any]]:
     """The live tools, fetched fresh from the MCP server through the API (``refresh=true``), as wire dicts."""
-    tools = _client().list_tools(connector_id, refresh=True, page_size=_TOOLS_PAGE_SIZE)
-    return [dict(fingerprint.as_tool_dict(t)) for t in tools]
+    return [dict(fingerprint.as_tool_dict(t)) for t in _client().iter_tools(connector_id, refresh=True)]
 
 
 def _unverifiable(subject: str, exc: MistralError) -> str:
@@ -493,16 +497,6 @@ def _matches(connector: Any, sent: Mapping[str, Any]) -> bool:
     live = _diff.live_state(_connector_dict(connector), None)
     wanted = {k: sent.get(k) for k in _CREATE_FIELDS}
     return not [f for f in _diff.changed_fields(live, wanted) if f in _CREATE_FIELDS]
-
-
-class ToolDriftError(MistralError):
-    """Tool drift under ``tool_drift=block``: the message names each tool on its own line, so it is kept
-    multi-line (other errors are one line)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message.strip()[:20_000]
-        self.args = (self.message,)
 
 
 def _fail(message: str, cause: BaseException | None = None) -> MistralError:

@@ -1,12 +1,9 @@
-"""connectors.yaml: parse and validate declarations (pure, every error with file:line:column), then create Connectors.
+"""connectors.yaml as desired state: layers, per-stack overrides, validation (pure; errors at file:line:column).
 
-Two layers, so tools that must not import pulumi (``pulumi-mistral drift --declared``) share the exact rules:
-
-* :func:`load_declarations` (pure: PyYAML and :mod:`pulumi_mistral.spec`, no pulumi, no I/O beyond reading
-  the files) returns ``{resource name: desired inputs}`` for one stack, with secret references left as
-  :class:`SecretRef` objects. Its signature is stable.
-* :func:`declare_connectors` (in a Pulumi program) resolves the references from stack config or the
-  environment, as secrets, and creates one :class:`~pulumi_mistral.Connector` per declaration.
+:func:`load_declarations` (pure: PyYAML and :mod:`pulumi_mistral.core.spec`, no pulumi, no I/O beyond reading
+the files) returns ``{resource name: desired inputs}`` for one stack, with secret references left as
+:class:`SecretRef` objects; its signature is stable. Tools that must not import pulumi (``pulumi-mistral drift
+--declared``) share its exact rules; ``declarations.program.declare_connectors`` resolves the references.
 
 The file format (see docs/declarations.md)::
 
@@ -40,25 +37,16 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import yaml
-
-from pulumi_mistral import spec
-from pulumi_mistral.errors import ConfigurationError
-
-if TYPE_CHECKING:  # pragma: no cover
-    import pulumi
-
-    from pulumi_mistral.resource import Connector
+from pulumi_mistral.core import spec
+from pulumi_mistral.declarations.positions import MAX_DEPTH, Document, Issue, Location, PropertyPath, parse_file
+from pulumi_mistral.errors import DeclarationError
 
 __all__ = [
     "DECLARABLE_FIELDS",
-    "DeclarationError",
-    "Issue",
-    "Location",
+    "SECRET_MAPS",
     "SecretRef",
-    "declare_connectors",
     "load_declarations",
     "overlay_path",
     "resolve_secrets",
@@ -74,24 +62,6 @@ OVERLAY_KEYS: tuple[str, ...] = ("version", "defaults", "connectors")
 REF_KINDS: tuple[str, ...] = ("secret", "env")
 # Maps whose every value is a secret, and the one secret inside auth_data.
 SECRET_MAPS: tuple[str, ...] = ("headers", "connection_secrets")
-_MAX_DEPTH = 64
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-# libyaml parses about ten times faster (exports of thousands of connectors); same nodes, same marks.
-_COMPOSER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-Path_ = tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a value was written: ``file:line:column`` (1-based)."""
-
-    file: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True)
@@ -115,165 +85,6 @@ class SecretRef:
         return f"{{{self.kind}: {self.key}}}"
 
 
-@dataclass(frozen=True)
-class Issue:
-    """One problem in a declaration file: where, which property (dotted path), and what to do."""
-
-    location: Location
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.path}: {self.reason}" if self.path else f"{self.location}: {self.reason}"
-
-
-class DeclarationError(ConfigurationError):
-    """Every problem found in a declaration file, raised together; ``str()`` lists one per line.
-
-    Example::
-
-        try:
-            load_declarations("connectors.yaml", "prod")
-        except DeclarationError as exc:
-            for issue in exc.issues:
-                print(issue.location.line, issue.path, issue.reason)
-    """
-
-    def __init__(self, issues: list[Issue]) -> None:
-        self.issues = sorted(issues, key=lambda i: (i.location.file, i.location.line, i.location.column))
-        files = sorted({i.location.file for i in self.issues})
-        count = len(self.issues)
-        super().__init__(f"{', '.join(files)}: {count} problem{'s' if count != 1 else ''} in the connector "
-                         f"declarations: {self.issues[0] if self.issues else ''}")
-        self.text = f"{', '.join(files)} has {count} problem{'s' if count != 1 else ''}:\n" + "\n".join(
-            f"  {issue}" for issue in self.issues)
-
-    def __str__(self) -> str:
-        return self.text
-
-
-# ---- parsing with marks ----------------------------------------------------------------------------------------
-
-
-class _Doc:
-    """One parsed YAML file: plain data plus where every value and key was written."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.values: dict[Path_, Location] = {}
-        self.keys: dict[Path_, Location] = {}
-        self.issues: list[Issue] = []
-        self.data: Any = None
-
-    def loc(self, mark: Any) -> Location:
-        return Location(self.file, mark.line + 1, mark.column + 1)
-
-    def value_at(self, path: Path_) -> Location:
-        """The location of the value at ``path``, else of its nearest written ancestor."""
-        for cut in range(len(path), -1, -1):
-            found = self.values.get(path[:cut])
-            if found is not None:
-                return found
-        return Location(self.file, 1, 1)
-
-    def key_at(self, path: Path_) -> Location:
-        return self.keys.get(path) or self.value_at(path)
-
-    def issue(self, path: Path_, reason: str, *, key: bool = False) -> None:
-        where = self.key_at(path) if key else self.value_at(path)
-        self.issues.append(Issue(where, ".".join(path), reason))
-
-
-def _scalar_loader() -> yaml.SafeLoader:
-    return yaml.SafeLoader("")
-
-
-def _parse(path: Path) -> _Doc:
-    doc = _Doc(str(path))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        doc.issues.append(Issue(Location(doc.file, 1, 1), "", f"cannot read the file ({exc.strerror})"))
-        return doc
-    try:
-        root = yaml.compose(text, Loader=_COMPOSER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = doc.loc(mark) if mark is not None else Location(doc.file, 1, 1)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        doc.issues.append(Issue(where, "", f"is not valid YAML: {problem}"))
-        return doc
-    if root is None:
-        doc.data = {}
-        return doc
-    doc.data = _Walker(doc).walk(root, ())
-    return doc
-
-
-class _Walker:
-    """Turns a composed YAML node tree into plain values, recording marks; rejects duplicate keys."""
-
-    def __init__(self, doc: _Doc) -> None:
-        self.doc = doc
-        self.loader = _scalar_loader()
-
-    def walk(self, node: yaml.Node, path: Path_, depth: int = 0) -> Any:
-        self.doc.values.setdefault(path, self.doc.loc(node.start_mark))
-        if depth > _MAX_DEPTH:
-            self.doc.issue(path, f"is nested more than {_MAX_DEPTH} levels deep")
-            return None
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.walk(item, (*path, str(i)), depth + 1) for i, item in enumerate(node.value)]
-        try:
-            return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            self.doc.issue(path, f"is not a valid value ({getattr(exc, 'problem', None) or exc})")
-            return None
-
-    def _key(self, node: yaml.Node) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            return None
-        try:
-            return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError:
-            return None
-
-    def _entries(self, node: yaml.MappingNode, depth: int) -> Iterator[tuple[yaml.Node, yaml.Node, bool]]:
-        """(key, value, explicit) pairs; `<<` merge keys are expanded after the explicit ones."""
-        merged: list[tuple[yaml.Node, yaml.Node, bool]] = []
-        for knode, vnode in node.value:
-            if knode.tag == _MERGE_TAG:
-                sources = vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]
-                for src in sources:
-                    if isinstance(src, yaml.MappingNode) and depth < _MAX_DEPTH:
-                        merged.extend((k, v, False) for k, v, _ in self._entries(src, depth + 1))
-                continue
-            yield knode, vnode, True
-        yield from merged
-
-    def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for knode, vnode, explicit in self._entries(node, depth):
-            key = self._key(knode)
-            if not isinstance(key, str):
-                where = self.doc.loc(knode.start_mark)
-                self.doc.issues.append(Issue(where, ".".join(path), f"keys must be strings (got {key!r}); "
-                                             "fix: quote the key"))
-                continue
-            here = (*path, key)
-            if key in out:
-                if explicit:
-                    first = self.doc.keys[here]
-                    self.doc.issues.append(Issue(self.doc.loc(knode.start_mark), ".".join(here),
-                                                 f"is written twice (first at line {first.line}); fix: keep one"))
-                continue
-            self.doc.keys[here] = self.doc.loc(knode.start_mark)
-            out[key] = self.walk(vnode, here, depth + 1)
-        return out
-
-
 # ---- one layer: shape checks, unknown keys, secret references --------------------------------------------------
 
 
@@ -281,7 +92,9 @@ def _hint(key: str, candidates: tuple[str, ...]) -> str:
     return spec.suggest(key, candidates)
 
 
-def _check_keys(doc: _Doc, path: Path_, value: Mapping[str, Any], allowed: tuple[str, ...], what: str) -> None:
+def _check_keys(
+    doc: Document, path: PropertyPath, value: Mapping[str, Any], allowed: tuple[str, ...], what: str
+) -> None:
     for key in value:
         if key not in allowed:
             hint = _hint(key, allowed) or f"; allowed: {', '.join(allowed)}"
@@ -292,7 +105,7 @@ def _check_keys(doc: _Doc, path: Path_, value: Mapping[str, Any], allowed: tuple
 _INVALID_REF = SecretRef("invalid", "")
 
 
-def _as_ref(doc: _Doc, path: Path_, value: Any) -> SecretRef:
+def _as_ref(doc: Document, path: PropertyPath, value: Any) -> SecretRef:
     """The reference written at ``path``, or ``_INVALID_REF`` (after recording why) when it is not one."""
     hint = ("fix: reference it as {secret: <config key>} (set with `pulumi config set --secret <config key> ...`) "
             "or {env: <VARIABLE>}")
@@ -315,7 +128,7 @@ def _as_ref(doc: _Doc, path: Path_, value: Any) -> SecretRef:
     return SecretRef(kind, key, doc.value_at(path))
 
 
-def _refs_in_props(doc: _Doc, path: Path_, props: dict[str, Any]) -> None:
+def _refs_in_props(doc: Document, path: PropertyPath, props: dict[str, Any]) -> None:
     """Replace the references in secret positions by SecretRef objects; literals there are errors."""
     for field_name in SECRET_MAPS:
         items = props.get(field_name)
@@ -332,7 +145,7 @@ def _refs_in_props(doc: _Doc, path: Path_, props: dict[str, Any]) -> None:
             auth["client_id"] = _as_ref(doc, (*path, "auth_data", "client_id"), client_id)
 
 
-def _props_layer(doc: _Doc, path: Path_, value: Any, what: str) -> dict[str, Any] | None:
+def _props_layer(doc: Document, path: PropertyPath, value: Any, what: str) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -348,14 +161,14 @@ def _props_layer(doc: _Doc, path: Path_, value: Any, what: str) -> dict[str, Any
 class _Layer:
     """Defaults and connectors of one layer (base, a stack block or an overlay file), with its document."""
 
-    doc: _Doc
-    prefix: Path_
+    doc: Document
+    prefix: PropertyPath
     defaults: dict[str, Any] = field(default_factory=dict)
     connectors: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)  # not a map: reported once, not validated again
 
 
-def _layer(doc: _Doc, prefix: Path_, value: Any, allowed: tuple[str, ...], *, base: bool) -> _Layer:
+def _layer(doc: Document, prefix: PropertyPath, value: Any, allowed: tuple[str, ...], *, base: bool) -> _Layer:
     layer = _Layer(doc, prefix)
     if value is None:
         return layer
@@ -396,16 +209,18 @@ class _Merged:
         self.resource_name = resource_name
         self.where = where
         self.props: dict[str, Any] = {}
-        self.marks: dict[Path_, Location] = {}
+        self.marks: dict[PropertyPath, Location] = {}
 
-    def apply(self, layer: _Layer, src: Mapping[str, Any], src_path: Path_) -> None:
+    def apply(self, layer: _Layer, src: Mapping[str, Any], src_path: PropertyPath) -> None:
         self._merge(self.props, (), layer.doc, src, src_path)
 
-    def _forget(self, rel: Path_) -> None:
+    def _forget(self, rel: PropertyPath) -> None:
         for key in [k for k in self.marks if k[: len(rel)] == rel]:
             del self.marks[key]
 
-    def _merge(self, dst: dict[str, Any], rel: Path_, doc: _Doc, src: Mapping[str, Any], src_path: Path_) -> None:
+    def _merge(
+        self, dst: dict[str, Any], rel: PropertyPath, doc: Document, src: Mapping[str, Any], src_path: PropertyPath
+    ) -> None:
         for key, value in src.items():
             here = (*rel, key)
             if value is None:
@@ -437,10 +252,10 @@ class _Merged:
         return best[1] if best else self.where
 
 
-def _subpaths(value: Any, depth: int = 0) -> Iterator[Path_]:
+def _subpaths(value: Any, depth: int = 0) -> Iterator[PropertyPath]:
     """Every path inside ``value`` (itself first), as the walker recorded them (list indexes as strings)."""
     yield ()
-    if depth > _MAX_DEPTH:
+    if depth > MAX_DEPTH:
         return
     items: Iterable[tuple[str, Any]] = ()
     if isinstance(value, dict):
@@ -483,7 +298,7 @@ def load_declarations(path: str | os.PathLike[str], stack: str | None = None) ->
         decls["docs"]["server"]        # 'https://mcp.prod.example.com/mcp'
         decls["docs"]["headers"]       # {'X-Api-Key': SecretRef(secret: docsApiKey)}
     """
-    base_doc = _parse(Path(path))
+    base_doc = parse_file(Path(path))
     docs = [base_doc]
     layers: list[_Layer] = []
     if base_doc.data is not None:
@@ -506,7 +321,7 @@ def load_declarations(path: str | os.PathLike[str], stack: str | None = None) ->
     if stack is not None and base_doc.data is not None:
         overlay = overlay_path(path, stack)
         if overlay.is_file():
-            odoc = _parse(overlay)
+            odoc = parse_file(overlay)
             docs.append(odoc)
             if odoc.data is not None:
                 layers.append(_layer(odoc, (), odoc.data, OVERLAY_KEYS, base=False))
@@ -567,7 +382,7 @@ def secret_references(declarations: Mapping[str, Mapping[str, Any]]) -> list[tup
     """
     found: list[tuple[str, str, SecretRef]] = []
 
-    def walk(resource: str, path: Path_, value: Any) -> None:
+    def walk(resource: str, path: PropertyPath, value: Any) -> None:
         if isinstance(value, SecretRef):
             found.append((resource, ".".join(path), value))
         elif isinstance(value, Mapping):
@@ -592,65 +407,3 @@ def resolve_secrets(props: Any, lookup: Callable[[SecretRef], Any]) -> Any:
     if isinstance(props, list):
         return [resolve_secrets(v, lookup) for v in props]
     return props
-
-
-# ---- the Pulumi side ---------------------------------------------------------------------------------------------
-
-
-def declare_connectors(
-    path: str | os.PathLike[str] = "connectors.yaml",
-    *,
-    stack: str | None = None,
-    config: pulumi.Config | str | None = None,
-    opts: pulumi.ResourceOptions | None = None,
-) -> dict[str, Connector]:
-    """Create one :class:`~pulumi_mistral.Connector` per connector declared in ``path``; ``{resource name: it}``.
-
-    ``stack`` defaults to the current stack (its overrides apply). ``{secret: key}`` references are read as
-    secrets from ``config`` (a ``pulumi.Config`` or a namespace; default: the project's namespace; a key
-    written ``ns:key`` reads that namespace); ``{env: VAR}`` from the environment, marked secret. Missing
-    references are reported together, with the line that names them. ``opts`` applies to every resource.
-
-    Example (``__main__.py``)::
-
-        import pulumi
-        import pulumi_mistral
-
-        connectors = pulumi_mistral.declare_connectors("connectors.yaml")
-        pulumi.export("ids", {name: c.connector_id for name, c in connectors.items()})
-    """
-    import inspect
-
-    import pulumi
-
-    from pulumi_mistral.resource import Connector
-
-    declarations = load_declarations(path, stack if stack is not None else pulumi.get_stack())
-    cfg = config if isinstance(config, pulumi.Config) else pulumi.Config(config)
-    problems: list[Issue] = []
-    values: dict[SecretRef, Any] = {}
-    for resource, prop, ref in secret_references(declarations):
-        where = ref.location or Location(str(path), 1, 1)
-        value: Any
-        if ref.kind == "env":
-            raw = os.environ.get(ref.key)
-            value = None if raw is None else pulumi.Output.secret(raw)
-            fix = f"environment variable {ref.key} is not set; fix: export it before running pulumi"
-        else:
-            namespace, _, key = ref.key.rpartition(":")
-            value = (pulumi.Config(namespace) if namespace else cfg).get_secret(key)
-            fix = f"stack config {ref.key} is not set; fix: pulumi config set --secret {ref.key} <value>"
-        if value is None:
-            problems.append(Issue(where, f"connectors.{resource}.{prop}", fix))
-        values[ref] = value
-    accepted = set(inspect.signature(Connector.__init__).parameters)
-    for name, props in declarations.items():
-        problems.extend(
-            Issue(Location(str(path), 1, 1), f"connectors.{name}.{key}",
-                  "is not supported by this version of the Connector resource; fix: upgrade pulumi-mistral")
-            for key in props if key not in accepted
-        )
-    if problems:
-        raise DeclarationError(problems)
-    resolved = {name: resolve_secrets(props, values.__getitem__) for name, props in declarations.items()}
-    return {name: Connector(name, opts=opts, **props) for name, props in resolved.items()}

@@ -27,9 +27,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from pulumi_mistral import spec
 from pulumi_mistral._version import __version__
 from pulumi_mistral.cli import positive_int, require_api_key
+from pulumi_mistral.cli.files import write_atomic
+from pulumi_mistral.client.connectors import MAX_PAGE_SIZE
+from pulumi_mistral.core import spec
 from pulumi_mistral.errors import MistralError
 
 __all__ = [
@@ -44,7 +46,6 @@ __all__ = [
     "run",
 ]
 
-PAGE_SIZE = 1000
 PROGRESS_EVERY = 100
 # Plain (non-secret) fields, in the order they are written.
 _PLAIN_FIELDS: tuple[str, ...] = ("description", "server", "visibility", "icon_url", "system_prompt",
@@ -268,13 +269,6 @@ def render_python_explicit(export: Export) -> str:
     return "\n".join(lines)
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)  # readers never see half a file
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `pulumi-mistral export`."""
     parser.add_argument("--output", "-o", default="connectors.yaml",
@@ -288,7 +282,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="API base URL (default: MISTRAL_SERVER_URL, else the Mistral API); "
                              "the API key is read from MISTRAL_API_KEY")
     parser.add_argument("--force", action="store_true", help="overwrite existing output files")
-    parser.add_argument("--page-size", type=positive_int, default=PAGE_SIZE, help=argparse.SUPPRESS)
+    parser.add_argument("--page-size", type=positive_int, default=MAX_PAGE_SIZE, help=argparse.SUPPRESS)
     parser.epilog = "Exit status: 0 written, 1 error (usage errors included)."
 
 
@@ -324,13 +318,13 @@ def run(args: argparse.Namespace) -> int:
         if to_stdout:
             sys.stdout.write(text)
         else:
-            _write(Path(args.output), text)
+            write_atomic(args.output, text)
         if args.python:
             py_path = Path(args.python)
             target = "connectors.yaml" if to_stdout else os.path.relpath(Path(args.output), py_path.parent or ".")
             program = (render_python_explicit(export) if args.python_style == "explicit"
                        else render_python(Path(target).as_posix()))
-            _write(py_path, program)
+            write_atomic(py_path, program)
     except OSError as exc:
         print(f"pulumi-mistral export: cannot write: {exc}", file=err)
         return 1

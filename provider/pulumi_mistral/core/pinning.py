@@ -2,7 +2,7 @@
 
 A connector is only as safe as the tools its MCP server exposes, and the server can change them at any time
 (a "rug pull"). Pins are the contract: ``tool_pins`` maps each tool name to its fingerprint
-(:mod:`pulumi_mistral.fingerprint`), and the pinned set is complete, so a live tool without a pin is
+(:mod:`pulumi_mistral.core.fingerprint`), and the pinned set is complete, so a live tool without a pin is
 "added". The ``tool_drift`` policy decides what a difference does.
 
 Interface (what the provider, the drift report and the tests call; all pure, no I/O):
@@ -38,13 +38,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
-from pulumi_mistral.fingerprint import (
+from pulumi_mistral.core.fingerprint import (
     ANNOTATION_HINTS,
     canonical_json,
     fingerprint,
     tool_definition,
 )
-from pulumi_mistral.spec import TOOL_DRIFT_POLICIES
+from pulumi_mistral.core.spec import TOOL_DRIFT_POLICIES
 
 __all__ = [
     "ASPECTS",

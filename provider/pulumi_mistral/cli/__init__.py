@@ -63,8 +63,8 @@ def require_api_key() -> None:
 # name -> (module, one-line help). Modules are imported lazily.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "local": ("pulumi_mistral.local.server", "run the local Connectors API server (needs the 'local' extra)"),
-    "export": ("pulumi_mistral.export", "export a workspace's connectors as connectors.yaml (bulk import)"),
-    "drift": ("pulumi_mistral.drift", "report settings and tool drift between declared and live connectors"),
+    "export": ("pulumi_mistral.cli.export", "export a workspace's connectors as connectors.yaml (bulk import)"),
+    "drift": ("pulumi_mistral.cli.drift", "report settings and tool drift between declared and live connectors"),
 }
 
 
@@ -96,6 +96,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     return int(args._run(args) or 0)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,11 +1,11 @@
 """schema.json, generated from the Python resource: the Pulumi package schema other languages and tools read.
 
 The properties, their types, which are required and which are secret all come from the code
-(``ConnectorArgs``, the ``Connector`` output annotations, ``SECRET_OUTPUTS`` and :mod:`pulumi_mistral.spec`);
+(``ConnectorArgs``, the ``Connector`` output annotations, ``SECRET_OUTPUTS`` and :mod:`pulumi_mistral.core.spec`);
 only the descriptions live here. A test asserts the committed file equals the generated one, so the two
 cannot drift apart. Regenerate after changing the resource::
 
-    python -m pulumi_mistral.schema_gen > schema.json
+    python -m pulumi_mistral.provider.schema_gen > schema.json
 """
 
 from __future__ import annotations
@@ -124,8 +124,8 @@ def _ordered(spec_: dict[str, Any]) -> dict[str, Any]:
 
 def resource_facts() -> dict[str, Any]:
     """What the Python resource says about itself: inputs, outputs (with types), required and secret names."""
-    from pulumi_mistral import spec
-    from pulumi_mistral.resource import SECRET_OUTPUTS, Connector, ConnectorArgs
+    from pulumi_mistral.core import spec
+    from pulumi_mistral.provider.resource import SECRET_OUTPUTS, Connector, ConnectorArgs
 
     arg_fields = [f.name for f in dataclasses.fields(ConnectorArgs)]
     order = {name: i for i, name in enumerate(spec.ALL_FIELDS)}
@@ -240,7 +240,7 @@ def render() -> str:
 
 
 def main() -> int:
-    """``python -m pulumi_mistral.schema_gen > schema.json``"""
+    """``python -m pulumi_mistral.provider.schema_gen > schema.json``"""
     sys.stdout.write(render())
     return 0
 

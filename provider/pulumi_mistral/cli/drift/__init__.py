@@ -41,10 +41,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from pulumi_mistral import diff, pinning, spec
 from pulumi_mistral._version import __version__
 from pulumi_mistral.cli import Parser, positive_float, positive_int, require_api_key
-from pulumi_mistral.errors import MistralError
+from pulumi_mistral.cli.files import write_atomic
+from pulumi_mistral.client.connectors import MAX_PAGE_SIZE
+from pulumi_mistral.core import diff, pinning, spec
+from pulumi_mistral.errors import InputError, MistralError
 
 if TYPE_CHECKING:  # pragma: no cover
     from pulumi_mistral.client import ConnectorsClient
@@ -77,8 +79,6 @@ RULES: dict[str, tuple[str, str]] = {  # class -> (SARIF rule id, short descript
 FORMATS: tuple[str, ...] = ("table", "json", "markdown", "sarif")
 EXIT_CLEAN, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
 CONNECTOR_TYPE = "pulumi-python:dynamic/connector:Connector"
-PAGE_SIZE = 1000  # the API's largest page: the settings part of 1,000 connectors is 1-2 requests
-MAX_TOOL_PAGES = 20
 DEFAULT_CONCURRENCY = 4
 DEFAULT_TIMEOUT = 30.0  # seconds per connector's tool listing (and per request); MISTRAL_TIMEOUT or --timeout
 ENV_TIMEOUT = "MISTRAL_TIMEOUT"
@@ -109,10 +109,6 @@ UNKNOWN = _Unknown()
 
 def _contains_unknown(value: Any) -> bool:
     return spec.contains(value, lambda v: v is UNKNOWN)
-
-
-class InputError(Exception):
-    """A problem with the command's input files (one line, no secrets)."""
 
 
 # ---- declared connectors --------------------------------------------------------------------------------------
@@ -270,7 +266,7 @@ def compare_settings(inputs: Mapping[str, Any], live: Mapping[str, Any]) -> tupl
     """The drifted properties of one connector and the properties that could not be compared (unknown).
 
     ``inputs`` are the declared inputs (UNKNOWN for values that cannot be read), ``live`` the connector as
-    the API returned it (``model_dump()``). The rules are :mod:`pulumi_mistral.diff`'s, so a property the
+    the API returned it (``model_dump()``). The rules are :mod:`pulumi_mistral.core.diff`'s, so a property the
     provider would not update is never drift here.
     """
     desired = spec.normalize_inputs({k: v for k, v in inputs.items() if k in spec.INPUT_FIELDS})
@@ -356,7 +352,7 @@ class Report:
 
 
 class RequestCounter:
-    """Counts the client's HTTP requests by operation (thread-safe)."""
+    """Counts the client's HTTP requests by operation (thread-safe); ``add`` is the client's ``on_request`` hook."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -373,27 +369,6 @@ class RequestCounter:
             counts = dict(self.by_kind)
         return {"total": sum(counts.values()), "settings": counts.get("list", 0),
                 "tools": counts.get("list_tools", 0), "other": counts.get("other", 0)}
-
-    def transport(self) -> Any:
-        """An httpx transport that counts, for the client's ``transport`` seam."""
-        # The client exposes an httpx transport as its testing seam; wrapping the default one is the only
-        # way to see every request (retries included) without reaching into the client's internals.
-        import httpx
-
-        counter = self
-
-        class CountingTransport(httpx.BaseTransport):
-            def __init__(self) -> None:
-                self._inner = httpx.HTTPTransport()
-
-            def handle_request(self, request: httpx.Request) -> httpx.Response:
-                counter.add(request.method, request.url.path)
-                return self._inner.handle_request(request)
-
-            def close(self) -> None:
-                self._inner.close()
-
-        return CountingTransport()
 
 
 class Progress:
@@ -431,13 +406,7 @@ class Progress:
 
 
 def _list_all_tools(client: ConnectorsClient, connector_id: str) -> list[Any]:
-    tools: list[Any] = []
-    for page in range(1, MAX_TOOL_PAGES + 1):
-        chunk = client.list_tools(connector_id, page=page, page_size=PAGE_SIZE, refresh=page == 1)
-        tools.extend(chunk)
-        if len(chunk) < PAGE_SIZE:
-            return tools
-    raise MistralError(f"more than {MAX_TOOL_PAGES * PAGE_SIZE} tools listed; refusing to page further")
+    return list(client.iter_tools(connector_id, refresh=True))
 
 
 def _short(fp: Any) -> str:
@@ -483,7 +452,7 @@ def scan(
     bar = progress or Progress(sys.stderr, False)
     report = Report(source=source, declared=len(declared))
     live_by_id: dict[str, dict[str, Any]] = {}
-    for listed in client.iter_connectors(page_size=PAGE_SIZE, fetch_connection_secrets=True):
+    for listed in client.iter_connectors(page_size=MAX_PAGE_SIZE, fetch_connection_secrets=True):
         live_by_id[listed.id] = listed.model_dump(mode="json")
         bar.update("drift: listing connectors", len(live_by_id))
     report.live = len(live_by_id)
@@ -742,7 +711,7 @@ def load_tools_lock(path: str) -> list[Mapping[str, Any]]:
 
 def render_tools_lock(definitions: Mapping[str, Sequence[Any]]) -> str:
     """``{resource: [tool definitions]}`` as a tools lock file (JSON, sorted, one definition per tool)."""
-    from pulumi_mistral.fingerprint import tool_definition
+    from pulumi_mistral.core.fingerprint import tool_definition
 
     doc = {"version": 1, "connectors": {
         resource: sorted((tool_definition(t) for t in tools), key=lambda d: d["name"])
@@ -870,7 +839,7 @@ def _live_tools_of(client: ConnectorsClient, declared: list[Declared], names: Se
 
 def _write(path: str, text: str) -> None:
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        write_atomic(path, text)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
@@ -906,7 +875,7 @@ def run(args: argparse.Namespace) -> int:
         require_api_key()
         progress = Progress(sys.stderr, bool(args.progress or sys.stderr.isatty()))
         # max_retry_time = timeout: retries of a hung or failing MCP server stay within the one budget.
-        with ConnectorsClient(server_url=args.server_url, transport=counter.transport(), timeout=timeout,
+        with ConnectorsClient(server_url=args.server_url, on_request=counter.add, timeout=timeout,
                               max_retry_time=timeout) as client:
             if args.write_pins:
                 tools = _live_tools_of(client, declared, args.connector)
@@ -940,7 +909,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    """Run ``drift`` with its own parser (``python -m pulumi_mistral.drift``)."""
+    """Run ``drift`` with its own parser (``python -m pulumi_mistral.cli.drift``)."""
     parser = Parser(prog="pulumi-mistral drift", description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run(parser.parse_args(list(argv) if argv is not None else None))

@@ -8,22 +8,19 @@ now, review them, and commit them with the program::
     print(pins_for("docs"))            # {"search_docs": "sha256:…", …}; key from MISTRAL_API_KEY
 
 ``pulumi-mistral drift --write-pins`` does the same for every declared connector and writes a YAML overlay.
-The tools are fetched fresh from the MCP server (``refresh=true``): one request.
+The tools are fetched fresh from the MCP server (``refresh=true``): one request per 1,000 tools.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pulumi_mistral import pinning
+from pulumi_mistral.core import pinning
 
 if TYPE_CHECKING:  # pragma: no cover
     from pulumi_mistral.client import ConnectorsClient
 
 __all__ = ["pins_for"]
-
-_PAGE_SIZE = 1000
-
 
 def pins_for(
     connector: str,
@@ -42,4 +39,4 @@ def pins_for(
 
         with ConnectorsClient(api_key=api_key, server_url=server_url) as own:
             return pins_for(connector, client=own)
-    return pinning.pins_from_tools(client.list_tools(connector, refresh=True, page_size=_PAGE_SIZE))
+    return pinning.pins_from_tools(list(client.iter_tools(connector)))
