@@ -12,8 +12,8 @@ UNREADABLE = object()
 
 
 def test_constants_are_pulumis() -> None:
-    assert markers.SIG_KEY == rpc._special_sig_key
-    assert markers.SECRET_SIG == rpc._special_secret_sig
+    assert rpc._special_sig_key == markers.SIG_KEY
+    assert rpc._special_secret_sig == markers.SECRET_SIG
     assert markers.is_secret(rpc.wrap_rpc_secret("x")) and not markers.is_secret({"value": "x"})
 
 
