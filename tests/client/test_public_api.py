@@ -66,3 +66,43 @@ def test_every_model_name_resolves_and_tool_models_load_on_first_use():
             "assert parse_list_tools([{'name': 'echo', 'inputSchema': {}}])[0].__class__ is MCPTool; "
             "missing = [n for n in m.__all__ if getattr(m, n, None) is None]; assert missing == [], missing")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_every_error_of_the_package_is_in_the_one_tree():
+    import importlib
+    import pkgutil
+
+    import pulumi_mistral
+
+    for info in pkgutil.walk_packages(pulumi_mistral.__path__, "pulumi_mistral."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+
+    def subclasses(cls: type) -> list[type]:
+        return [cls, *(s for sub in cls.__subclasses__() for s in subclasses(sub))]
+
+    outside = sorted(f"{c.__module__}.{c.__qualname__}" for c in subclasses(errors.MistralError)
+                     if c.__module__.startswith("pulumi_mistral") and c.__module__ != "pulumi_mistral.errors")
+    assert outside == []
+    for cls in subclasses(errors.MistralError):
+        if cls.__module__ == "pulumi_mistral.errors":
+            assert cls.__name__ in errors.__all__ and cls.__name__ in (errors.__doc__ or ""), cls
+
+
+def test_public_import_paths_are_kept():
+    """Paths users import from, kept as re-exports where the code moved (see docs/architecture.md)."""
+    import pulumi_mistral
+    import pulumi_mistral.models as old_models
+    import pulumi_mistral.resource as old_resource
+    from pulumi_mistral.client import models
+    from pulumi_mistral.provider import ConnectorProvider, resource
+
+    assert ConnectorProvider.__module__ == "pulumi_mistral.provider"  # the pickle in every state names it
+    for name in old_resource.__all__:
+        assert getattr(old_resource, name) is getattr(resource, name)
+    assert pulumi_mistral.Connector is resource.Connector and pulumi_mistral.ConnectorArgs is resource.ConnectorArgs
+    assert sorted(old_models.__all__) == sorted(models.__all__)
+    for name in ("Connector", "ConnectorTool", "UNSET", "MCPTool", "parse_list_tools"):
+        assert getattr(old_models, name) is getattr(models, name)
+    for name in pulumi_mistral.__all__:
+        assert getattr(pulumi_mistral, name) is not None
