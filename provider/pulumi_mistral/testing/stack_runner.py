@@ -57,7 +57,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import json
 import os
 import runpy
 import sys
@@ -65,153 +64,41 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pulumi.runtime import rpc
-
-from pulumi_mistral.core.spec import ints_from_floats
 from pulumi_mistral.testing.engine import (
     EngineClient,
     InProcessProviderHost,
     ProviderHost,
     SubprocessProviderHost,
-    strip_secrets,
     to_wire,
 )
 from pulumi_mistral.testing.projects import project_name
+from pulumi_mistral.testing.stack_state import (
+    PreviewResult,
+    RefreshResult,
+    StackRunError,
+    StackState,
+    Step,
+    UpResult,
+    annotate,
+    changed_properties,
+    secret_keys,
+)
 
 __all__ = ["PreviewResult", "RefreshResult", "StackRunError", "StackRunner", "Step", "UpResult"]
 
-PROVIDER_KEY = "__provider"
 DEFAULT_SECRET_KEYS: tuple[str, ...] = ("mistral:apiKey",)
 # The prefixes pulumi.log uses on stderr when a provider has no engine connection (the engine shows these lines).
 DIAGNOSTIC_PREFIXES: tuple[str, ...] = ("debug: ", "info: ", "warning: ", "error: ")
 PROGRAM_TIMEOUT_S = 300.0
 
 
-@dataclass(frozen=True)
-class Step:
-    """One step of a run: ``op`` is create, same, update, replace, delete, read or refresh-delete.
-
-    For ``replace``, ``detail`` is ``("delete-before-replace",)`` or ``("create-before-delete",)``; for
-    ``update`` it lists the changed input properties; for drift it lists the drifted properties.
-    """
-
-    op: str
-    urn: str
-    detail: tuple[str, ...] = ()
-
-    @property
-    def name(self) -> str:
-        return self.urn.rsplit("::", 1)[-1]
-
-
-@dataclass
-class UpResult:
-    """Result of :meth:`StackRunner.up`: the stack outputs (secrets unwrapped; names in ``secret_outputs``)."""
-
-    outputs: dict[str, Any]
-    steps: list[Step]
-    secret_outputs: set[str] = field(default_factory=set)
-    diagnostics: list[str] = field(default_factory=list)
-
-
-@dataclass
-class PreviewResult:
-    """Result of :meth:`StackRunner.preview`: the planned steps; ``changes`` is True unless all are "same"."""
-
-    steps: list[Step]
-    diagnostics: list[str] = field(default_factory=list)
-
-    @property
-    def changes(self) -> bool:
-        return any(s.op != "same" for s in self.steps)
-
-
-@dataclass
-class RefreshResult:
-    """Result of :meth:`StackRunner.refresh`: ``drift`` maps a URN to its drifted properties; ``gone`` lists
-    resources that no longer exist (dropped from the state)."""
-
-    drift: dict[str, list[str]]
-    gone: list[str]
-    steps: list[Step]
-    diagnostics: list[str] = field(default_factory=list)
-
-
-class StackRunError(RuntimeError):
-    """A run failed (check failures, a provider error); the message names the resource, never secret values."""
-
-
-def _secret_keys(bag: Mapping[str, Any]) -> set[str]:
-    return {k for k, v in bag.items() if rpc.is_rpc_secret(v)}
-
-
-def _annotate(bag: Mapping[str, Any], secret: Iterable[str]) -> dict[str, Any]:
-    """Re-mark same-named properties as secret (the engine's ``annotateSecrets``)."""
-    keys = set(secret)
-    return {k: (rpc.wrap_rpc_secret(v) if k in keys else v) for k, v in bag.items()}
-
-
-def _norm(value: Any) -> Any:
-    return ints_from_floats(strip_secrets(value))
-
-
-def _differing(old: Mapping[str, Any], new: Mapping[str, Any], ignore: Iterable[str] = (PROVIDER_KEY,)) -> list[str]:
-    keys = (set(old) | set(new)) - set(ignore)
-    return sorted(k for k in keys if _norm(old.get(k)) != _norm(new.get(k)))
-
-
-class _State:
-    """The stack's resources: urn -> {type, id, inputs, outputs}, in creation order; JSON on disk.
-
-    ``pending_deletes`` holds the old halves of create-before-delete replacements whose delete failed: like
-    the engine (``delete: true`` in its state), the next ``up`` or ``destroy`` deletes them first.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.resources: dict[str, dict[str, Any]] = {}
-        self.pending_deletes: list[dict[str, Any]] = []
-        if path.exists():
-            data = json.loads(path.read_text())
-            self.resources = data.get("resources", {})
-            self.pending_deletes = data.get("pending_deletes", [])
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        data = {"version": 1, "resources": self.resources, "pending_deletes": self.pending_deletes}
-        # Owner-only from the first byte: the state holds secrets in plain text.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with open(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps(data, indent=1, sort_keys=True))
-        os.replace(tmp, self.path)
-
-    def delete_pending(self, engine: EngineClient, steps: list[Step]) -> None:
-        """Delete the recorded old halves of earlier replacements (each removed from the state once gone)."""
-        while self.pending_deletes:
-            res = self.pending_deletes[0]
-            engine.delete(res["id"], res["urn"], res["outputs"], res["inputs"])
-            self.pending_deletes.pop(0)
-            self.save()
-            steps.append(Step("delete", res["urn"], ("pending-delete",)))
-
-    def delete(self, engine: EngineClient, urn: str, steps: list[Step]) -> None:
-        """Delete one recorded resource and drop it from the state."""
-        res = self.resources[urn]
-        engine.delete(res["id"], urn, res["outputs"], res["inputs"])
-        del self.resources[urn]
-        self.save()
-        steps.append(Step("delete", urn))
-
-
 class _Run:
     """One program run (up or preview): registrations from the mocks become engine steps."""
 
-    def __init__(self, runner: StackRunner, engine: EngineClient, state: _State, preview: bool) -> None:
+    def __init__(self, runner: StackRunner, engine: EngineClient, state: StackState, preview: bool) -> None:
         self.runner = runner
         self.engine = engine
         self.state = state
@@ -246,33 +133,33 @@ class _Run:
         urn = self.urn(typ, name)
         self.registered.append(urn)
         news = to_wire(dict(raw_inputs))
-        secret = _secret_keys(news)
+        secret = secret_keys(news)
         old = self.state.resources.get(urn)
         olds_in = old["inputs"] if old else {}
         checked = self._check(urn, olds_in, news)
         if old is None:
             self.steps.append(Step("create", urn))
             if self.preview:
-                return "", _annotate(checked, secret)
+                return "", annotate(checked, secret)
             ident, outs = self.engine.create(urn, checked)
-            return self._record(urn, typ, ident, _annotate(checked, secret), outs, secret)
+            return self._record(urn, typ, ident, annotate(checked, secret), outs, secret)
         answer = self.engine.diff(old["id"], urn, old["outputs"], checked, old["inputs"])
-        changed = _differing(old["inputs"], checked)
+        changed = changed_properties(old["inputs"], checked)
         kind = answer.changes
         if kind == "unknown":  # the engine's fallback: old inputs vs new inputs, __provider included
-            changed = _differing(old["inputs"], checked, ignore=())
+            changed = changed_properties(old["inputs"], checked, ignore=())
             kind = "some" if changed else "none"
         if kind == "none":
             self.steps.append(Step("same", urn))
             if not self.preview:
-                old["inputs"] = _annotate(checked, secret)
+                old["inputs"] = annotate(checked, secret)
                 self.state.save()
             return old["id"], old["outputs"]
         if answer.replaces:
             order = "delete-before-replace" if answer.delete_before_replace else "create-before-delete"
             self.steps.append(Step("replace", urn, (order, *answer.replaces)))
             if self.preview:
-                return old["id"], _annotate(checked, secret)
+                return old["id"], annotate(checked, secret)
             fresh = self._check(urn, {}, news)  # the replacement is checked without olds
             if answer.delete_before_replace:
                 self.engine.delete(old["id"], urn, old["outputs"], old["inputs"])
@@ -284,22 +171,22 @@ class _Run:
                 # Record the new resource before deleting the old one, and the old one as a pending delete
                 # until it is gone: a failed delete then never orphans either half (the engine does the same).
                 self.state.pending_deletes.append({**old, "urn": urn})
-                result = self._record(urn, typ, ident, _annotate(fresh, secret), outs, secret)
+                result = self._record(urn, typ, ident, annotate(fresh, secret), outs, secret)
                 self.engine.delete(old["id"], urn, old["outputs"], old["inputs"])
                 self.state.pending_deletes.pop()
                 self.state.save()
                 return result
-            return self._record(urn, typ, ident, _annotate(fresh, secret), outs, secret)
+            return self._record(urn, typ, ident, annotate(fresh, secret), outs, secret)
         self.steps.append(Step("update", urn, tuple(changed)))
         if self.preview:
-            return old["id"], {**old["outputs"], **_annotate(checked, secret)}
+            return old["id"], {**old["outputs"], **annotate(checked, secret)}
         outs = self.engine.update(old["id"], urn, old["outputs"], checked, old["inputs"])
-        return self._record(urn, typ, old["id"], _annotate(checked, secret), outs, secret)
+        return self._record(urn, typ, old["id"], annotate(checked, secret), outs, secret)
 
     def _record(
         self, urn: str, typ: str, ident: str, inputs: dict[str, Any], outs: dict[str, Any], secret: set[str]
     ) -> tuple[str, dict[str, Any]]:
-        outs = _annotate(outs, secret)
+        outs = annotate(outs, secret)
         self.state.resources.pop(urn, None)  # re-insert: keeps creation order for deletes
         self.state.resources[urn] = {"type": typ, "id": ident, "inputs": inputs, "outputs": outs}
         self.state.save()
@@ -554,7 +441,7 @@ class StackRunner:
 
     def up(self) -> UpResult:
         """Deploy: run the program, apply its steps, delete resources it no longer declares."""
-        state = _State(self.state_path)
+        state = StackState(self.state_path)
         engine = self._start_engine()
         try:
             run = _Run(self, engine, state, preview=False)
@@ -571,7 +458,7 @@ class StackRunner:
 
     def preview(self, *, refresh: bool = False, expect_no_changes: bool = False) -> PreviewResult:
         """Plan without changing anything: Check and Diff only (and Read first with ``refresh=True``)."""
-        state = _State(self.state_path)
+        state = StackState(self.state_path)
         state.save = lambda: None  # type: ignore[method-assign]  # a preview never writes the state
         engine = self._start_engine()
         try:
@@ -594,7 +481,7 @@ class StackRunner:
 
     def refresh(self) -> RefreshResult:
         """Read every resource: record the live state, report drift per property, drop the gone ones."""
-        state = _State(self.state_path)
+        state = StackState(self.state_path)
         engine = self._start_engine()
         try:
             result = self._refresh(engine, state)
@@ -603,7 +490,7 @@ class StackRunner:
         result.diagnostics = list(self.diagnostics)
         return result
 
-    def _refresh(self, engine: EngineClient, state: _State) -> RefreshResult:
+    def _refresh(self, engine: EngineClient, state: StackState) -> RefreshResult:
         drift: dict[str, list[str]] = {}
         gone: list[str] = []
         steps: list[Step] = []
@@ -620,23 +507,24 @@ class StackRunner:
             answer = engine.diff(ident, urn, outs, res["inputs"], res["inputs"])
             if answer.changes == "some":
                 new_inputs = inputs if inputs is not None else outs
-                differing = _differing(res["inputs"], new_inputs)
-                names = [k for k in differing if k in res["inputs"]] or differing or _differing(res["outputs"], outs)
+                changed = changed_properties(res["inputs"], new_inputs)
+                names = ([k for k in changed if k in res["inputs"]] or changed
+                         or changed_properties(res["outputs"], outs))
                 drift[urn] = names or ["(unknown)"]
                 steps.append(Step("read", urn, tuple(drift[urn])))
             else:
                 steps.append(Step("read", urn))
-            secret = _secret_keys(res["outputs"]) | _secret_keys(res["inputs"])
-            res["outputs"] = _annotate(outs, secret)
+            secret = secret_keys(res["outputs"]) | secret_keys(res["inputs"])
+            res["outputs"] = annotate(outs, secret)
             if inputs is not None:
-                res["inputs"] = _annotate(inputs, secret)
+                res["inputs"] = annotate(inputs, secret)
             res["id"] = ident
             state.save()
         return RefreshResult(drift, gone, steps)
 
     def destroy(self) -> list[Step]:
         """Delete every resource of the stack (newest first) and empty the state."""
-        state = _State(self.state_path)
+        state = StackState(self.state_path)
         if not state.resources and not state.pending_deletes:
             return []
         engine = self._start_engine()
@@ -651,4 +539,4 @@ class StackRunner:
 
     def state(self) -> dict[str, dict[str, Any]]:
         """A copy of the recorded resources (urn -> type, id, inputs, outputs); secrets as wire markers."""
-        return copy.deepcopy(_State(self.state_path).resources)
+        return copy.deepcopy(StackState(self.state_path).resources)
