@@ -38,14 +38,7 @@ from pulumi.dynamic import (
 
 from pulumi_mistral.core import diff as _diff
 from pulumi_mistral.core import spec
-from pulumi_mistral.errors import (
-    ConflictError,
-    MistralError,
-    NotFoundError,
-    ServerError,
-    ToolDriftError,
-    TransportError,
-)
+from pulumi_mistral.errors import ConflictError, MistralError, NotFoundError, ToolDriftError
 from pulumi_mistral.provider.failures import provider_error
 from pulumi_mistral.provider.listing import LISTING
 from pulumi_mistral.provider.outputs import (
@@ -70,7 +63,7 @@ from pulumi_mistral.provider.tools import (
     assess_tools,
     differs_from_pins,
     is_refresh_diff,
-    list_tools,
+    live_tools_under_policy,
     outputs_digest,
     pins_of,
     policy_of,
@@ -79,7 +72,6 @@ from pulumi_mistral.provider.tools import (
     tool_changes_line,
     tool_outputs,
     tracking,
-    unverifiable,
     warn,
 )
 
@@ -218,24 +210,23 @@ class ConnectorProvider(ResourceProvider):
         """List the new connector's tools and apply the policy; under block a mismatch undoes the create."""
         subject = subject_of(inputs, connector_id)
         policy = policy_of(inputs)
-        undo = "" if adopted else "; the new connector was deleted again, so nothing was left behind"
-        try:
-            live = list_tools(connector_id)
-        except (ServerError, TransportError) as exc:
-            if policy == "block":
-                if not adopted:
-                    with contextlib.suppress(MistralError):
-                        client.delete(connector_id)
-                raise provider_error(f"{unverifiable(subject, exc)}, and tool_drift=block does not deploy tools it "
-                            f"cannot verify{undo}", exc) from exc
-            if policy == "warn":
-                warn(f"{unverifiable(subject, exc)}; no tool fingerprints recorded")
-            return {}
-        outcome = assess_tools(live, inputs, {}, subject)
-        if outcome.blocked:
+
+        def undo() -> None:  # a create that fails its tool check leaves nothing behind (an adopted one stays)
             if not adopted:
                 with contextlib.suppress(MistralError):
                     client.delete(connector_id)
+
+        undone = "" if adopted else "; the new connector was deleted again, so nothing was left behind"
+        live = live_tools_under_policy(
+            connector_id, subject, policy, warning="; no tool fingerprints recorded",
+            block=f", and tool_drift=block does not deploy tools it cannot verify{undone}", before_block=undo,
+        )
+        if live is None:
+            return {}
+        outcome = assess_tools(live, inputs, {}, subject)
+        if outcome.blocked:
+            undo()
+            if not adopted:
                 LISTING.invalidate()
             extra = "" if adopted else "\n(The connector created for this check was deleted again.)"
             raise ToolDriftError(outcome.message + extra)
@@ -345,12 +336,11 @@ class ConnectorProvider(ResourceProvider):
         """Fresh tool outputs for a refresh. Never raises: a refresh records, it does not enforce."""
         subject = subject_of(previous, connector_id)
         policy = policy_of(previous)
-        try:
-            live = list_tools(connector_id)
-        except (ServerError, TransportError) as exc:
+        live = live_tools_under_policy(
+            connector_id, subject, policy, warning="; the recorded tool fingerprints were kept"
+        )
+        if live is None:
             # The server may just be down: keep what was recorded rather than report every tool as removed.
-            if policy != "audit":
-                warn(f"{unverifiable(subject, exc)}; the recorded tool fingerprints were kept")
             return previous_tool_outputs(previous)
         outs = tool_outputs(live, previous, previous)
         TOOLS.put(connector_id, live)
@@ -381,15 +371,12 @@ class ConnectorProvider(ResourceProvider):
         live = TOOLS.get(connector_id)
         warned = live is not None  # this process's Read listed (and warned about) them moments ago
         if live is None:
-            try:
-                live = list_tools(connector_id)
-            except (ServerError, TransportError) as exc:
-                if policy == "block":
-                    raise provider_error(f"{unverifiable(subject, exc)}, so they cannot be verified against the pins: "
-                                "tool_drift=block fails closed and nothing was changed; retry when the MCP "
-                                "server is reachable", exc) from exc
-                if policy == "warn":
-                    warn(f"{unverifiable(subject, exc)}; compared the recorded tools with the pins instead")
+            live = live_tools_under_policy(
+                connector_id, subject, policy, warning="; compared the recorded tools with the pins instead",
+                block=", so they cannot be verified against the pins: tool_drift=block fails closed and nothing "
+                      "was changed; retry when the MCP server is reachable",
+            )
+            if live is None:
                 return differs_from_pins(old_outs.get("tools"), pins)
         outcome = assess_tools(live, news, old_outs, subject, policy=policy)
         if outcome.blocked:
@@ -447,14 +434,12 @@ class ConnectorProvider(ResourceProvider):
         landed = (" The settings change was applied (the connection changed, so the tools could only be "
                   "checked afterwards); the state keeps the previous outputs, so the next up checks again."
                   if patched else "")
-        try:
-            live = list_tools(connector_id)
-        except (ServerError, TransportError) as exc:
-            if policy == "block":
-                raise provider_error(f"{unverifiable(subject, exc)}, so they cannot be verified against the pins: "
-                            f"tool_drift=block fails closed.{landed or ' Nothing was changed.'}", exc) from exc
-            if policy == "warn":
-                warn(f"{unverifiable(subject, exc)}; the recorded tool fingerprints were kept")
+        live = live_tools_under_policy(
+            connector_id, subject, policy, warning="; the recorded tool fingerprints were kept",
+            block=", so they cannot be verified against the pins: tool_drift=block fails closed."
+                  f"{landed or ' Nothing was changed.'}",
+        )
+        if live is None:
             return None
         outcome = assess_tools(live, inputs, old_outs, subject, policy=policy)
         if outcome.blocked:

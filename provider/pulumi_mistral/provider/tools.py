@@ -13,11 +13,12 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 from pulumi_mistral.core import fingerprint, pinning, spec
-from pulumi_mistral.errors import MistralError
+from pulumi_mistral.errors import MistralError, ServerError, TransportError
+from pulumi_mistral.provider.failures import provider_error
 from pulumi_mistral.provider.outputs import plain_props
 from pulumi_mistral.provider.settings import process_client
 
@@ -30,7 +31,7 @@ __all__ = [
     "assess_tools",
     "differs_from_pins",
     "is_refresh_diff",
-    "list_tools",
+    "live_tools_under_policy",
     "outputs_digest",
     "pins_of",
     "policy_of",
@@ -39,7 +40,6 @@ __all__ = [
     "tool_changes_line",
     "tool_outputs",
     "tracking",
-    "unverifiable",
     "warn",
 ]
 
@@ -142,13 +142,43 @@ def subject_of(props: Mapping[str, Any], fallback: str) -> str:
     return f"connector '{name if isinstance(name, str) else fallback}'"
 
 
-def list_tools(connector_id: str) -> list[dict[str, Any]]:
+def _list_tools(connector_id: str) -> list[dict[str, Any]]:
     """The live tools, fetched fresh from the MCP server through the API (``refresh=true``), as wire dicts."""
     return [dict(fingerprint.as_tool_dict(t)) for t in process_client().iter_tools(connector_id, refresh=True)]
 
 
-def unverifiable(subject: str, exc: MistralError) -> str:
+def _unverifiable(subject: str, exc: MistralError) -> str:
     return f"{subject}: the MCP tools could not be listed ({exc.message})"
+
+
+def live_tools_under_policy(
+    connector_id: str,
+    subject: str,
+    policy: str,
+    *,
+    warning: str,
+    block: str | None = None,
+    before_block: Callable[[], None] | None = None,
+) -> list[dict[str, Any]] | None:
+    """The live tools, or None when they cannot be listed and the policy lets the caller fall back.
+
+    When the listing fails (a server error or a transport failure), the reason is
+    ``"<subject>: the MCP tools could not be listed (<why>)"``. Under ``tool_drift=block``, if the caller gives
+    ``block`` wording, ``before_block`` runs (e.g. to undo a create) and an error ``reason + block`` is raised:
+    block fails closed. Otherwise ``reason + warning`` is warned unless the policy is audit, and None is
+    returned. A refresh gives no ``block`` wording: it records, it never enforces, so under block it warns.
+    """
+    try:
+        return _list_tools(connector_id)
+    except (ServerError, TransportError) as exc:
+        reason = _unverifiable(subject, exc)
+        if policy == "block" and block is not None:
+            if before_block is not None:
+                before_block()
+            raise provider_error(reason + block, exc) from exc
+        if policy != "audit":
+            warn(reason + warning)
+        return None
 
 
 def tool_outputs(
