@@ -38,13 +38,14 @@ import threading
 import time
 from typing import Any
 
+import dill
 import pytest
 from provider_helpers import SERVER_URL, Controls, connector_inputs
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
-from pulumi.runtime._serialization import _serialize
+from pulumi.runtime._serialization import _deserialize, _serialize
 
 from pulumi_mistral import provider as provider_module
 from pulumi_mistral.errors import MistralError
@@ -95,6 +96,31 @@ def test_pickle_is_deterministic() -> None:
 
 def test_pickle_is_not_forced_secret() -> None:
     assert ConnectorProvider.serialize_as_secret_always is False
+
+
+# ``__provider`` exactly as the previous release (the single-file provider.py layout) wrote it into every
+# resource's state, by pulumi's own serializer.
+OLD_RELEASE_PICKLE = "gASVNAAAAAAAAACMF3B1bHVtaV9taXN0cmFsLnByb3ZpZGVylIwRQ29ubmVjdG9yUHJvdmlkZXKUk5QpgZQu"
+
+
+def test_an_old_release_pickle_still_loads_and_works(local_server) -> None:
+    """Decoded as ``python -m pulumi.dynamic`` decodes ``__provider`` (its get_provider: base64, then dill, with
+    serialization enabled), then configured: the provider of an existing state still validates and deploys."""
+    loaded = _deserialize(lambda: dill.loads(base64.b64decode(OLD_RELEASE_PICKLE)))
+    assert type(loaded) is ConnectorProvider
+    assert _provider_pickle() == OLD_RELEASE_PICKLE  # and today's provider pickles to the very same bytes
+    provider_module.reset_process_state()
+    try:
+        loaded.configure(ConfigureRequest(Config(
+            {"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url}, "p")))
+        bad = loaded.check({}, {"name": "Bad Name!", "server": "ftp://x"})
+        assert {"name", "server", "description"} <= {f.property for f in bad.failures}
+        checked = loaded.check({}, connector_inputs(name="old-state"))
+        assert checked.failures == [] and checked.inputs["name"] == "old-state"
+        created = loaded.create(checked.inputs)
+        assert loaded.read(created.id, created.outs).outs["description"] == "Docs search"
+    finally:
+        provider_module.reset_process_state()
 
 
 def test_configure_reads_stack_config_then_env(local_server, monkeypatch: pytest.MonkeyPatch) -> None:
