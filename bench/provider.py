@@ -41,6 +41,7 @@ from pulumi.runtime._serialization import _serialize
 
 from pulumi_mistral import provider as provider_module
 from pulumi_mistral.provider import ConnectorProvider
+from pulumi_mistral.provider.listing import LISTING
 from pulumi_mistral.testing.engine import EngineClient, SubprocessProviderHost, strip_secrets
 from pulumi_mistral.testing.local_process import LocalServerProcess
 
@@ -126,7 +127,7 @@ def overhead(api: LocalServerProcess, iterations: int) -> None:
     # -- read: one connector read again and again is never a burst, so every read is the single-read path
     one = provider.create(provider.check({}, {"name": "single-read", "description": "d", "server": SERVER,
                                               "headers": {"X-K": "v"}}).inputs)
-    listings_before = provider_module._LISTING.listings
+    listings_before = LISTING.listings
     read_p: list[float] = []
     read_r: list[float] = []
     for i in range(iterations * 3 + 10):
@@ -139,7 +140,7 @@ def overhead(api: LocalServerProcess, iterations: int) -> None:
         if i >= 10:
             read_p.append(p)
             read_r.append(r)
-    if provider_module._LISTING.listings != listings_before:
+    if LISTING.listings != listings_before:
         raise SystemExit("the single reads went through the shared listing: the read figure would be wrong")
 
     print(f"provider vs raw httpx, median of {iterations} (read: {len(read_p)}), target ratio <= 1.15x:")

@@ -38,17 +38,20 @@ import threading
 import time
 from typing import Any
 
+import dill
 import pytest
 from provider_helpers import SERVER_URL, Controls, connector_inputs
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
-from pulumi.runtime._serialization import _serialize
+from pulumi.runtime._serialization import _deserialize, _serialize
 
 from pulumi_mistral import provider as provider_module
 from pulumi_mistral.errors import MistralError
 from pulumi_mistral.provider import ConnectorProvider
+from pulumi_mistral.provider.listing import LISTING, Listing
+from pulumi_mistral.provider.settings import STATE, process_client
 
 
 def _create(provider: ConnectorProvider, **inputs: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -95,18 +98,43 @@ def test_pickle_is_not_forced_secret() -> None:
     assert ConnectorProvider.serialize_as_secret_always is False
 
 
+# ``__provider`` exactly as the previous release (the single-file provider.py layout) wrote it into every
+# resource's state, by pulumi's own serializer.
+OLD_RELEASE_PICKLE = "gASVNAAAAAAAAACMF3B1bHVtaV9taXN0cmFsLnByb3ZpZGVylIwRQ29ubmVjdG9yUHJvdmlkZXKUk5QpgZQu"
+
+
+def test_an_old_release_pickle_still_loads_and_works(local_server) -> None:
+    """Decoded as ``python -m pulumi.dynamic`` decodes ``__provider`` (its get_provider: base64, then dill, with
+    serialization enabled), then configured: the provider of an existing state still validates and deploys."""
+    loaded = _deserialize(lambda: dill.loads(base64.b64decode(OLD_RELEASE_PICKLE)))
+    assert type(loaded) is ConnectorProvider
+    assert _provider_pickle() == OLD_RELEASE_PICKLE  # and today's provider pickles to the very same bytes
+    provider_module.reset_process_state()
+    try:
+        loaded.configure(ConfigureRequest(Config(
+            {"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url}, "p")))
+        bad = loaded.check({}, {"name": "Bad Name!", "server": "ftp://x"})
+        assert {"name", "server", "description"} <= {f.property for f in bad.failures}
+        checked = loaded.check({}, connector_inputs(name="old-state"))
+        assert checked.failures == [] and checked.inputs["name"] == "old-state"
+        created = loaded.create(checked.inputs)
+        assert loaded.read(created.id, created.outs).outs["description"] == "Docs search"
+    finally:
+        provider_module.reset_process_state()
+
+
 def test_configure_reads_stack_config_then_env(local_server, monkeypatch: pytest.MonkeyPatch) -> None:
     provider_module.reset_process_state()
     try:
         ConnectorProvider().configure(ConfigureRequest(Config(
             {"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url}, "p")))
-        assert provider_module._STATE.settings.server_url == local_server.url
-        assert provider_module._client().list().items == []  # configured from stack config: key and URL work
+        assert STATE.settings.server_url == local_server.url
+        assert process_client().list().items == []  # configured from stack config: key and URL work
         monkeypatch.setenv("MISTRAL_API_KEY", "env-key-value")
         monkeypatch.setenv("MISTRAL_SERVER_URL", "http://127.0.0.1:9")
         ConnectorProvider().configure(ConfigureRequest(Config({}, "p")))
-        assert provider_module._STATE.settings.api_key == "env-key-value"
-        assert provider_module._STATE.settings.server_url == "http://127.0.0.1:9"
+        assert STATE.settings.api_key == "env-key-value"
+        assert STATE.settings.server_url == "http://127.0.0.1:9"
     finally:
         provider_module.reset_process_state()
 
@@ -330,7 +358,7 @@ def test_concurrent_reads_share_one_listing(provider, controls: Controls, mistra
     created = [mistral_client.create(name=f"batch-{i}", description=f"n{i}", server=SERVER_URL,
                                      headers={"X-I": f"v{i}"}) for i in range(24)]
     expected = {c.id: provider.read(c.id, {"description": "x"}).outs for c in created[:2]}
-    provider_module._LISTING.invalidate()
+    LISTING.invalidate()
     controls.clear()
     results: dict[str, Any] = {}
     ids = [c.id for c in created]
@@ -354,12 +382,12 @@ def test_concurrent_reads_share_one_listing(provider, controls: Controls, mistra
 
 def test_listing_never_serves_state_older_than_a_write(provider, mistral_client,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(provider_module._Listing, "BURST_DISTINCT", 1)
+    monkeypatch.setattr(Listing, "BURST_DISTINCT", 1)
     ident, outs, checked = _create(provider, name="fresh")
     assert provider.read(ident, outs).outs["description"] == "Docs search"  # takes a snapshot
     updated = provider.update(ident, outs, {**checked, "description": "after write"})  # drops it
     assert provider.read(ident, updated.outs).outs["description"] == "after write"
-    monkeypatch.setattr(provider_module._Listing, "TTL_S", 0.0)
+    monkeypatch.setattr(Listing, "TTL_S", 0.0)
     mistral_client.update(ident, description="out of band")
     assert provider.read(ident, updated.outs).outs["description"] == "out of band"
     mistral_client.delete(ident)
@@ -376,7 +404,7 @@ def _listings(controls: Controls) -> int:
 
 
 def test_burst_threshold_is_8_distinct_reads_within_2_s(provider, controls: Controls, mistral_client) -> None:
-    assert (provider_module._Listing.BURST_DISTINCT, provider_module._Listing.BURST_WINDOW_S) == (8, 2.0)
+    assert (Listing.BURST_DISTINCT, Listing.BURST_WINDOW_S) == (8, 2.0)
     ids = _seed(mistral_client, 9, "burst")
     controls.clear()
     for _ in range(3):
@@ -389,7 +417,7 @@ def test_burst_threshold_is_8_distinct_reads_within_2_s(provider, controls: Cont
     provider.read(ids[8], {"description": "x"})  # served from that listing: no request
     assert len(controls.calls()) == 10
 
-    provider_module._LISTING.invalidate()
+    LISTING.invalidate()
     time.sleep(2.1)  # a quiet 2 s: the reads above leave the window
     controls.clear()
     for cid in ids[:7]:
@@ -416,7 +444,7 @@ def test_a_fresh_process_state_has_no_recent_reads(provider, controls: Controls,
 
 
 def test_a_listing_is_used_for_at_most_3_s(provider, controls: Controls, mistral_client) -> None:
-    assert provider_module._Listing.TTL_S == 3.0
+    assert Listing.TTL_S == 3.0
     ids = _seed(mistral_client, 8, "ttl")
     for cid in ids:
         provider.read(cid, {"description": "x"})  # the 8th read made the listing
@@ -439,7 +467,7 @@ def test_a_listing_raced_by_a_write_is_discarded(provider, controls: Controls, m
     for cid in ids[:7]:
         provider.read(cid, {"description": "x"})
     outs = provider.read(ids[7], {"description": "x"}).outs  # lists (8th distinct read); any write drops it
-    client = provider_module._client()
+    client = process_client()
     real_iter = client.iter_connectors
 
     def listing_then_a_write(**kwargs: Any) -> Any:
@@ -448,7 +476,7 @@ def test_a_listing_raced_by_a_write_is_discarded(provider, controls: Controls, m
                                        "server": SERVER_URL})
         return iter(items)
 
-    provider_module._LISTING.invalidate()
+    LISTING.invalidate()
     monkeypatch.setattr(client, "iter_connectors", listing_then_a_write)
     for cid in ids[:7]:
         provider.read(cid, {"description": "x"})

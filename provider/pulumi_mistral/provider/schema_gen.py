@@ -147,11 +147,11 @@ def resource_facts() -> dict[str, Any]:
 
 def _tuning_variables() -> dict[str, dict[str, Any]]:
     """The provider's tuning settings (``mistral:timeout`` ...) as config variables, with their defaults."""
-    from pulumi_mistral import provider
+    from pulumi_mistral.provider.settings import TUNING, Settings
 
-    defaults = {f.name: f.default for f in dataclasses.fields(provider.Settings)}
+    defaults = {f.name: f.default for f in dataclasses.fields(Settings)}
     variables: dict[str, dict[str, Any]] = {}
-    for key, (env, field_name, parse) in provider._TUNING.items():
+    for key, (env, field_name, parse) in TUNING.items():
         name = key.split(":", 1)[1]
         if name not in CONFIG_DESCRIPTIONS:
             raise ValueError(f"no description for config {key}; add it to schema_gen.CONFIG_DESCRIPTIONS")

@@ -48,6 +48,9 @@ from pulumi.output import Unknown
 from pulumi.runtime import proto, rpc
 from pulumi.runtime.proto import provider_pb2_grpc
 
+# ``strip_secrets(value)``: every secret marker removed (what ``KeepSecrets=false`` marshalling sends).
+from pulumi_mistral.core.secret_markers import strip as strip_secrets
+
 __all__ = [
     "DiffAnswer",
     "EngineClient",
@@ -100,17 +103,6 @@ def to_wire(value: Any) -> Any:
         return {k: to_wire(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_wire(v) for v in value]
-    return value
-
-
-def strip_secrets(value: Any) -> Any:
-    """``value`` with every secret marker removed (what ``KeepSecrets=false`` marshalling sends)."""
-    if rpc.is_rpc_secret(value):
-        return strip_secrets(value["value"])
-    if isinstance(value, Mapping):
-        return {k: strip_secrets(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strip_secrets(v) for v in value]
     return value
 
 
