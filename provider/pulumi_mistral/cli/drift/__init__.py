@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from pulumi_mistral._version import __version__
 from pulumi_mistral.cli import Parser, positive_float, positive_int, require_api_key
 from pulumi_mistral.cli.files import write_atomic
+from pulumi_mistral.cli.pins import live_tools, load_tools_lock, render_pins, render_tools_lock
 from pulumi_mistral.client.connectors import MAX_PAGE_SIZE
 from pulumi_mistral.core import pinning, spec
 from pulumi_mistral.core.compare import UNKNOWN, compare_settings
@@ -317,10 +318,6 @@ class Progress:
             self.stream.flush()
 
 
-def _list_all_tools(client: ConnectorsClient, connector_id: str) -> list[Any]:
-    return list(client.iter_tools(connector_id, refresh=True))
-
-
 def _short(fp: Any) -> str:
     return f"{fp[:15]}…" if isinstance(fp, str) and len(fp) > 15 else str(fp)
 
@@ -410,7 +407,7 @@ def scan(
 
     if tool_jobs:
         with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(tool_jobs)))) as pool:
-            futures = {pool.submit(_list_all_tools, client, cid): (decl, cid) for decl, cid in tool_jobs}
+            futures = {pool.submit(live_tools, client, cid): (decl, cid) for decl, cid in tool_jobs}
             for done, future in enumerate(as_completed(futures), start=1):
                 decl, cid = futures[future]
                 bar.update("drift: checking tools", done, len(tool_jobs))
@@ -607,42 +604,6 @@ def render(report: Report, fmt: str = "table") -> str:
     return RENDERERS[fmt](report)
 
 
-def load_tools_lock(path: str) -> list[Mapping[str, Any]]:
-    """The tool definitions of a tools lock file (written by ``--write-pins --tools-lock``), all connectors."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} is not JSON (line {exc.lineno}): expected a tools lock file") from None
-    connectors = data.get("connectors") if isinstance(data, Mapping) else None
-    if not isinstance(connectors, Mapping):
-        raise InputError(f"{path}: expected {{\"connectors\": {{resource: [tool definitions]}}}}")
-    return [t for tools in connectors.values() if isinstance(tools, list) for t in tools if isinstance(t, Mapping)]
-
-
-def render_tools_lock(definitions: Mapping[str, Sequence[Any]]) -> str:
-    """``{resource: [tool definitions]}`` as a tools lock file (JSON, sorted, one definition per tool)."""
-    from pulumi_mistral.core.fingerprint import tool_definition
-
-    doc = {"version": 1, "connectors": {
-        resource: sorted((tool_definition(t) for t in tools), key=lambda d: d["name"])
-        for resource, tools in definitions.items()}}
-    return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-
-
-def render_pins(pins: Mapping[str, Mapping[str, str]], fmt: str) -> str:
-    """``{resource: {tool: fingerprint}}`` as a connectors.yaml overlay (or JSON with --format json)."""
-    doc = {"connectors": {resource: {"tool_pins": dict(p)} for resource, p in pins.items()}}
-    if fmt == "json":
-        return json.dumps(doc, indent=2) + "\n"
-    import yaml
-
-    head = ("# tool_pins of the live MCP tools, written by `pulumi-mistral drift --write-pins`.\n"
-            "# Review every tool before you pin it: a pin says 'this exact definition is trusted'.\n")
-    return head + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
-
-
 # ---- the command ----------------------------------------------------------------------------------------------
 
 
@@ -746,7 +707,7 @@ def _live_tools_of(client: ConnectorsClient, declared: list[Declared], names: Se
     targets: list[tuple[str, str]] = [(d.resource, d.connector_id or d.name or d.resource) for d in declared]
     known = {n for _, n in targets} | {r for r, _ in targets} | {d.name for d in declared}
     targets += [(n, n) for n in names if n not in known]
-    return {resource: _list_all_tools(client, id_or_name) for resource, id_or_name in targets}
+    return {resource: live_tools(client, id_or_name) for resource, id_or_name in targets}
 
 
 def _write(path: str, text: str) -> None:
