@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
-from pulumi_mistral.cli.drift import (
-    UNKNOWN,
-    Finding,
-    Report,
-    load_stack_export,
-    render,
-)
+import pytest
+
+from pulumi_mistral.cli.drift.formats import render
+from pulumi_mistral.cli.drift.load import load_stack_export
+from pulumi_mistral.cli.drift.report import Finding, Report
+from pulumi_mistral.core.compare import UNKNOWN
 
 
 def test_stack_export_markers() -> None:
@@ -35,8 +34,9 @@ def test_stack_export_markers() -> None:
 def test_hostile_tool_text_cannot_break_markdown_or_table() -> None:
     evil = "![x](https://evil.example/p.png) | <img src=x> `code`\nnew line"
     report = Report(source="connectors.yaml", declared=1, live=1, findings=[
-        Finding("tools", "docs", "c1", "docs", "t|x", "pinned sha256:1", "added", (f"description: '{evil}'",),
-                "error", "block", "added")])
+        Finding(cls="tools", connector="docs", connector_id="c1", resource="docs", item="t|x",
+                declared="pinned sha256:1", live="added", details=(f"description: '{evil}'",), level="error",
+                policy="block", change="added")])
     md = render(report, "markdown")
     row = next(line for line in md.splitlines() if line.startswith("| docs |"))
     assert row.count(" | ") == 4  # five cells: no pipe leaked out of a cell
@@ -55,4 +55,13 @@ def test_clean_report_renders_in_every_format() -> None:
     assert json.loads(render(report, "json"))["exit_code"] == 0
     assert json.loads(render(report, "sarif"))["runs"][0]["results"] == []
     assert render(report, "markdown").startswith("### Connector drift: 0 findings")
-    assert Report(source="s", errors=["x"], findings=[Finding("deleted", "a")]).exit_code == 1
+    assert Report(source="s", errors=["x"], findings=[Finding(cls="deleted", connector="a")]).exit_code == 1
+
+
+def test_finding_takes_keyword_arguments_only() -> None:
+    with pytest.raises(TypeError):
+        Finding("deleted", "a")  # type: ignore[misc]
+    positional = ("tools", "docs", "c1", "docs", "t", "pinned sha256:1", "added", (), "error", "block", "added", (), 3)
+    with pytest.raises(TypeError):
+        Finding(*positional)  # type: ignore[misc]
+    assert Finding(cls="deleted", connector="a").to_dict()["connector"] == "a"
