@@ -1,52 +1,15 @@
-"""The pure parts of drift: settings comparison, stack-export parsing, and rendering of hostile text."""
+"""The pure parts of drift: stack-export parsing, findings, and rendering of hostile text (comparison: core)."""
 
 from __future__ import annotations
 
 import json
 
-from pulumi_mistral.cli.drift import (
-    UNKNOWN,
-    Finding,
-    Report,
-    compare_settings,
-    load_stack_export,
-    render,
-)
+import pytest
 
-LIVE = {"id": "c1", "name": "docs", "description": "Docs", "server": "https://mcp.example.com/mcp",
-        "visibility": "shared_workspace", "icon_url": None, "system_prompt": None, "connection_config": {"n": 1},
-        "header_names": ["X-Key"], "headers": {"X-Key": "live-secret"}, "auth_data": None,
-        "connection_secret_names": [], "connection_secrets": None}
-DECLARED = {"name": "docs", "description": "Docs", "server": "HTTPS://MCP.example.com:443/mcp",
-            "connection_config": {"n": 1.0}, "headers": {"X-Key": "live-secret"}, "tool_pins": {"a": "sha256:x"},
-            "tool_drift": "block", "adopt": True}
-
-
-def test_equivalent_forms_and_control_fields_are_not_drift() -> None:
-    assert compare_settings(DECLARED, LIVE) == ([], [])
-
-
-def test_unset_visibility_is_unmanaged_but_set_visibility_drifts() -> None:
-    assert compare_settings({**DECLARED, "visibility": "private"}, LIVE)[0][0].property == "visibility"
-
-
-def test_secret_drift_names_keys_never_values() -> None:
-    (drift,), _ = compare_settings({**DECLARED, "headers": {"X-Key": "canary-9f1", "X-New": "v"}}, LIVE)
-    assert (drift.property, drift.declared, drift.live, drift.secret) == ("headers", "(secret)", "changed", True)
-    assert drift.details == ("header 'X-New' only declared", "header 'X-Key' value changed")
-    assert "canary-9f1" not in repr(drift) and "live-secret" not in repr(drift)
-
-
-def test_unknown_values_are_reported_as_unknown() -> None:
-    assert compare_settings({**DECLARED, "headers": UNKNOWN}, LIVE) == ([], ["headers"])
-    assert compare_settings({**DECLARED, "headers": {"X-Key": UNKNOWN}}, LIVE) == ([], ["headers"])
-    (drift,), unknown = compare_settings({**DECLARED, "headers": {"X-Other": UNKNOWN}}, LIVE)
-    assert drift.property == "headers" and unknown == []
-
-
-def test_missing_live_field_is_unknown_not_cleared() -> None:
-    live = {k: v for k, v in LIVE.items() if k not in ("headers", "system_prompt")}
-    assert compare_settings({**DECLARED, "system_prompt": "p"}, {**live, "header_names": ["X-Key"]}) == ([], [])
+from pulumi_mistral.cli.drift.formats import render
+from pulumi_mistral.cli.drift.load import load_stack_export
+from pulumi_mistral.cli.drift.report import Finding, Report
+from pulumi_mistral.core.compare import UNKNOWN
 
 
 def test_stack_export_markers() -> None:
@@ -71,8 +34,9 @@ def test_stack_export_markers() -> None:
 def test_hostile_tool_text_cannot_break_markdown_or_table() -> None:
     evil = "![x](https://evil.example/p.png) | <img src=x> `code`\nnew line"
     report = Report(source="connectors.yaml", declared=1, live=1, findings=[
-        Finding("tools", "docs", "c1", "docs", "t|x", "pinned sha256:1", "added", (f"description: '{evil}'",),
-                "error", "block", "added")])
+        Finding(cls="tools", connector="docs", connector_id="c1", resource="docs", item="t|x",
+                declared="pinned sha256:1", live="added", details=(f"description: '{evil}'",), level="error",
+                policy="block", change="added")])
     md = render(report, "markdown")
     row = next(line for line in md.splitlines() if line.startswith("| docs |"))
     assert row.count(" | ") == 4  # five cells: no pipe leaked out of a cell
@@ -91,4 +55,13 @@ def test_clean_report_renders_in_every_format() -> None:
     assert json.loads(render(report, "json"))["exit_code"] == 0
     assert json.loads(render(report, "sarif"))["runs"][0]["results"] == []
     assert render(report, "markdown").startswith("### Connector drift: 0 findings")
-    assert Report(source="s", errors=["x"], findings=[Finding("deleted", "a")]).exit_code == 1
+    assert Report(source="s", errors=["x"], findings=[Finding(cls="deleted", connector="a")]).exit_code == 1
+
+
+def test_finding_takes_keyword_arguments_only() -> None:
+    with pytest.raises(TypeError):
+        Finding("deleted", "a")  # type: ignore[misc]
+    positional = ("tools", "docs", "c1", "docs", "t", "pinned sha256:1", "added", (), "error", "block", "added", (), 3)
+    with pytest.raises(TypeError):
+        Finding(*positional)  # type: ignore[misc]
+    assert Finding(cls="deleted", connector="a").to_dict()["connector"] == "a"

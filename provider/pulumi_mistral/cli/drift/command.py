@@ -1,0 +1,184 @@
+"""The ``pulumi-mistral drift`` command: its arguments, one run (load, scan or write pins, render, write), exit status.
+
+``add_arguments(parser)`` and ``run(args) -> int`` are what the ``pulumi-mistral`` dispatcher calls; ``main``
+runs the command with its own parser. Every error is one line on stderr and exit 1 (see the package docstring).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pulumi_mistral.cli import Parser, positive_float, positive_int, require_api_key
+from pulumi_mistral.cli.drift.formats import FORMATS, render
+from pulumi_mistral.cli.drift.load import (
+    DeclaredConnector,
+    check_stack,
+    connectors_line,
+    load_declared_yaml,
+    load_stack_export,
+    select_connectors,
+)
+from pulumi_mistral.cli.drift.progress import Progress
+from pulumi_mistral.cli.drift.report import DEFAULT_CONCURRENCY, EXIT_CLEAN, EXIT_ERROR, RequestCounter, scan
+from pulumi_mistral.cli.files import write_atomic
+from pulumi_mistral.cli.pins import live_tools, load_tools_lock, render_pins, render_tools_lock
+from pulumi_mistral.core import pinning
+from pulumi_mistral.errors import InputError, MistralError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pulumi_mistral.client import ConnectorsClient
+
+__all__ = ["DEFAULT_TIMEOUT", "ENV_TIMEOUT", "add_arguments", "main", "run"]
+
+DEFAULT_TIMEOUT = 30.0  # seconds per connector's tool listing (and per request); MISTRAL_TIMEOUT or --timeout
+ENV_TIMEOUT = "MISTRAL_TIMEOUT"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = ("The API key is read only from the MISTRAL_API_KEY environment variable (never an argument, "
+                     "so it stays out of shell history).\nExit status: 0 clean, 2 drift, 1 error (usage errors "
+                     "included).")
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument("--declared", metavar="FILE", help="connectors.yaml with the declared connectors")
+    src.add_argument("--stack-export", metavar="FILE",
+                     help="JSON of `pulumi stack export` ('-' reads stdin); encrypted secrets compare as unknown")
+    parser.add_argument("--stack", metavar="NAME", help="with --declared: apply this stack's overrides")
+    parser.add_argument("--server-url", metavar="URL",
+                        help="Connectors API base URL (default: MISTRAL_SERVER_URL, else https://api.mistral.ai)")
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--ignore", metavar="GLOB", action="append", default=[],
+                        help="do not report unmanaged connectors whose name matches GLOB (repeatable)")
+    parser.add_argument("--connector", metavar="NAME", action="append", default=[],
+                        help="only these declared connectors (repeatable); with --write-pins, live names work too")
+    parser.add_argument("--write-pins", action="store_true",
+                        help="print tool_pins for the live tools of the declared (or --connector) connectors as a "
+                             "connectors.yaml overlay, instead of the drift report")
+    parser.add_argument("--tools-lock", metavar="FILE",
+                        help="with --write-pins: also write the full tool definitions to FILE; otherwise: read them "
+                             "from FILE, so a changed pinned tool says what changed (description, schema, ...)")
+    parser.add_argument("--concurrency", type=positive_int, default=DEFAULT_CONCURRENCY, metavar="N",
+                        help=f"parallel tool listings, at least 1 (default {DEFAULT_CONCURRENCY})")
+    parser.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
+                        help=f"the most one connector's tool listing (or one listing page) may take, retries "
+                             f"included (default: {ENV_TIMEOUT}, else {DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a TTY")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print the API request count to stderr")
+
+
+def _load(args: argparse.Namespace) -> tuple[list[DeclaredConnector], str, int | None]:
+    """The declared connectors, the source's name and the line unmanaged findings point at."""
+    if args.stack and not args.declared:
+        raise InputError("--stack applies to --declared connectors.yaml only (a stack export is one stack)")
+    if args.declared:
+        if args.stack and not args.write_pins:  # --write-pins may be what writes the stack's overlay
+            check_stack(args.declared, args.stack)
+        declared = load_declared_yaml(args.declared, args.stack)
+        return declared, args.declared, connectors_line(args.declared)
+    if args.stack_export:
+        if args.stack_export == "-":
+            return load_stack_export(sys.stdin.read(), source="stack-export"), "stack-export", None
+        try:
+            text = Path(args.stack_export).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read {args.stack_export}: {getattr(exc, 'strerror', None) or exc}") from None
+        return load_stack_export(text, source=args.stack_export), args.stack_export, None
+    if args.write_pins and args.connector:
+        return [], "workspace", None
+    raise InputError("give the declared connectors: --declared connectors.yaml or --stack-export state.json")
+
+
+def _live_tools_of(client: ConnectorsClient, declared: list[DeclaredConnector],
+                   names: Sequence[str]) -> dict[str, list[Any]]:
+    """--write-pins: the live tools of each declared connector, and of each --connector name not declared."""
+    targets: list[tuple[str, str]] = [(d.resource, d.connector_id or d.name or d.resource) for d in declared]
+    known = {n for _, n in targets} | {r for r, _ in targets} | {d.name for d in declared}
+    targets += [(n, n) for n in names if n not in known]
+    return {resource: live_tools(client, id_or_name) for resource, id_or_name in targets}
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _env_timeout() -> float:
+    raw = os.environ.get(ENV_TIMEOUT)
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        return positive_float(raw)
+    except argparse.ArgumentTypeError as exc:
+        raise InputError(f"{ENV_TIMEOUT}: {exc}") from None
+
+
+def _error_text(exc: BaseException) -> str:
+    """An exception's message on one line (``MistralError.message``, else its first argument)."""
+    text = getattr(exc, "message", None) or (exc.args[0] if exc.args else str(exc))
+    return " ".join(str(text).split())
+
+
+def run(args: argparse.Namespace) -> int:
+    from pulumi_mistral.client import ConnectorsClient
+
+    def fail(message: str) -> int:
+        print(f"pulumi-mistral drift: error: {message}", file=sys.stderr)
+        return EXIT_ERROR
+
+    counter = RequestCounter()
+    try:
+        timeout = args.timeout if args.timeout is not None else _env_timeout()
+        declared, source, source_line = _load(args)
+        if args.connector:
+            declared = select_connectors(declared, args.connector, write_pins=args.write_pins)
+        require_api_key()
+        progress = Progress(sys.stderr, bool(args.progress or sys.stderr.isatty()))
+        # max_retry_time = timeout: retries of a hung or failing MCP server stay within the one budget.
+        with ConnectorsClient(server_url=args.server_url, on_request=counter.add, timeout=timeout,
+                              max_retry_time=timeout) as client:
+            if args.write_pins:
+                tools = _live_tools_of(client, declared, args.connector)
+                text = render_pins({r: pinning.pins_from_tools(t) for r, t in tools.items()}, args.format)
+                if args.tools_lock:
+                    _write(args.tools_lock, render_tools_lock(tools))
+                code = EXIT_CLEAN
+            else:
+                report = scan(client, declared, source=source, ignore=args.ignore, concurrency=args.concurrency,
+                              progress=progress, unmanaged=not args.connector, source_line=source_line,
+                              known_definitions=load_tools_lock(args.tools_lock) if args.tools_lock else None,
+                              on_error=lambda m: print(f"pulumi-mistral drift: error: {m}", file=sys.stderr))
+                report.requests = counter.snapshot()
+                text = render(report, args.format)
+                code = report.exit_code
+    except (MistralError, InputError) as exc:
+        return fail(_error_text(exc))
+    if args.output:
+        try:
+            _write(args.output, text)
+        except InputError as exc:
+            return fail(str(exc))
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    if args.verbose:
+        counts = counter.snapshot()
+        print(f"pulumi-mistral drift: {counts['total']} API requests ({counts['settings']} listing connectors, "
+              f"{counts['tools']} listing tools)", file=sys.stderr)
+    return code
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    """Run ``drift`` with its own parser (``python -m pulumi_mistral.cli.drift``)."""
+    from pulumi_mistral.cli import drift  # the package's docstring describes the command
+
+    parser = Parser(prog="pulumi-mistral drift", description=str(drift.__doc__).splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(list(argv) if argv is not None else None))
