@@ -23,7 +23,7 @@ from pulumi_mistral.local.backend import Backend, BackendError, Invalid, Unautho
 from pulumi_mistral.local.bodies import BodyGuard, SafeJSONResponse, validation_errors
 from pulumi_mistral.local.controls import LocalMiddleware, TestControls, build_router
 from pulumi_mistral.local.routes import oauth_router, router
-from pulumi_mistral.local.schemas import LocalSettings
+from pulumi_mistral.local.settings import LocalSettings
 from pulumi_mistral.local.store import Store
 
 __all__ = ["LocalSettings", "create_app"]

@@ -14,12 +14,8 @@ from fastapi.responses import RedirectResponse, Response
 from pulumi_mistral.local.backend import Backend, Workspace
 from pulumi_mistral.local.bodies import SafeJSONResponse as JSONResponse
 from pulumi_mistral.local.bodies import StrictJSONRoute
-from pulumi_mistral.local.schemas import (
-    CallToolRequest,
-    CreateConnectorRequest,
-    LocalSettings,
-    UpdateConnectorRequest,
-)
+from pulumi_mistral.local.schemas import CallToolRequest, CreateConnectorRequest, UpdateConnectorRequest
+from pulumi_mistral.local.settings import LocalSettings
 
 
 def get_settings(request: Request) -> LocalSettings:

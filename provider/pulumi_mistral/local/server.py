@@ -25,11 +25,8 @@ from pathlib import Path
 from pulumi_mistral.cli import positive_int
 from pulumi_mistral.cli.files import write_atomic
 from pulumi_mistral.core.hosts import is_loopback
-from pulumi_mistral.local.schemas import DEFAULT_MAX_BODY_BYTES
+from pulumi_mistral.local.settings import DEFAULT_DB, DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, LocalSettings
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8787
-DEFAULT_DB = "pulumi-mistral-local.db"
 API_KEY_ENV = "PULUMI_MISTRAL_LOCAL_API_KEYS"  # comma-separated; keeps keys out of the process list
 DEV_KEY_SUFFIX = ".dev-key"  # beside the database: "sha256:<hex>" of the generated development key
 _DEV_KEY_RE = re.compile(r"sha256:([0-9a-f]{64})")
@@ -78,7 +75,6 @@ def run(args: argparse.Namespace) -> int:
 
     from pulumi_mistral.local.app import create_app
     from pulumi_mistral.local.backend import fingerprint
-    from pulumi_mistral.local.schemas import LocalSettings
 
     keys = [k for k in args.api_key if k]
     keys += [k.strip() for k in os.environ.get(API_KEY_ENV, "").split(",") if k.strip()]
