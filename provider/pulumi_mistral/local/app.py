@@ -19,12 +19,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from pulumi_mistral._version import __version__
-from pulumi_mistral.local.backend import Backend, BackendError, Invalid, Unauthorized
+from pulumi_mistral.local.backend import Backend
 from pulumi_mistral.local.bodies import BodyGuard, SafeJSONResponse, validation_errors
 from pulumi_mistral.local.controls import LocalMiddleware, TestControls, build_router
+from pulumi_mistral.local.exceptions import BackendError, Invalid, Unauthorized
 from pulumi_mistral.local.routes import oauth_router, router
 from pulumi_mistral.local.settings import LocalSettings
 from pulumi_mistral.local.store import Store
+from pulumi_mistral.local.workspaces import Workspace
 
 __all__ = ["LocalSettings", "create_app"]
 
@@ -67,7 +69,7 @@ def create_app(settings: LocalSettings) -> FastAPI:
                           http_timeout=settings.oauth_http_timeout, key_fingerprints=settings.api_key_fingerprints)
         app.state.backend = backend
         log.info("local server ready: %d workspace(s) [%s]", len(backend.keys.fingerprints),
-                 ", ".join(fp[:12] for fp in backend.keys.fingerprints))
+                 ", ".join(Workspace(fp).tag for fp in backend.keys.fingerprints))
         try:
             yield
         finally:

@@ -47,6 +47,7 @@ from fastapi import APIRouter, Query
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pulumi_mistral.local.bodies import SafeJSONResponse, StrictJSONRoute
+from pulumi_mistral.local.exceptions import Invalid
 from pulumi_mistral.local.routes import BackendDep, WorkspaceDep
 from pulumi_mistral.local.schemas import FaultRule, FaultRules
 
@@ -296,8 +297,6 @@ def build_router(controls: TestControls) -> APIRouter:
 
     @router.post("/faults")
     async def set_faults(body: FaultRules, ws: WorkspaceDep) -> dict[str, Any]:
-        from pulumi_mistral.local.backend import Invalid
-
         for i, rule in enumerate(body.rules):
             try:
                 re.compile(rule.path)

@@ -1,7 +1,7 @@
 """Server-side request models of the local Connectors API and its test controls (not the client's models).
 
 Request bodies are strict (unknown keys are a 422), matching ``additionalProperties: false`` in the
-contract. Responses are plain dicts built by the backend, so the wire shape is defined in one place.
+contract. Responses are plain dicts built by ``presenters.py``, so the wire shape is defined in one place.
 """
 
 from __future__ import annotations
