@@ -451,21 +451,3 @@ class Backend:
         await anyio.to_thread.run_sync(self.store.save_oauth_token, record)
         await self.forget_sessions([row["id"]])  # the session was opened without (or with an old) bearer
         return {"connector_id": row["id"], "app_return_url": pending_row["app_return_url"]}
-
-    # -- test controls -------------------------------------------------------------------------------------
-    async def areset(self, ws: Workspace, *, everything: bool = False) -> dict[str, Any]:
-        ids = await anyio.to_thread.run_sync(self.store.wipe, None if everything else ws.fingerprint)
-        await self.forget_sessions(ids)  # drop the MCP sessions of wiped connectors
-        return {"deleted": len(ids)}
-
-    def export_state(self, ws: Workspace) -> dict[str, Any]:
-        rows = self.store.all_connectors(ws.fingerprint)
-        return {
-            "workspace": ws.tag,
-            "connectors": [present(r, secrets=True) for r in rows],
-            "oauth": {
-                "pending_states": len(self.store.oauth_states_for(ws.fingerprint)),
-                "connectors_with_token": sorted(r["id"] for r in rows
-                                                if self.store.get_oauth_token(r["id"]) is not None),
-            },
-        }

@@ -1,7 +1,7 @@
 """Thin HTTP routes of the local Connectors API: parse the request, call the backend, serialise the answer.
 
 The named dependencies (settings, backend, current workspace) are declared here once and reused by the
-test-control routes in ``faults.py``.
+test-control routes in ``controls.py``.
 """
 
 from __future__ import annotations
