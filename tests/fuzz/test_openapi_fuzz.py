@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fuzz_counts import count_case
 
 from pulumi_mistral.local.app import create_app
-from pulumi_mistral.local.schemas import LocalSettings
+from pulumi_mistral.local.settings import LocalSettings
 from pulumi_mistral.testing.local_server import LocalServer
 
 CONTRACT = Path(__file__).resolve().parents[2] / "contract" / "connectors-openapi.json"

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from pulumi_mistral.core import spec
-from pulumi_mistral.local.backend import Backend, fingerprint
+from pulumi_mistral.local.backend import Backend
+from pulumi_mistral.local.workspaces import key_fingerprint
 from pulumi_mistral.testing.local_server import LocalServer
 
 SECRET = "body-test-secret-value"
@@ -200,7 +201,7 @@ def test_damaged_rows_are_served_and_never_break_their_neighbours(caplog: pytest
         good = client.create(name="good", description="fine", server="https://mcp.example.com/mcp",
                              headers={"X-Key": SECRET})
         db = sqlite3.connect(server.db_path)
-        ws = fingerprint(server.api_key)
+        ws = key_fingerprint(server.api_key)
 
         def insert(name: str, sql_description: str = "?", **columns: Any) -> str:
             row = {"id": str(uuid.uuid4()), "workspace": ws, "name": name, "server": "https://mcp.example.com/mcp",

@@ -24,8 +24,8 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
 from pulumi_mistral.errors import MistralError
-from pulumi_mistral.local import backend as backend_module
 from pulumi_mistral.local import server as server_module
+from pulumi_mistral.local import workspaces as workspaces_module
 from pulumi_mistral.provider import ConnectorProvider, reset_process_state
 from pulumi_mistral.testing.local_server import LocalServer
 
@@ -36,7 +36,7 @@ MCP = "https://mcp.example.com/mcp"
 
 
 def test_key_check_uses_compare_digest_without_early_exit() -> None:
-    source = inspect.getsource(backend_module.KeyRing.authenticate)
+    source = inspect.getsource(workspaces_module.KeyRing.authenticate)
     assert "hmac.compare_digest(" in source
     loop = source[source.index("for "):]
     assert "break" not in loop and "return" not in loop.split("if found is None")[0]  # every key is compared

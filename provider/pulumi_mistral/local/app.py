@@ -19,12 +19,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from pulumi_mistral._version import __version__
-from pulumi_mistral.local.backend import Backend, BackendError, Invalid, Unauthorized
+from pulumi_mistral.local.backend import Backend
 from pulumi_mistral.local.bodies import BodyGuard, SafeJSONResponse, validation_errors
-from pulumi_mistral.local.controls import LocalMiddleware, TestControls, build_router
+from pulumi_mistral.local.controls import ControlsMiddleware, TestControls, build_router
+from pulumi_mistral.local.exceptions import BackendError, Invalid, Unauthorized
 from pulumi_mistral.local.routes import oauth_router, router
-from pulumi_mistral.local.schemas import LocalSettings
+from pulumi_mistral.local.settings import LocalSettings
 from pulumi_mistral.local.store import Store
+from pulumi_mistral.local.workspaces import Workspace
 
 __all__ = ["LocalSettings", "create_app"]
 
@@ -42,16 +44,16 @@ def _make_forwarder(settings: LocalSettings) -> Any:
 
 
 class _LocalApp(FastAPI):
-    """FastAPI with LocalMiddleware and BodyGuard outside Starlette's own error middleware.
+    """FastAPI with ControlsMiddleware and BodyGuard outside Starlette's own error middleware.
 
-    Outermost, LocalMiddleware receives the server's own ``send`` (needed to drop a connection for real) and
+    Outermost, ControlsMiddleware receives the server's own ``send`` (needed to drop a connection for real) and
     stamps ``x-request-id`` on every answer, including Starlette's 500s, injected faults and 413s. BodyGuard,
     next, limits body sizes and keeps errors from closing the connection (``bodies.py``).
     """
 
     def build_middleware_stack(self) -> ASGIApp:
         guarded = BodyGuard(super().build_middleware_stack(), self.state.settings.max_body_bytes)
-        return LocalMiddleware(guarded, self.state.controls)
+        return ControlsMiddleware(guarded, self.state.controls)
 
 
 def create_app(settings: LocalSettings) -> FastAPI:
@@ -67,7 +69,7 @@ def create_app(settings: LocalSettings) -> FastAPI:
                           http_timeout=settings.oauth_http_timeout, key_fingerprints=settings.api_key_fingerprints)
         app.state.backend = backend
         log.info("local server ready: %d workspace(s) [%s]", len(backend.keys.fingerprints),
-                 ", ".join(fp[:12] for fp in backend.keys.fingerprints))
+                 ", ".join(Workspace(fp).tag for fp in backend.keys.fingerprints))
         try:
             yield
         finally:

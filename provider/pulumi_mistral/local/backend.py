@@ -1,11 +1,12 @@
-"""Every rule of the local Connectors API: workspaces, names, validation, pagination, secrets, MCP and OAuth.
+"""The rules of the local Connectors API: input checks and Backend (CRUD, pagination, MCP forwarding, OAuth).
 
-Routes only parse and serialise; this module decides. The rules (the README is written from this list):
+Routes only parse and serialise; this module decides. Below is every rule of the API (the README is written
+from this list); where a helper module keeps one, the rule names it.
 
 Workspaces
   Each configured API key is one workspace. Only its SHA-256 fingerprint is stored. The key presented in
   ``Authorization: Bearer <key>`` is compared with every configured key in constant time
-  (``hmac.compare_digest``, no early exit). A missing or unknown key is a 401. A connector of another
+  (``hmac.compare_digest``, no early exit; ``workspaces.py``). A missing or unknown key is a 401. A connector of another
   workspace does not exist for the caller: 404 by id and by name, and it never shows up in a list.
 
 Connectors
@@ -27,20 +28,20 @@ Connectors
     ``server`` are required, so ``null`` for them is a 422. A PATCH that changes nothing keeps
     ``modified_at``. Changing ``server``, ``headers`` or ``auth_data`` drops the cached tool list and the
     upstream MCP session; changing ``server`` or ``auth_data`` also drops the stored OAuth token.
-  * ``auth_type`` is ``"oauth2"`` when ``auth_data`` is set, else ``"none"``.
+  * ``auth_type`` is ``"oauth2"`` when ``auth_data`` is set, else ``"none"`` (``presenters.py``).
   * Secrets (header values, ``auth_data.client_secret``, ``connection_secrets``) are returned only with
-    ``fetch_connection_secrets=true`` (get and list); names of headers and secrets are always returned.
-    ``fetch_customer_data`` is accepted and has no effect.
+    ``fetch_connection_secrets=true`` (get and list); names of headers and secrets are always returned
+    (``presenters.py``). ``fetch_customer_data`` is accepted and has no effect.
   * Timestamps are RFC 3339 UTC with microseconds and ``Z``; within one process they strictly increase,
-    so (created_at, id) is a stable, total order.
+    so (created_at, id) is a stable, total order (``clock.py``).
   * ``tools`` is the cached tool list in ConnectorTool shape, or null when tools were never fetched.
   * ``active``: every connector is active; ``active=false`` lists nothing.
 
 Pagination (list)
   Keyset over (created_at, id), served from an index, so a deep page costs what the first page costs.
-  ``page_size`` is 1..1000 (422). ``next_cursor`` is an opaque token: base64url JSON of the last
-  (created_at, id) and the caller's workspace tag, HMAC-SHA256 signed with a per-database secret. A
-  garbled, tampered or foreign (other workspace or other database) cursor is a 422 on ``query.cursor``.
+  ``page_size`` is 1..1000 (422). ``next_cursor`` is an opaque token (``cursors.py``): base64url JSON of
+  the last (created_at, id) and the caller's workspace tag, HMAC-SHA256 signed with a per-database secret.
+  A garbled, tampered or foreign (other workspace or other database) cursor is a 422 on ``query.cursor``.
   ``next_cursor`` is null on the last page. Connectors created while paging appear on a later page.
 
 MCP (list_tools, call_tool)
@@ -61,19 +62,12 @@ OAuth (get_auth_url, callback)
 
 from __future__ import annotations
 
-import base64
 import builtins
-import hashlib
-import hmac
-import json
 import re
-import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -81,134 +75,24 @@ import anyio.to_thread
 
 from pulumi_mistral.client.connectors import MAX_PAGE_SIZE
 from pulumi_mistral.core import spec
+from pulumi_mistral.local.clock import Clock
+from pulumi_mistral.local.cursors import CursorCodec
+from pulumi_mistral.local.exceptions import BadRequest, Conflict, Invalid, NotFound, Unavailable, Upstream
+from pulumi_mistral.local.presenters import present, pretty_tool
 from pulumi_mistral.local.store import NameTaken, Store
+from pulumi_mistral.local.workspaces import KeyRing, Workspace
 
 NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 VISIBILITIES = ("shared_global", "shared_org", "shared_workspace", "private")
 DEFAULT_VISIBILITY = "shared_workspace"
 AUTH_URL_TTL_SECONDS = 600
 MAX_URL_LENGTH = 2048
-_UNSET: Any = object()
-
-
-# -- errors that know their HTTP status (moto's exceptions.py, folded in) ---------------------------------
-class BackendError(Exception):
-    """A rule said no; ``status_code`` and ``detail`` are what the client sees."""
-
-    status_code = 400
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-
-class BadRequest(BackendError):
-    status_code = 400
-
-
-class Unauthorized(BackendError):
-    status_code = 401
-
-
-class NotFound(BackendError):
-    status_code = 404
-
-
-class Conflict(BackendError):
-    status_code = 409
-
-
-class Upstream(BackendError):
-    """The MCP server or its authorization server failed (502) or timed out (504)."""
-
-    def __init__(self, detail: str, status_code: int = 502) -> None:
-        super().__init__(detail)
-        self.status_code = status_code
-
-
-class Unavailable(BackendError):
-    status_code = 501
-
-
-class Invalid(BackendError):
-    """A 422 in FastAPI's shape: ``{"detail": [{"loc", "msg", "type"}]}``."""
-
-    status_code = 422
-
-    def __init__(self, loc: Sequence[str | int], msg: str, type_: str = "value_error") -> None:
-        super().__init__(msg)
-        self.errors = [{"loc": list(loc), "msg": msg, "type": type_}]
 
 
 def _show(value: str) -> str:
     """A user-supplied value made safe for a one-line message."""
     value = value if len(value) <= 80 else value[:77] + "..."
     return repr(value)
-
-
-# -- workspaces ------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Workspace:
-    fingerprint: str  # SHA-256 hex of the API key
-
-    @property
-    def tag(self) -> str:
-        """Short, loggable form of the fingerprint."""
-        return self.fingerprint[:12]
-
-
-def fingerprint(api_key: str) -> str:
-    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
-
-
-class KeyRing:
-    """The configured API keys; compares a presented key with all of them in constant time.
-
-    Keys are held as SHA-256 fingerprints only, so a key known only by its hash (the development key of an
-    earlier start) is accepted like any other.
-    """
-
-    def __init__(self, api_keys: Sequence[str], fingerprints: Sequence[str] = ()) -> None:
-        known = [fingerprint(k) for k in api_keys] + [fp.lower() for fp in fingerprints]
-        if not known:
-            raise ValueError("at least one API key is required")
-        self._fingerprints = list(dict.fromkeys(known))
-
-    @property
-    def fingerprints(self) -> list[str]:
-        return list(self._fingerprints)
-
-    def authenticate(self, authorization: str | None) -> Workspace:
-        if not authorization:
-            raise Unauthorized("Missing API key: send the header 'Authorization: Bearer <key>'")
-        scheme, _, presented = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer" or not presented.strip():
-            raise Unauthorized("Malformed Authorization header: expected 'Bearer <key>'")
-        candidate = hashlib.sha256(presented.strip().encode("utf-8")).hexdigest().encode("ascii")
-        found: str | None = None
-        for fp in self._fingerprints:  # no early exit: the time taken does not depend on which key matched
-            if hmac.compare_digest(candidate, fp.encode("ascii")):
-                found = fp
-        if found is None:
-            raise Unauthorized("Invalid API key")
-        return Workspace(found)
-
-
-# -- time ------------------------------------------------------------------------------------------------
-class _Clock:
-    """UTC timestamps that strictly increase within the process (the wall clock may repeat or step back)."""
-
-    def __init__(self) -> None:
-        self._last = datetime(1970, 1, 1, tzinfo=timezone.utc)
-        self._lock = threading.Lock()
-
-    def now(self) -> str:
-        with self._lock:
-            now = datetime.now(timezone.utc)
-            if now <= self._last:
-                now = self._last + timedelta(microseconds=1)
-            self._last = now
-        return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 # -- validation helpers ----------------------------------------------------------------------------------
@@ -269,125 +153,6 @@ def check_return_url(url: str) -> str:
     return url
 
 
-# -- cursors ---------------------------------------------------------------------------------------------
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-class CursorCodec:
-    """Opaque, signed keyset cursors bound to one workspace and one database."""
-
-    def __init__(self, secret: bytes) -> None:
-        self._secret = secret
-
-    def _sign(self, payload: bytes) -> bytes:
-        return hmac.new(self._secret, payload, hashlib.sha256).digest()[:16]
-
-    def encode(self, ws: Workspace, created_at: str, connector_id: str) -> str:
-        payload = json.dumps({"c": created_at, "i": connector_id, "w": ws.fingerprint[:16]},
-                             separators=(",", ":")).encode()
-        return f"{_b64(payload)}.{_b64(self._sign(payload))}"
-
-    def decode(self, ws: Workspace, cursor: str) -> tuple[str, str]:
-        bad = Invalid(("query", "cursor"), "cursor is not a next_cursor issued to this API key; "
-                      "start again without a cursor", "value_error")
-        try:
-            body, _, sig = cursor.partition(".")
-            payload = _unb64(body)
-            if not hmac.compare_digest(self._sign(payload), _unb64(sig)):
-                raise bad
-            data = json.loads(payload)
-            if data.get("w") != ws.fingerprint[:16]:
-                raise bad
-            created_at, connector_id = data["c"], data["i"]
-            if not isinstance(created_at, str) or not isinstance(connector_id, str):
-                raise bad
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise bad from None
-        return created_at, connector_id
-
-
-# -- presentation ----------------------------------------------------------------------------------------
-def tool_id(connector_id: str, tool_name: str) -> str:
-    """A stable id per (connector, tool), so a re-fetch keeps ids."""
-    return str(uuid.uuid5(uuid.UUID(connector_id), tool_name))
-
-
-def present_tools(row: dict[str, Any]) -> list[dict[str, Any]] | None:
-    tools = row.get("tools")
-    if tools is None:
-        return None
-    fetched = row.get("tools_fetched_at") or row["modified_at"]
-    return [{
-        "id": tool_id(row["id"], t["name"]),
-        "name": t["name"],
-        "description": t.get("description") or "",
-        "execution_config": {"type": "mcp"},
-        "visibility": row["visibility"],
-        "created_at": fetched,
-        "modified_at": fetched,
-        "jsonschema": t.get("inputSchema"),
-        "active": True,
-    } for t in tools]
-
-
-def present(row: dict[str, Any], *, secrets: bool) -> dict[str, Any]:
-    """The Connector as returned by the local server (see docs/architecture.md)."""
-    headers: dict[str, str] = row.get("headers") or {}
-    auth: dict[str, str] | None = row.get("auth_data")
-    conn_secrets: dict[str, Any] = row.get("connection_secrets") or {}
-    out: dict[str, Any] = {
-        "id": row["id"],
-        "name": row["name"],
-        "description": row["description"],
-        "created_at": row["created_at"],
-        "modified_at": row["modified_at"],
-        "server": row["server"],
-        "auth_type": "oauth2" if auth else "none",
-        "tools": present_tools(row),
-        "visibility": row["visibility"],
-        "icon_url": row.get("icon_url"),
-        "system_prompt": row.get("system_prompt"),
-        "connection_config": row.get("connection_config"),
-        "header_names": sorted(headers),
-        "auth_data": None if auth is None else (
-            dict(auth) if secrets else {"client_id": auth["client_id"]}),
-        "connection_secret_names": sorted(conn_secrets),
-    }
-    if secrets:
-        out["headers"] = dict(headers)
-        out["connection_secrets"] = row.get("connection_secrets")
-    return out
-
-
-def _schema_type(prop: Any) -> Any:
-    if not isinstance(prop, dict):
-        return "any"
-    if "type" in prop:
-        return prop["type"]
-    for key in ("anyOf", "oneOf"):
-        if key in prop:
-            types = [_schema_type(p) for p in prop[key]]
-            return next(t for t in types if t != "null") if len(types) == 2 and "null" in types else types
-    return "any"
-
-
-def pretty_tool(tool: dict[str, Any]) -> dict[str, Any]:
-    schema = tool.get("inputSchema") or {}
-    props = schema.get("properties") or {}
-    return {
-        "name": tool["name"],
-        "description": tool.get("description"),
-        "annotations": tool.get("annotations"),
-        "inputSchema": {"properties": {k: _schema_type(v) for k, v in props.items()},
-                        "required": list(schema.get("required") or [])},
-    }
-
-
 # -- the backend -----------------------------------------------------------------------------------------
 class Backend:
     """The local Connectors API: one instance per app, sharing one Store.
@@ -403,7 +168,7 @@ class Backend:
         self.store = store
         self.keys = KeyRing(api_keys, key_fingerprints)
         self.cursors = CursorCodec(store.cursor_secret)
-        self.clock = _Clock()
+        self.clock = Clock()
         self.forwarder = forwarder
         self.public_url = public_url.rstrip("/")
         self.http_timeout = http_timeout
@@ -535,17 +300,22 @@ class Backend:
 
     async def aupdate(self, ws: Workspace, connector_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         out, upstream_changed = await anyio.to_thread.run_sync(self.update, ws, connector_id, changes)
-        if upstream_changed and self.forwarder is not None:
-            await self.forwarder.invalidate(out["id"])
+        if upstream_changed:
+            await self.forget_sessions([out["id"]])
         return out
 
     async def adelete(self, ws: Workspace, connector_id: str) -> dict[str, Any]:
         out = await anyio.to_thread.run_sync(self.delete, ws, connector_id)
-        if self.forwarder is not None:
-            await self.forwarder.invalidate(connector_id)
+        await self.forget_sessions([connector_id])
         return out
 
     # -- MCP -----------------------------------------------------------------------------------------------
+    async def forget_sessions(self, connector_ids: Iterable[str]) -> None:
+        """Close the upstream MCP sessions of connectors that changed or are gone (a no-op without MCP)."""
+        if self.forwarder is not None:
+            for connector_id in connector_ids:
+                await self.forwarder.invalidate(connector_id)
+
     def _bearer(self, connector_id: str) -> str | None:
         token = self.store.get_oauth_token(connector_id)
         if token is None:
@@ -679,26 +449,5 @@ class Backend:
             "updated_at": self.clock.now(),
         }
         await anyio.to_thread.run_sync(self.store.save_oauth_token, record)
-        if self.forwarder is not None:  # the session was opened without (or with an old) bearer
-            await self.forwarder.invalidate(row["id"])
+        await self.forget_sessions([row["id"]])  # the session was opened without (or with an old) bearer
         return {"connector_id": row["id"], "app_return_url": pending_row["app_return_url"]}
-
-    # -- test controls -------------------------------------------------------------------------------------
-    async def areset(self, ws: Workspace, *, everything: bool = False) -> dict[str, Any]:
-        ids = await anyio.to_thread.run_sync(self.store.wipe, None if everything else ws.fingerprint)
-        if self.forwarder is not None:  # drop the MCP sessions of wiped connectors
-            for connector_id in ids:
-                await self.forwarder.invalidate(connector_id)
-        return {"deleted": len(ids)}
-
-    def export_state(self, ws: Workspace) -> dict[str, Any]:
-        rows = self.store.all_connectors(ws.fingerprint)
-        return {
-            "workspace": ws.tag,
-            "connectors": [present(r, secrets=True) for r in rows],
-            "oauth": {
-                "pending_states": len(self.store.oauth_states_for(ws.fingerprint)),
-                "connectors_with_token": sorted(r["id"] for r in rows
-                                                if self.store.get_oauth_token(r["id"]) is not None),
-            },
-        }

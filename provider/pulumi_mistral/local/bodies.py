@@ -34,7 +34,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pulumi_mistral.core import spec
-from pulumi_mistral.local.schemas import DEFAULT_MAX_BODY_BYTES
+from pulumi_mistral.local.settings import DEFAULT_MAX_BODY_BYTES
 
 log = logging.getLogger("pulumi_mistral.local")
 

@@ -1,7 +1,8 @@
-"""Test controls of the local server: request ids, request log, fault injection, and the /_local/ routes.
+"""Test controls of the local server (``/_local/``): reset, state export, request log and fault injection.
 
-``LocalMiddleware`` is pure ASGI and sits outside FastAPI's own stack, so it sees uvicorn's ``send`` and can
-drop a connection for real. For every HTTP request it
+The routes, their state (``TestControls``) and ``ControlsMiddleware`` live here. The middleware is pure ASGI and
+sits outside FastAPI's own stack, so it sees uvicorn's ``send`` and can drop a connection for real. For every
+HTTP request it
 
 * adds ``x-request-id`` (the caller's, when it is a short safe token, else a new one),
 * applies fault rules (never to ``/_local/`` itself), and
@@ -21,9 +22,10 @@ same requests against the same rules give the same faults. Actions:
                        (the ambiguous create: it happened, but the client cannot know).
 
 Routes (all need a valid API key; the log and the rules are server-wide, reset and state are per workspace):
-``POST /_local/reset[?all=true]``, ``GET /_local/state``, ``GET|DELETE /_local/requests`` (the log, and
-``total``: every request since the last clear, also those the bounded log no longer holds),
-``GET|POST|DELETE /_local/faults``.
+``POST /_local/reset[?all=true]`` (delete the caller's connectors, or every workspace's, with their OAuth state
+and MCP sessions), ``GET /_local/state`` (the caller's connectors with secrets, and counts of OAuth state),
+``GET|DELETE /_local/requests`` (the log, and ``total``: every request since the last clear, also those the
+bounded log no longer holds), ``GET|POST|DELETE /_local/faults``.
 """
 
 from __future__ import annotations
@@ -46,9 +48,14 @@ import anyio.to_thread
 from fastapi import APIRouter, Query
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pulumi_mistral.local.backend import Backend
 from pulumi_mistral.local.bodies import SafeJSONResponse, StrictJSONRoute
+from pulumi_mistral.local.clock import format_timestamp
+from pulumi_mistral.local.exceptions import Invalid
+from pulumi_mistral.local.presenters import present
 from pulumi_mistral.local.routes import BackendDep, WorkspaceDep
 from pulumi_mistral.local.schemas import FaultRule, FaultRules
+from pulumi_mistral.local.workspaces import Workspace
 
 log = logging.getLogger("pulumi_mistral.local")
 
@@ -164,7 +171,7 @@ def _redact_query(raw: bytes) -> str:
     return urlencode([(k, "***" if k in REDACTED_QUERY_KEYS else v) for k, v in pairs])
 
 
-class LocalMiddleware:
+class ControlsMiddleware:
     """Request id, request log and fault injection, outermost in the ASGI stack."""
 
     def __init__(self, app: ASGIApp, controls: TestControls) -> None:
@@ -216,7 +223,7 @@ class LocalMiddleware:
                     "method": method, "path": path, "query": _redact_query(scope.get("query_string", b"")),
                     "status": status[0] if decision.terminal is None or decision.terminal.action == "status"
                     else None,
-                    "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                    "time": format_timestamp(datetime.now(timezone.utc)),
                     "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                     "fault": fault, "request_id": request_id,
                 })
@@ -263,6 +270,28 @@ async def _drop_connection(send: Send, receive: Receive) -> None:
             break
 
 
+# -- reset and state --------------------------------------------------------------------------------------
+async def wipe_workspace(backend: Backend, ws: Workspace, *, everything: bool = False) -> dict[str, Any]:
+    """Delete the connectors of ``ws`` (of every workspace with ``everything``), their OAuth state and sessions."""
+    ids = await anyio.to_thread.run_sync(backend.store.wipe, None if everything else ws.fingerprint)
+    await backend.forget_sessions(ids)
+    return {"deleted": len(ids)}
+
+
+def export_state(backend: Backend, ws: Workspace) -> dict[str, Any]:
+    """The workspace as stored: its connectors with their secrets, and what OAuth state it holds."""
+    rows = backend.store.all_connectors(ws.fingerprint)
+    return {
+        "workspace": ws.tag,
+        "connectors": [present(r, secrets=True) for r in rows],
+        "oauth": {
+            "pending_states": len(backend.store.oauth_states_for(ws.fingerprint)),
+            "connectors_with_token": sorted(r["id"] for r in rows
+                                            if backend.store.get_oauth_token(r["id"]) is not None),
+        },
+    }
+
+
 # -- routes ----------------------------------------------------------------------------------------------
 def build_router(controls: TestControls) -> APIRouter:
     """The /_local/ routes over one TestControls instance."""
@@ -271,7 +300,7 @@ def build_router(controls: TestControls) -> APIRouter:
     @router.post("/reset")
     async def reset(ws: WorkspaceDep, backend: BackendDep,
                     all_: Annotated[bool, Query(alias="all")] = False) -> dict[str, Any]:
-        out = await backend.areset(ws, everything=all_)
+        out = await wipe_workspace(backend, ws, everything=all_)
         log.info("reset workspace=%s all=%s deleted=%s", ws.tag, all_, out["deleted"])
         return out
 
@@ -279,7 +308,7 @@ def build_router(controls: TestControls) -> APIRouter:
     async def state(ws: WorkspaceDep, backend: BackendDep) -> SafeJSONResponse:
         # An explicit SafeJSONResponse: a dict return would take pydantic's serializer, which fails on a
         # stored value JSON cannot carry instead of serving the rest.
-        return SafeJSONResponse(await anyio.to_thread.run_sync(backend.export_state, ws))
+        return SafeJSONResponse(await anyio.to_thread.run_sync(export_state, backend, ws))
 
     @router.get("/requests")
     async def requests(ws: WorkspaceDep) -> dict[str, Any]:
@@ -296,8 +325,6 @@ def build_router(controls: TestControls) -> APIRouter:
 
     @router.post("/faults")
     async def set_faults(body: FaultRules, ws: WorkspaceDep) -> dict[str, Any]:
-        from pulumi_mistral.local.backend import Invalid
-
         for i, rule in enumerate(body.rules):
             try:
                 re.compile(rule.path)

@@ -1,7 +1,7 @@
 """Thin HTTP routes of the local Connectors API: parse the request, call the backend, serialise the answer.
 
 The named dependencies (settings, backend, current workspace) are declared here once and reused by the
-test-control routes in ``faults.py``.
+test-control routes in ``controls.py``.
 """
 
 from __future__ import annotations
@@ -11,15 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from pulumi_mistral.local.backend import Backend, Workspace
+from pulumi_mistral.local.backend import Backend
 from pulumi_mistral.local.bodies import SafeJSONResponse as JSONResponse
 from pulumi_mistral.local.bodies import StrictJSONRoute
-from pulumi_mistral.local.schemas import (
-    CallToolRequest,
-    CreateConnectorRequest,
-    LocalSettings,
-    UpdateConnectorRequest,
-)
+from pulumi_mistral.local.schemas import CallToolRequest, CreateConnectorRequest, UpdateConnectorRequest
+from pulumi_mistral.local.settings import LocalSettings
+from pulumi_mistral.local.workspaces import Workspace
 
 
 def get_settings(request: Request) -> LocalSettings:

@@ -1,44 +1,14 @@
-"""Server-side request models of the local Connectors API (independent of the client's models.py).
+"""Server-side request models of the local Connectors API and its test controls (not the client's models).
 
 Request bodies are strict (unknown keys are a 422), matching ``additionalProperties: false`` in the
-contract. Responses are plain dicts built by the backend, so the wire shape is defined in one place.
+contract. Responses are plain dicts built by ``presenters.py``, so the wire shape is defined in one place.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-DEFAULT_MAX_BODY_BYTES = 1_048_576  # 1 MiB: a connector is a few kilobytes; a tool call's arguments fit easily
-
-
-@dataclasses.dataclass
-class LocalSettings:
-    """Settings of one local server instance (built by the CLI, LocalServer or a test; never at import).
-
-        settings = LocalSettings(db_path="connectors.db", api_keys=["dev-key"])
-    """
-
-    db_path: str = "pulumi-mistral-local.db"
-    api_keys: list[str] = dataclasses.field(default_factory=list)
-    # Keys known only by their SHA-256 (hex): the development key of an earlier start, whose hash was kept.
-    api_key_fingerprints: list[str] = dataclasses.field(default_factory=list)
-    host: str = "127.0.0.1"
-    port: int = 8787
-    # Base URL the browser reaches this server on; the OAuth redirect_uri is public_url + "/oauth/callback".
-    public_url: str | None = None
-    enable_test_controls: bool = True
-    mcp_call_timeout: float = 30.0
-    mcp_connect_timeout: float = 5.0
-    oauth_http_timeout: float = 10.0
-    request_log_size: int = 1000
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-
-    @property
-    def base_url(self) -> str:
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 class _Strict(BaseModel):

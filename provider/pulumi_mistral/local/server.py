@@ -13,7 +13,6 @@ closes.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import os
 import re
@@ -25,11 +24,9 @@ from pathlib import Path
 from pulumi_mistral.cli import positive_int
 from pulumi_mistral.cli.files import write_atomic
 from pulumi_mistral.core.hosts import is_loopback
-from pulumi_mistral.local.schemas import DEFAULT_MAX_BODY_BYTES
+from pulumi_mistral.local.settings import DEFAULT_DB, DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, LocalSettings
+from pulumi_mistral.local.workspaces import Workspace, key_fingerprint
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8787
-DEFAULT_DB = "pulumi-mistral-local.db"
 API_KEY_ENV = "PULUMI_MISTRAL_LOCAL_API_KEYS"  # comma-separated; keeps keys out of the process list
 DEV_KEY_SUFFIX = ".dev-key"  # beside the database: "sha256:<hex>" of the generated development key
 _DEV_KEY_RE = re.compile(r"sha256:([0-9a-f]{64})")
@@ -70,15 +67,13 @@ def _stored_dev_key(path: Path) -> str | None:
 
 def _store_dev_key(path: Path, key: str) -> None:
     # owner-only from the first byte; a crash mid-write leaves the old file (or none), never half a digest
-    write_atomic(path, f"sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()}\n", mode=0o600, encoding="ascii")
+    write_atomic(path, f"sha256:{key_fingerprint(key)}\n", mode=0o600, encoding="ascii")
 
 
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from pulumi_mistral.local.app import create_app
-    from pulumi_mistral.local.backend import fingerprint
-    from pulumi_mistral.local.schemas import LocalSettings
 
     keys = [k for k in args.api_key if k]
     keys += [k.strip() for k in os.environ.get(API_KEY_ENV, "").split(",") if k.strip()]
@@ -102,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
               f"in {kept_path}). Lost it? Delete that file for a new key; connectors made with the old key then "
               "belong to another workspace.", flush=True)
     else:
-        print("Workspaces (key fingerprints): " + ", ".join(fingerprint(k)[:12] for k in keys), flush=True)
+        tags = ", ".join(Workspace(key_fingerprint(k)).tag for k in keys)
+        print(f"Workspaces (key fingerprints): {tags}", flush=True)
     if not is_loopback(args.host):
         print(f"warning: listening on {args.host}, not loopback: anyone who can reach it and has a key "
               "can use it, over plain HTTP", file=sys.stderr, flush=True)

@@ -6,7 +6,7 @@ Each thread gets its own connection (WAL lets readers run beside the single writ
 ``BEGIN IMMEDIATE`` so two writers never deadlock on a lock upgrade, and ``busy_timeout`` bounds the wait.
 
 Rows are plain dicts; JSON columns (headers, auth_data, connection_config, connection_secrets, tools) are
-decoded on read. Rules (names, workspaces, secrets) live in ``backend.py``, not here.
+decoded on read. Rules (names, workspaces) live in ``backend.py``, secrets masking in ``presenters.py``; not here.
 
 Reading never fails on one damaged row (a file written by hand, by another tool, or before today's rules):
 a JSON column that does not decode is read as null, and text that is not valid UTF-8 is read with U+FFFD in

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import uvicorn
 
     from pulumi_mistral.client import ConnectorsClient
-    from pulumi_mistral.local.schemas import LocalSettings
+    from pulumi_mistral.local.settings import LocalSettings
 
 STARTUP_TIMEOUT = 10.0
 SHUTDOWN_TIMEOUT = 10.0
@@ -49,7 +49,7 @@ class LocalServer:
                  api_keys: list[str] | None = None, enable_test_controls: bool = True,
                  mcp_call_timeout: float = 30.0, mcp_connect_timeout: float = 5.0,
                  max_body_bytes: int | None = None) -> None:
-        from pulumi_mistral.local.schemas import DEFAULT_MAX_BODY_BYTES
+        from pulumi_mistral.local.settings import DEFAULT_MAX_BODY_BYTES
 
         self._tmpdir: str | None = None
         if db_path is None:
@@ -100,7 +100,7 @@ class LocalServer:
         import uvicorn
 
         from pulumi_mistral.local.app import create_app
-        from pulumi_mistral.local.schemas import LocalSettings
+        from pulumi_mistral.local.settings import LocalSettings
 
         if self.running:
             return self
