@@ -82,7 +82,7 @@ def _names(url: str, key: str) -> list[str]:
 
 def test_repeated_api_key_gives_one_workspace_per_key(tmp_path: Path) -> None:
     a, b = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
-    with running(["--api-key", a, "--api-key", b, "--db", str(tmp_path / "k.db")], cwd=tmp_path, key=a) as url:
+    with running([f"--api-key={a}", f"--api-key={b}", "--db", str(tmp_path / "k.db")], cwd=tmp_path, key=a) as url:
         assert _create(url, a, "docs").status_code == 201
         assert _names(url, a) == ["docs"]
         assert _names(url, b) == []  # the second key works, and is another workspace
@@ -94,9 +94,9 @@ def test_repeated_api_key_gives_one_workspace_per_key(tmp_path: Path) -> None:
 def test_no_test_controls_removes_the_local_routes(tmp_path: Path) -> None:
     key = secrets.token_urlsafe(16)
     auth = {"Authorization": f"Bearer {key}"}
-    with running(["--api-key", key, "--db", str(tmp_path / "c.db")], cwd=tmp_path, key=key) as url:
+    with running([f"--api-key={key}", "--db", str(tmp_path / "c.db")], cwd=tmp_path, key=key) as url:
         assert httpx.get(f"{url}/_local/state", headers=auth).status_code == 200
-    with running(["--api-key", key, "--db", str(tmp_path / "c.db"), "--no-test-controls"], cwd=tmp_path,
+    with running([f"--api-key={key}", "--db", str(tmp_path / "c.db"), "--no-test-controls"], cwd=tmp_path,
                  key=key) as url:
         for method, path in [("GET", "/_local/state"), ("POST", "/_local/reset"), ("GET", "/_local/requests"),
                              ("POST", "/_local/faults")]:
@@ -111,16 +111,16 @@ def test_default_port_host_and_database(tmp_path: Path) -> None:
     assert (defaults.host, defaults.port, defaults.db) == ("127.0.0.1", 8787, "pulumi-mistral-local.db")
     # without --db, the database is ./pulumi-mistral-local.db in the working directory, and data survives
     key = secrets.token_urlsafe(16)
-    with running(["--api-key", key], cwd=tmp_path, key=key) as url:
+    with running([f"--api-key={key}"], cwd=tmp_path, key=key) as url:
         assert _create(url, key, "kept").status_code == 201
     assert (tmp_path / "pulumi-mistral-local.db").is_file()
-    with running(["--api-key", key], cwd=tmp_path, key=key) as url:
+    with running([f"--api-key={key}"], cwd=tmp_path, key=key) as url:
         assert _names(url, key) == ["kept"]
 
 
 def test_only_the_keys_sha256_is_stored(tmp_path: Path) -> None:
     key = "sk-local-" + secrets.token_urlsafe(24)
-    with running(["--api-key", key, "--db", str(tmp_path / "s.db")], cwd=tmp_path, key=key) as url:
+    with running([f"--api-key={key}", "--db", str(tmp_path / "s.db")], cwd=tmp_path, key=key) as url:
         assert _create(url, key, "stored").status_code == 201
         files = sorted(tmp_path.glob("s.db*"))  # the database, and its WAL while the server runs
         data = b"".join(f.read_bytes() for f in files)
