@@ -4,42 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from pulumi_mistral.cli.drift import (
-    CLASSES,
-    UNKNOWN,
-    DeclaredConnector,
-    Finding,
-    Report,
-    RequestCounter,
-    add_arguments,
-    compare_settings,
-    load_declared_yaml,
-    load_stack_export,
-    render,
-    run,
-    scan,
-)
+from pulumi_mistral.cli.drift import *  # noqa: F403 - the same public names, by definition
+from pulumi_mistral.cli.drift import DeclaredConnector
+from pulumi_mistral.cli.drift import __all__ as _names
 from pulumi_mistral.cli.drift.command import main
 
 Declared = DeclaredConnector  # the old name, kept so that existing imports and isinstance checks still work
 
-__all__ = [
-    "CLASSES",
-    "UNKNOWN",
-    "Declared",
-    "DeclaredConnector",
-    "Finding",
-    "Report",
-    "RequestCounter",
-    "add_arguments",
-    "compare_settings",
-    "load_declared_yaml",
-    "load_stack_export",
-    "main",
-    "render",
-    "run",
-    "scan",
-]
+__all__ = sorted([*_names, "Declared", "main"])
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -2,26 +2,5 @@
 
 from __future__ import annotations
 
-from pulumi_mistral.cli.export import (
-    Export,
-    add_arguments,
-    config_key,
-    connector_declaration,
-    export_connectors,
-    render_python,
-    render_python_explicit,
-    render_yaml,
-    run,
-)
-
-__all__ = [
-    "Export",
-    "add_arguments",
-    "config_key",
-    "connector_declaration",
-    "export_connectors",
-    "render_python",
-    "render_python_explicit",
-    "render_yaml",
-    "run",
-]
+from pulumi_mistral.cli.export import *  # noqa: F403 - the same public names, by definition
+from pulumi_mistral.cli.export import __all__ as __all__
