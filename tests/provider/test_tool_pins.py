@@ -268,6 +268,14 @@ def test_unreachable_server_keeps_recorded_tools_and_warns(world: World) -> None
             assert not previewed.changes
             assert any("could not be listed" in ln for ln in previewed.diagnostics)
 
+            kwargs["description"] = "Docs, edited"  # an update under warn: Update tries the listing once, not twice
+            world.clear()
+            updated = stack.up()
+            kept = [ln for ln in updated.diagnostics if "tp-down" in ln and "fingerprints were kept" in ln]
+            assert len(kept) == 1, updated.diagnostics
+            assert _outputs(stack)["tools"] == recorded and _outputs(stack)["description"] == "Docs, edited"
+            assert [w.split()[0] for w in world.writes()] == ["PATCH"]
+
             kwargs["tool_drift"] = "block"  # fail closed: unverifiable tools stop the preview and the deployment
             world.clear()
             with pytest.raises(StackRunError, match=r"could not be listed.*fails closed"):

@@ -215,6 +215,7 @@ class ConnectorProvider(ResourceProvider):
             if not adopted:
                 with contextlib.suppress(MistralError):
                     client.delete(connector_id)
+                LISTING.invalidate()
 
         undone = "" if adopted else "; the new connector was deleted again, so nothing was left behind"
         live = live_tools_under_policy(
@@ -226,8 +227,6 @@ class ConnectorProvider(ResourceProvider):
         outcome = assess_tools(live, inputs, {}, subject)
         if outcome.blocked:
             undo()
-            if not adopted:
-                LISTING.invalidate()
             extra = "" if adopted else "\n(The connector created for this check was deleted again.)"
             raise ToolDriftError(outcome.message + extra)
         if outcome.level == "warn":
@@ -393,10 +392,10 @@ class ConnectorProvider(ResourceProvider):
         inputs = spec.normalize_inputs(plain_props(news))
         payload = _diff.update_payload(old_outs, inputs)
         tracked = tracking(inputs)
-        live: list[dict[str, Any]] | None = None
-        if tracked and not set(payload) & CONNECTION_FIELDS:
-            # Same connection, same tools: check them BEFORE the PATCH, so block changes nothing.
-            live = self._update_tools(id_, inputs, old_outs, patched=False)
+        # Same connection, same tools: check them BEFORE the PATCH, so block changes nothing. Otherwise the tools
+        # of the new connection are checked after it.
+        checked_before = tracked and not set(payload) & CONNECTION_FIELDS
+        live = self._update_tools(id_, inputs, old_outs, patched=False) if checked_before else None
         if not payload:  # only control fields changed: nothing to send
             merged = {**old_outs, **inputs}
             outs = {k: v for k, v in merged.items() if k in spec.ALL_FIELDS or k in OUTPUT_ONLY_FIELDS}
@@ -420,7 +419,7 @@ class ConnectorProvider(ResourceProvider):
                 LISTING.invalidate()
             outs = connector_outputs(connector, inputs)
         if tracked:
-            if live is None:
+            if not checked_before:
                 live = self._update_tools(id_, inputs, old_outs, patched=True)
             outs.update(tool_outputs(live, inputs, old_outs) if live is not None else previous_tool_outputs(old_outs))
         return UpdateResult(outs)
