@@ -120,12 +120,6 @@ def _env_timeout() -> float:
         raise InputError(f"{ENV_TIMEOUT}: {exc}") from None
 
 
-def _error_text(exc: BaseException) -> str:
-    """An exception's message on one line (``MistralError.message``, else its first argument)."""
-    text = getattr(exc, "message", None) or (exc.args[0] if exc.args else str(exc))
-    return " ".join(str(text).split())
-
-
 def run(args: argparse.Namespace) -> int:
     from pulumi_mistral.client import ConnectorsClient
 
@@ -158,13 +152,13 @@ def run(args: argparse.Namespace) -> int:
                 report.requests = counter.snapshot()
                 text = render(report, args.format)
                 code = report.exit_code
-    except (MistralError, InputError) as exc:
-        return fail(_error_text(exc))
+    except MistralError as exc:  # InputError included; every message is already one line
+        return fail(exc.message)
     if args.output:
         try:
             _write(args.output, text)
         except InputError as exc:
-            return fail(str(exc))
+            return fail(exc.message)
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
