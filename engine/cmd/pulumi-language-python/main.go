@@ -1,27 +1,35 @@
-// Command pulumi-language-python is a minimal Python language host for the Pulumi engine.
+// Command pulumi-language-python is this project's Python language host for the Pulumi engine.
 //
-// The engine starts a language host to run a project's program. Upstream's Python host lives in a Go module of
-// its own that the Go module proxy does not serve, so this project builds this one instead, against the same
-// pinned SDK (github.com/pulumi/pulumi/sdk/v3). It speaks the LanguageRuntime gRPC protocol for what a Python
-// project on disk needs: resolve its virtual environment from the `runtime.options` of Pulumi.yaml (pip, uv or
-// poetry, through the SDK's python/toolchain package), run the program with the SDK's
-// `pulumi-language-python-exec` (installed next to this binary), install dependencies, and answer `pulumi about`.
-// Plugin discovery from installed packages, typecheckers, debugging, code generation and `pulumi new` prompts
-// are not implemented (they answer Unimplemented): a dynamic provider needs none of them.
+// The engine starts a language host to run a project's program, and the CLI asks it for a few more things.
+// Upstream's Python host lives in a Go module of its own that the Go module proxy does not serve, so this project
+// builds this one instead, against the same pinned SDK (github.com/pulumi/pulumi/sdk/v3) and code generator
+// (github.com/pulumi/pulumi/pkg/v3/codegen/python). It resolves a project's virtual environment from the
+// `runtime.options` of Pulumi.yaml (pip, uv or poetry, through the SDK's python/toolchain package) and implements:
+//
+//	Run                     run the program with the SDK's pulumi-language-python-exec, in its own process group;
+//	                        an interrupt (Cancel, or a signal to this host) ends it quietly          (run.go)
+//	RunPlugin               policy packs (`python -m pulumi.policy`, behind the SDK's policy proxy, so stack
+//	                        config reaches the pack) and plugins from source (PulumiPlugin.yaml)     (plugin.go)
+//	GetRequiredPackages     the plugins that installed packages declare in a pulumi-plugin.json      (packages.go)
+//	GenerateProgram         Python code from PCL: what `pulumi import` prints                        (codegen.go)
+//	GeneratePackage         a Python SDK from a schema: `pulumi package gen-sdk --language python`   (codegen.go)
+//	InstallDependencies     `pulumi install`; About and GetProgramDependencies: `pulumi about`
+//	GetRequiredPlugins      none (deprecated by the engine in favour of GetRequiredPackages); Cancel
+//
+// Everything else answers "unimplemented", because nothing this project supports needs it: Handshake (the engine
+// falls back to the address on the command line), GenerateProject (`pulumi convert`, `pulumi new` from PCL),
+// RuntimeOptionsPrompts and Template (`pulumi new` prompts), Pack and Link (`pulumi package publish` and local SDK
+// linking), and debugging. A `typechecker` runtime option is refused with a message saying so.
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -39,8 +47,9 @@ var version = "0.0.0-dev"
 // execScript is the SDK's program runner; the build installs it next to this binary.
 const execScript = "pulumi-language-python-exec"
 
-// exitShownToUser is the exec script's exit code for "an error was already shown to the user".
-const exitShownToUser = 32
+// healthInterval is how often the host checks that the engine is still there; it stops when the engine is gone
+// (killed), so that neither it nor a program it runs outlives the engine for long.
+const healthInterval = 10 * time.Second
 
 func main() {
 	showVersion := flag.Bool("version", false, "print the version and exit")
@@ -63,12 +72,23 @@ func main() {
 		fail("%s is missing next to %s: reinstall the engine (make install)", execScript, self)
 	}
 
+	// The engine ends a plugin by interrupting its process group; programs run in groups of their own, so the
+	// host is the one that passes the interrupt on (see run.go).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cancel := make(chan bool)
-	go func() { <-ctx.Done(); close(cancel) }()
-
+	if engineAddress != "" {
+		if err := rpcutil.Healthcheck(ctx, engineAddress, healthInterval, stop); err != nil {
+			fail("cannot start the health check of the engine: %v", err)
+		}
+	}
 	host := newHost(script, engineAddress)
+	cancel := make(chan bool)
+	go func() {
+		<-ctx.Done()
+		host.interrupt()
+		close(cancel)
+	}()
+
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Cancel: cancel,
 		Init: func(srv *grpc.Server) error {
@@ -97,17 +117,19 @@ type host struct {
 	script        string
 	engineAddress string
 
-	mu        sync.Mutex
-	cancelled bool
-	running   map[*exec.Cmd]struct{}
+	mu          sync.Mutex
+	interrupted bool
+	running     map[*program]struct{}
 }
 
 func newHost(script, engineAddress string) *host {
-	return &host{script: script, engineAddress: engineAddress, running: map[*exec.Cmd]struct{}{}}
+	return &host{script: script, engineAddress: engineAddress, running: map[*program]struct{}{}}
 }
 
-// options turns a program's runtime options (Pulumi.yaml `runtime.options`) into toolchain options.
-func options(info *pulumirpc.ProgramInfo) (toolchain.PythonOptions, error) {
+// options turns a program's runtime options (Pulumi.yaml `runtime.options`) into toolchain options. A plugin
+// (a policy pack, or a plugin run from source) with neither a virtualenv nor a toolchain of its own uses `venv`
+// beside it, as upstream's host does: plugins never run in the ambient Python.
+func options(info *pulumirpc.ProgramInfo, plugin bool) (toolchain.PythonOptions, error) {
 	if info == nil {
 		return toolchain.PythonOptions{}, errors.New("the engine sent no program information")
 	}
@@ -136,140 +158,34 @@ func options(info *pulumirpc.ProgramInfo) (toolchain.PythonOptions, error) {
 		return opts, fmt.Errorf("runtime option 'typechecker' (%v) is not supported by this language host; "+
 			"remove it from Pulumi.yaml and run the typechecker yourself", v)
 	}
+	if plugin && opts.Virtualenv == "" && (opts.Toolchain == toolchain.Auto || opts.Toolchain == toolchain.Pip) {
+		opts.Virtualenv = "venv"
+	}
 	return opts, nil
 }
 
-func (h *host) toolchain(info *pulumirpc.ProgramInfo) (toolchain.Toolchain, error) {
-	opts, err := options(info)
+func resolve(info *pulumirpc.ProgramInfo, plugin bool) (toolchain.Toolchain, error) {
+	opts, err := options(info, plugin)
 	if err != nil {
 		return nil, err
 	}
 	return toolchain.ResolveToolchain(opts)
 }
 
-// GetRequiredPlugins and GetRequiredPackages: a Python dynamic provider needs no plugin beyond the
-// `pulumi-resource-pulumi-python` launcher, which the engine finds on PATH.
+// GetRequiredPlugins is deprecated by the engine in favour of GetRequiredPackages (packages.go).
 func (h *host) GetRequiredPlugins(
 	context.Context, *pulumirpc.GetRequiredPluginsRequest,
 ) (*pulumirpc.GetRequiredPluginsResponse, error) {
 	return &pulumirpc.GetRequiredPluginsResponse{}, nil
 }
 
-func (h *host) GetRequiredPackages(
-	context.Context, *pulumirpc.GetRequiredPackagesRequest,
-) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	return &pulumirpc.GetRequiredPackagesResponse{}, nil
-}
-
 func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
 	return &pulumirpc.PluginInfo{Version: version}, nil
 }
 
-// Run runs the program once with the exec script, in the program's virtual environment.
-func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
-	tc, err := h.toolchain(req.GetInfo())
-	if err != nil {
-		return nil, err
-	}
-	if err := tc.ValidateVenv(ctx); err != nil {
-		return nil, err
-	}
-	args := append([]string{"-u", h.script}, runArgs(h.engineAddress, req)...)
-	cmd, err := tc.Command(ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	config, err := json.Marshal(req.GetConfig())
-	if err != nil {
-		return nil, fmt.Errorf("cannot encode the stack configuration: %w", err)
-	}
-	secretKeys := req.GetConfigSecretKeys()
-	if secretKeys == nil {
-		secretKeys = []string{}
-	}
-	keys, err := json.Marshal(secretKeys)
-	if err != nil {
-		return nil, fmt.Errorf("cannot encode the secret configuration keys: %w", err)
-	}
-	env := cmd.Env
-	if env == nil {
-		env = os.Environ()
-	}
-	cmd.Env = append(env, "PULUMI_CONFIG="+string(config), "PULUMI_CONFIG_SECRET_KEYS="+string(keys))
-	// The engine shows what the program prints: stdout as info, stderr as errors.
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 5 * time.Second
-
-	if !h.track(cmd) {
-		return &pulumirpc.RunResponse{Error: "cancelled"}, nil
-	}
-	err = cmd.Run()
-	h.untrack(cmd)
-	if err == nil {
-		return &pulumirpc.RunResponse{}, nil
-	}
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		if exitErr.ExitCode() == exitShownToUser {
-			return &pulumirpc.RunResponse{Bail: true}, nil
-		}
-		return &pulumirpc.RunResponse{Error: fmt.Sprintf("program exited with non-zero exit code: %d",
-			exitErr.ExitCode())}, nil
-	}
-	return &pulumirpc.RunResponse{Error: fmt.Sprintf("could not run the Python program: %v", err)}, nil
-}
-
-// runArgs are the exec script's flags, then the entry point and the program's own arguments.
-func runArgs(engineAddress string, req *pulumirpc.RunRequest) []string {
-	var args []string
-	add := func(name, value string) {
-		if value != "" {
-			args = append(args, "--"+name, value)
-		}
-	}
-	add("monitor", req.GetMonitorAddress())
-	add("engine", engineAddress)
-	add("project", req.GetProject())
-	add("root_directory", req.GetInfo().GetRootDirectory())
-	add("stack", req.GetStack())
-	add("pwd", req.GetPwd())
-	add("dry_run", strconv.FormatBool(req.GetDryRun()))
-	add("parallel", strconv.Itoa(int(req.GetParallel())))
-	add("organization", req.GetOrganization())
-	entry := req.GetInfo().GetEntryPoint()
-	if entry == "" {
-		entry = "."
-	}
-	return append(append(args, entry), req.GetArgs()...)
-}
-
-func (h *host) track(cmd *exec.Cmd) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.cancelled {
-		return false
-	}
-	h.running[cmd] = struct{}{}
-	return true
-}
-
-func (h *host) untrack(cmd *exec.Cmd) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	delete(h.running, cmd)
-}
-
 // Cancel interrupts running programs; the engine calls it when the user cancels an update.
 func (h *host) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.cancelled = true
-	for cmd := range h.running {
-		if cmd.Process != nil {
-			_ = cmd.Process.Signal(os.Interrupt)
-		}
-	}
+	h.interrupt()
 	return &emptypb.Empty{}, nil
 }
 
@@ -278,38 +194,29 @@ func (h *host) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 func (h *host) InstallDependencies(
 	req *pulumirpc.InstallDependenciesRequest, server grpc.ServerStreamingServer[pulumirpc.InstallDependenciesResponse],
 ) error {
-	tc, err := h.toolchain(req.GetInfo())
+	tc, err := resolve(req.GetInfo(), req.GetIsPlugin())
 	if err != nil {
 		return err
 	}
-	stdout := streamWriter(func(b []byte) error {
-		return server.Send(&pulumirpc.InstallDependenciesResponse{Stdout: b})
-	})
-	stderr := streamWriter(func(b []byte) error {
-		return server.Send(&pulumirpc.InstallDependenciesResponse{Stderr: b})
-	})
+	closer, stdout, stderr, err := rpcutil.MakeInstallDependenciesStreams(server, req.GetIsTerminal())
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
 	ctx := server.Context()
 	dir := req.GetInfo().GetProgramDirectory()
 	if err := tc.EnsureVenv(ctx, dir, req.GetUseLanguageVersionTools(), true, stdout, stderr); err != nil {
 		return err
 	}
-	return tc.InstallDependencies(ctx, dir, req.GetUseLanguageVersionTools(), true, stdout, stderr)
-}
-
-type streamWriter func([]byte) error
-
-func (w streamWriter) Write(p []byte) (int, error) {
-	if err := w(append([]byte(nil), p...)); err != nil {
-		return 0, err
+	if err := tc.InstallDependencies(ctx, dir, req.GetUseLanguageVersionTools(), true, stdout, stderr); err != nil {
+		return err
 	}
-	return len(p), nil
+	return closer.Close()
 }
-
-var _ io.Writer = streamWriter(nil)
 
 // About answers `pulumi about`: the interpreter and its version.
 func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
-	tc, err := h.toolchain(req.GetInfo())
+	tc, err := resolve(req.GetInfo(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +234,7 @@ func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumir
 func (h *host) GetProgramDependencies(
 	ctx context.Context, req *pulumirpc.GetProgramDependenciesRequest,
 ) (*pulumirpc.GetProgramDependenciesResponse, error) {
-	tc, err := h.toolchain(req.GetInfo())
+	tc, err := resolve(req.GetInfo(), false)
 	if err != nil {
 		return nil, err
 	}
