@@ -3,6 +3,10 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# uv and poetry, for the engine tier's project shapes that use them: each in a virtualenv of its own, linked into
+# $(BIN), as `pipx install` would do it
+TOOLS := $(VENV)/tools
+TOOLS_STAMP := $(TOOLS)/.installed
 
 .PHONY: install test test-all lint demo bench clean
 
@@ -12,16 +16,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[local,dev]'
 	touch $(STAMP)
 
-## the Python packages, then the pinned Pulumi CLI (built once per machine from the Go module proxy; needs Go)
-install: $(STAMP)
+$(TOOLS_STAMP): $(STAMP) Makefile
+	test -x $(TOOLS)/bin/python || $(PY) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install -q --upgrade pip
+	$(TOOLS)/bin/python -m pip install -q uv==0.13.9 poetry==2.5.1
+	ln -sfn ../tools/bin/uv $(BIN)/uv
+	ln -sfn ../tools/bin/poetry $(BIN)/poetry
+	touch $(TOOLS_STAMP)
+
+## the Python packages, uv and poetry, then the pinned Pulumi CLI (built once per machine from the Go module proxy;
+## needs Go)
+install: $(STAMP) $(TOOLS_STAMP)
 	@engine/install.sh $(BIN)
 
-## the test command (what CI runs): the whole suite minus the long `slow` variants
+## the test command (what CI runs): the language host's Go tests, then the whole suite minus the long `slow` variants
 test: install
+	@if command -v go >/dev/null 2>&1; then cd engine && go test ./cmd/...; fi
 	$(BIN)/python -m pytest -q -m "not slow"
 
 ## everything, including the long fault-injection and fuzzing variants
 test-all: install
+	@if command -v go >/dev/null 2>&1; then cd engine && go test ./cmd/...; fi
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Builds the pinned Pulumi CLI and the Python language host once, into a versioned cache outside the clone, and
-# links them with the SDK's two Python launchers into a virtualenv's bin directory:
+# Builds the pinned Pulumi CLI and this project's Python language host once, into versioned caches outside the
+# clone, and links them with the SDK's two Python launchers into a virtualenv's bin directory:
 #   pulumi                          the CLI and engine (github.com/pulumi/pulumi/pkg/v3/cmd/pulumi, pinned in go.mod)
+#   pulumi-resource-pulumi-python   the SDK's dynamic-provider shim  } copied from the pinned
+#   pulumi-language-python-exec     the SDK's program runner         } github.com/pulumi/pulumi/sdk/v3 module
 #   pulumi-language-python          the language host (./cmd/pulumi-language-python, built against the pinned SDK)
-#   pulumi-language-python-exec     the SDK's program runner         } copied from the pinned
-#   pulumi-resource-pulumi-python   the SDK's dynamic-provider shim  } github.com/pulumi/pulumi/sdk/v3 module
 # Usage: engine/install.sh VENV_BIN_DIR. Without `go` it says so in one line and exits 0 (the stack runner still
-# works). The cache is $PULUMI_MISTRAL_ENGINE_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/pulumi-mistral/engine; its
-# entry is named after the pinned version and a hash of this module, so a change to the pin rebuilds.
+# works). The cache is $PULUMI_MISTRAL_ENGINE_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/pulumi-mistral/engine. Each
+# entry is named after what it is built from (the pin, and a hash of the module and, for the host, its source),
+# so a change rebuilds only what it touches: editing the host takes seconds, not the CLI's minutes. The tools are
+# then gathered in one directory named after both builds, and linked from there.
 set -euo pipefail
 
 [ -n "${1:-}" ] || { echo "usage: engine/install.sh VENV_BIN_DIR" >&2; exit 2; }
@@ -22,17 +24,13 @@ fi
 
 version=$(awk '$1 == "github.com/pulumi/pulumi/pkg/v3" { print $2; exit }' go.mod)
 [ -n "$version" ] || { echo "engine/go.mod does not require github.com/pulumi/pulumi/pkg/v3" >&2; exit 1; }
-# How the binaries are built; part of the cache key, with everything else they are built from.
-recipe="go build -trimpath -ldflags '-s -w -X <version>'"
-key=$( (cat go.mod go.sum cmd/pulumi-language-python/*.go; echo "$recipe") | sha256sum | cut -c1-12)
 cache_root=${PULUMI_MISTRAL_ENGINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-mistral/engine}
-cache="$cache_root/$version-$key"
-tools=(pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python)
-
-built() {
-    local t
-    for t in "${tools[@]}"; do [ -x "$cache/$t" ] || return 1; done
-}
+# How the binaries are built; part of every key, with everything else they are built from.
+recipe="go build -trimpath -ldflags '-s -w -X <version>'"
+module_key=$( (cat go.mod go.sum; echo "$recipe") | sha256sum | cut -c1-12)
+host_key=$( (cat go.mod go.sum cmd/pulumi-language-python/*.go; echo "$recipe") | sha256sum | cut -c1-12)
+cli_cache="$cache_root/cli-$version-$module_key"
+host_cache="$cache_root/python-host-$version-$host_key"
 
 # go build -v names each package as it compiles it: count them against the whole dependency graph.
 build_with_progress() {
@@ -59,31 +57,76 @@ build_with_progress() {
     echo "  built $label in $((SECONDS - start)) s"
 }
 
-if built; then
-    echo "Pulumi CLI $version: using the build cached in $cache"
-else
-    echo "Pulumi CLI $version: building from the Go module proxy into $cache"
-    tmp="$cache.tmp.$$"
+# cached DIR TOOL...: every tool is in DIR already.
+cached() {
+    local dir=$1 t
+    shift
+    for t in "$@"; do [ -x "$dir/$t" ] || return 1; done
+}
+
+# build_into DIR FUNCTION: run FUNCTION TMP LOG to fill a fresh directory, then move it to DIR in one step, so an
+# interrupted build never leaves a half-filled cache entry.
+build_into() {
+    local dir=$1 fill=$2 tmp log
+    tmp="$dir.tmp.$$"
     rm -rf "$tmp"
     mkdir -p "$tmp"
     trap 'rm -rf "$tmp"' EXIT
     log="$tmp/build.log"
     go mod download -x github.com/pulumi/pulumi/pkg/v3 github.com/pulumi/pulumi/sdk/v3 >>"$log" 2>&1 \
         || { echo "downloading the Pulumi modules failed:" >&2; tail -n 20 "$log" >&2; exit 1; }
+    "$fill" "$tmp" "$log"
+    rm -f "$log"
+    rm -rf "$dir"
+    mv "$tmp" "$dir"
+    trap - EXIT
+}
+
+fill_cli() {
+    local tmp=$1 log=$2 sdk
     build_with_progress "pulumi $version" "$tmp/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
         "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" "$log"
-    build_with_progress "pulumi-language-python" "$tmp/pulumi-language-python" ./cmd/pulumi-language-python \
-        "-s -w -X main.version=$version" "$log"
     sdk=$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
-    install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$tmp/pulumi-language-python-exec"
     install -m 0755 "$sdk/python/dist/pulumi-resource-pulumi-python" "$tmp/pulumi-resource-pulumi-python"
-    rm -f "$log"
-    rm -rf "$cache"
-    mv "$tmp" "$cache"
-    trap - EXIT
+}
+
+# The host runs the exec script it finds next to its own (resolved) executable.
+fill_host() {
+    local sdk
+    build_with_progress "pulumi-language-python" "$1/pulumi-language-python" ./cmd/pulumi-language-python \
+        "-s -w -X main.version=$version" "$2"
+    sdk=$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
+    install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$1/pulumi-language-python-exec"
+}
+
+cli_tools=(pulumi pulumi-resource-pulumi-python)
+host_tools=(pulumi-language-python pulumi-language-python-exec)
+if cached "$cli_cache" "${cli_tools[@]}"; then
+    echo "Pulumi CLI $version: using the build cached in $cli_cache"
+else
+    echo "Pulumi CLI $version: building from the Go module proxy into $cli_cache"
+    build_into "$cli_cache" fill_cli
+fi
+if cached "$host_cache" "${host_tools[@]}"; then
+    echo "Python language host: using the build cached in $host_cache"
+else
+    echo "Python language host: building into $host_cache"
+    build_into "$host_cache" fill_host
 fi
 
-for t in "${tools[@]}"; do
-    ln -sfn "$cache/$t" "$bin_dir/$t"
+# The CLI looks for its language hosts next to its own resolved path, so every tool must really be in one
+# directory: hard links (copies across file systems) of both builds, in an entry named after both.
+engine="$cache_root/$version-${module_key}-${host_key}"
+if ! cached "$engine" "${cli_tools[@]}" "${host_tools[@]}"; then
+    tmp="$engine.tmp.$$"
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    for t in "${cli_tools[@]}"; do ln "$cli_cache/$t" "$tmp/$t" 2>/dev/null || cp -p "$cli_cache/$t" "$tmp/$t"; done
+    for t in "${host_tools[@]}"; do ln "$host_cache/$t" "$tmp/$t" 2>/dev/null || cp -p "$host_cache/$t" "$tmp/$t"; done
+    rm -rf "$engine"
+    mv "$tmp" "$engine"
+fi
+for t in "${cli_tools[@]}" "${host_tools[@]}"; do
+    ln -sfn "$engine/$t" "$bin_dir/$t"
 done
 echo "Pulumi CLI linked into $bin_dir: $("$bin_dir/pulumi" version)"
