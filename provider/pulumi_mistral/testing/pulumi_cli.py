@@ -92,7 +92,8 @@ class CliStack:
 
     ``project`` is a directory with ``Pulumi.yaml``; it is copied into the workspace (``copy=False`` uses it
     in place, and then leaves its ``Pulumi.yaml`` alone). ``config`` keys without a namespace get the
-    project's; ``secret_keys`` lists the secret ones. ``env`` adds environment variables for every command.
+    project's; ``secret_keys`` lists the secret ones. ``env`` adds environment variables for every command (a
+    value of None removes the variable, e.g. ``{"VIRTUAL_ENV": None}``).
     """
 
     def __init__(
@@ -103,7 +104,7 @@ class CliStack:
         config: Mapping[str, Any] | None = None,
         secret_keys: Iterable[str] = DEFAULT_SECRET_KEYS,
         virtualenv: str | os.PathLike[str] | None = None,
-        env: Mapping[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
         pulumi: str | os.PathLike[str] | None = None,
         copy: bool = True,
         workdir: str | os.PathLike[str] | None = None,
@@ -134,7 +135,7 @@ class CliStack:
         backend.mkdir(parents=True, exist_ok=True)
         home.mkdir(parents=True, exist_ok=True)
         bin_dir = str(self.pulumi.resolve().parent)
-        self.env = {
+        merged: dict[str, str | None] = {
             **os.environ,
             "PATH": os.pathsep.join([bin_dir, str(Path(sys.prefix) / "bin"), os.environ.get("PATH", "")]),
             "PULUMI_BACKEND_URL": backend.as_uri(),
@@ -144,6 +145,7 @@ class CliStack:
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             **(env or {}),
         }
+        self.env = {k: v for k, v in merged.items() if v is not None}
         self.run("stack", "init", stack, select_stack=False)
         secret = set(secret_keys)
         for key, value in (config or {}).items():
