@@ -5,6 +5,8 @@
 #   pulumi-resource-pulumi-python   the SDK's dynamic-provider shim  } copied from the pinned
 #   pulumi-language-python-exec     the SDK's program runner         } github.com/pulumi/pulumi/sdk/v3 module
 #   pulumi-language-python          the language host (./cmd/pulumi-language-python, built against the pinned SDK)
+#   pulumi-language-yaml            the Pulumi YAML language host (github.com/pulumi/pulumi-yaml, its own module,
+#                                   at the version below)
 # Usage: engine/install.sh VENV_BIN_DIR. Without `go` it says so in one line and exits 0 (the stack runner still
 # works). The cache is $PULUMI_MISTRAL_ENGINE_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/pulumi-mistral/engine. Each
 # entry is named after what it is built from (the pin, and a hash of the module and, for the host, its source),
@@ -31,6 +33,10 @@ module_key=$( (cat go.mod go.sum; echo "$recipe") | sha256sum | cut -c1-12)
 host_key=$( (cat go.mod go.sum cmd/pulumi-language-python/*.go; echo "$recipe") | sha256sum | cut -c1-12)
 cli_cache="$cache_root/cli-$version-$module_key"
 host_cache="$cache_root/python-host-$version-$host_key"
+# pulumi-yaml has no replace directives, so `go install` builds it as its own module, with its own requirements
+# (it talks to the CLI over gRPC, so its older pulumi SDK is fine).
+yaml_version=v1.25.0
+yaml_cache="$cache_root/yaml-$yaml_version"
 
 # go build -v names each package as it compiles it: count them against the whole dependency graph.
 build_with_progress() {
@@ -99,8 +105,18 @@ fill_host() {
     install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$1/pulumi-language-python-exec"
 }
 
+fill_yaml() {
+    local start=$SECONDS
+    echo "  building pulumi-language-yaml $yaml_version (about a minute the first time)"
+    GOBIN="$1" GOFLAGS=-trimpath go install -ldflags "-s -w" \
+        "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@$yaml_version" >>"$2" 2>&1 \
+        || { echo "building pulumi-language-yaml failed; the last lines of $2:" >&2; tail -n 20 "$2" >&2; return 1; }
+    echo "  built pulumi-language-yaml in $((SECONDS - start)) s"
+}
+
 cli_tools=(pulumi pulumi-resource-pulumi-python)
 host_tools=(pulumi-language-python pulumi-language-python-exec)
+yaml_tools=(pulumi-language-yaml)
 if cached "$cli_cache" "${cli_tools[@]}"; then
     echo "Pulumi CLI $version: using the build cached in $cli_cache"
 else
@@ -114,19 +130,28 @@ else
     build_into "$host_cache" fill_host
 fi
 
+if cached "$yaml_cache" "${yaml_tools[@]}"; then
+    echo "YAML language host $yaml_version: using the build cached in $yaml_cache"
+else
+    echo "YAML language host $yaml_version: building from the Go module proxy into $yaml_cache"
+    build_into "$yaml_cache" fill_yaml
+fi
+
 # The CLI looks for its language hosts next to its own resolved path, so every tool must really be in one
-# directory: hard links (copies across file systems) of both builds, in an entry named after both.
-engine="$cache_root/$version-${module_key}-${host_key}"
-if ! cached "$engine" "${cli_tools[@]}" "${host_tools[@]}"; then
+# directory: hard links (copies across file systems) of the three builds, in an entry named after them.
+engine="$cache_root/$version-${module_key}-${host_key}-yaml-$yaml_version"
+all_tools=("${cli_tools[@]}" "${host_tools[@]}" "${yaml_tools[@]}")
+if ! cached "$engine" "${all_tools[@]}"; then
     tmp="$engine.tmp.$$"
     rm -rf "$tmp"
     mkdir -p "$tmp"
     for t in "${cli_tools[@]}"; do ln "$cli_cache/$t" "$tmp/$t" 2>/dev/null || cp -p "$cli_cache/$t" "$tmp/$t"; done
     for t in "${host_tools[@]}"; do ln "$host_cache/$t" "$tmp/$t" 2>/dev/null || cp -p "$host_cache/$t" "$tmp/$t"; done
+    for t in "${yaml_tools[@]}"; do ln "$yaml_cache/$t" "$tmp/$t" 2>/dev/null || cp -p "$yaml_cache/$t" "$tmp/$t"; done
     rm -rf "$engine"
     mv "$tmp" "$engine"
 fi
-for t in "${cli_tools[@]}" "${host_tools[@]}"; do
+for t in "${all_tools[@]}"; do
     ln -sfn "$engine/$t" "$bin_dir/$t"
 done
 echo "Pulumi CLI linked into $bin_dir: $("$bin_dir/pulumi" version)"
