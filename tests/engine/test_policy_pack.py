@@ -30,7 +30,8 @@ PIN = "sha256:" + "c" * 64
 COMPLIANT = {
     "docs": {"name": "engine-docs", "description": "Docs search", "server": "https://docs.example.com/mcp",
              "visibility": "shared_workspace", "tool_pins": {"search_docs": PIN}},
-    "local": {"name": "engine-local", "description": "A server on this machine", "server": "http://127.0.0.1:9/mcp"},
+    "local": {"name": "engine-local", "description": "A server on this machine", "server": "http://127.0.0.1:9/mcp",
+              "visibility": "private"},
 }
 VIOLATING = {
     "docs": {"name": "engine-docs", "description": "Docs search", "server": "http://docs.example.com/mcp",
@@ -131,13 +132,17 @@ def test_stack_rules_see_every_connector(make_stack, api, pack, tmp_path) -> Non
 
 
 def test_the_remediation_makes_an_unset_visibility_private(make_stack, api, pack, tmp_path) -> None:
-    unset = {"local": {**COMPLIANT["local"], "headers": {"X-Api-Key": "engine-header-value"}}}
+    local = {k: v for k, v in COMPLIANT["local"].items() if k != "visibility"}
+    unset = {"local": {**local, "headers": {"X-Api-Key": "engine-header-value"}}}
     stack = policy_stack(make_stack, unset)
+    # unset, the server's default (shared_workspace) applies: a shared connector without tool tracking
+    refused = preview(stack, pack, tmp_path)
+    assert refused.returncode != 0 and "unset visibility (the server's default: shared_workspace)" in refused.output
     path = tmp_path / "remediate.json"
     path.write_text(json.dumps({"connector-visibility": "remediate"}))
     up = started(stack.up("--policy-pack", str(pack), "--policy-pack-config", str(path), check=False))
     assert up.returncode == 0, up.output
-    (connector,) = api.connectors()
+    (connector,) = api.connectors()  # the validations ran on the remediated inputs: up passed
     assert connector.visibility == "private"
     (state,) = stack.resources("pulumi-python:dynamic/connector")
     assert state["inputs"]["visibility"] == "private"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from pulumi_mistral.policy.config import defaults
-from pulumi_mistral.policy.rules import RULES, RULES_BY_ID, shown_url
+from pulumi_mistral.policy.rules import RULES, RULES_BY_ID, SERVER_DEFAULT_VISIBILITY, shown_url
 from pulumi_mistral.policy.view import NATIVE_TYPE, UNKNOWN, ConnectorView, declared_view, live_view
 
 PIN = "sha256:" + "a" * 64
@@ -118,7 +118,8 @@ def test_shared_global_needs_the_highest_ceiling() -> None:
 # -- connector-shared-tools-tracked -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("props", [
-    {"visibility": "private"}, {}, {"visibility": "shared_workspace", "tool_pins": {"search": PIN}},
+    {"visibility": "private"}, {"visibility": "shared_workspace", "tool_pins": {"search": PIN}},
+    {"tool_drift": "block"},
     {"visibility": "shared_org", "tool_drift": "block"},
     {"visibility": "shared_workspace", "tool_pins": {"search": PIN}, "tool_drift": "audit"},
     {"visibility": UNKNOWN}, {"visibility": "shared_workspace", "tool_pins": UNKNOWN},
@@ -135,8 +136,24 @@ def test_tracked_private_or_unknown_pass(props: dict[str, Any]) -> None:
 ])
 def test_untracked_shared_connectors_fail(props: dict[str, Any]) -> None:
     (message,) = check("connector-shared-tools-tracked", props)
-    assert message == (f"a {props['visibility']} connector must track its MCP tools: set tool_pins (from "
-                       "`pulumi-mistral drift --write-pins`), or tool_drift: block")
+    assert message == (f"visibility {props['visibility']} shares the connector, so it must track its MCP tools: set "
+                       "tool_pins (from `pulumi-mistral drift --write-pins`), or tool_drift: block")
+
+
+def test_an_unset_visibility_is_the_servers_default_which_is_shared() -> None:
+    (message,) = check("connector-shared-tools-tracked", {"tool_drift": "warn"})
+    assert message == ("unset visibility (the server's default: shared_workspace) shares the connector, so it must "
+                       "track its MCP tools: set visibility: private, or set tool_pins (from `pulumi-mistral drift "
+                       "--write-pins`), or tool_drift: block")
+    (above,) = check("connector-visibility", {}, maxVisibility="private")
+    assert above == ("unset visibility (the server's default: shared_workspace) is above the allowed ceiling "
+                     "private: set visibility to private or lower")
+
+
+def test_the_default_visibility_is_the_local_servers() -> None:
+    from pulumi_mistral.local.backend import DEFAULT_VISIBILITY
+
+    assert SERVER_DEFAULT_VISIBILITY == DEFAULT_VISIBILITY
 
 
 # -- connector-name-pattern and connector-description -------------------------------------------------------------

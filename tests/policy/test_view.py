@@ -80,4 +80,5 @@ def test_live_view_keeps_what_the_api_shows_and_no_secret() -> None:
     view = live_view({"id": "1", "name": "docs", "description": "Docs", "server": "https://x", "visibility": None,
                       "headers": {"X-Api-Key": "k"}, "auth_data": {"client_id": "c", "client_secret": "s"}})
     assert view.type == "live" and view.resource == "docs" and not view.auto_named
-    assert dict(view.props) == {"name": "docs", "description": "Docs", "server": "https://x"}
+    assert dict(view.props) == {"name": "docs", "description": "Docs", "server": "https://x", "visibility": UNKNOWN,
+                                "icon_url": UNKNOWN, "system_prompt": UNKNOWN}  # not returned: unknown, not unset

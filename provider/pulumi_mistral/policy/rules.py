@@ -27,6 +27,7 @@ from pulumi_mistral.policy.view import UNKNOWN, ConnectorView, is_known
 __all__ = [
     "RULES",
     "RULES_BY_ID",
+    "SERVER_DEFAULT_VISIBILITY",
     "SHARED",
     "VISIBILITY_ORDER",
     "Rule",
@@ -37,6 +38,8 @@ __all__ = [
 # From least to most visible. The API's enum also has shared_global, above shared_org.
 VISIBILITY_ORDER: tuple[str, ...] = ("private", "shared_workspace", "shared_org", "shared_global")
 SHARED = frozenset(VISIBILITY_ORDER[1:])
+# What a connector created without a visibility gets (the local server's default, which models the API's).
+SERVER_DEFAULT_VISIBILITY = "shared_workspace"
 
 StackViolation = tuple[str, "str | None"]
 ResourceCheck = Callable[[ConnectorView, Mapping[str, Any]], list[str]]
@@ -132,10 +135,18 @@ def _rank(visibility: str) -> int:
     return VISIBILITY_ORDER.index(visibility) if visibility in VISIBILITY_ORDER else len(VISIBILITY_ORDER)
 
 
-def visibility(view: ConnectorView, params: Mapping[str, Any]) -> list[str]:
+def _visibility(view: ConnectorView) -> tuple[Any, str]:
+    """The visibility the connector will have, and how messages name it (unset: the server's default)."""
     value = view.get("visibility")
+    if value is None:
+        return SERVER_DEFAULT_VISIBILITY, f"unset visibility (the server's default: {SERVER_DEFAULT_VISIBILITY})"
+    return value, f"visibility {value}"
+
+
+def visibility(view: ConnectorView, params: Mapping[str, Any]) -> list[str]:
+    value, said = _visibility(view)
     if not isinstance(value, str):
-        return []  # unset: the server's default (remediate sets private); unknown: said nothing
+        return []  # not known yet
     if value not in VISIBILITY_ORDER:
         return [f"visibility '{value}' is not one of {', '.join(VISIBILITY_ORDER)}: set one of them"]
     ceiling = str(params.get("maxVisibility") or "shared_workspace")
@@ -150,17 +161,18 @@ def visibility(view: ConnectorView, params: Mapping[str, Any]) -> list[str]:
         who = (f"the name prefix '{base}'" if view.auto_named else f"the name '{base}'") if isinstance(
             base, str) else "its name"
         fix += f", or list {who} in sharedOrgNames"
-    return [f"visibility {value} is above the allowed ceiling {ceiling}: {fix}"]
+    return [f"{said} is above the allowed ceiling {ceiling}: {fix}"]
 
 
 def shared_tools_tracked(view: ConnectorView, _params: Mapping[str, Any]) -> list[str]:
-    value, pins, drift = view.get("visibility"), view.get("tool_pins"), view.get("tool_drift")
+    (value, said), pins, drift = _visibility(view), view.get("tool_pins"), view.get("tool_drift")
     if value not in SHARED or not is_known(pins) or drift is UNKNOWN:
         return []
     if (isinstance(pins, Mapping) and pins) or drift == "block":
         return []
-    return [f"a {value} connector must track its MCP tools: set tool_pins (from `pulumi-mistral drift "
-            "--write-pins`), or tool_drift: block"]
+    unset = "" if view.get("visibility") is not None else "set visibility: private, or "
+    return [f"{said} shares the connector, so it must track its MCP tools: {unset}set tool_pins (from "
+            "`pulumi-mistral drift --write-pins`), or tool_drift: block"]
 
 
 def name_pattern(view: ConnectorView, params: Mapping[str, Any]) -> list[str]:

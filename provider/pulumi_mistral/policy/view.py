@@ -144,8 +144,9 @@ def declared_view(resource: str, props: Mapping[str, Any], *, urn: str | None = 
 
 
 def live_view(connector: Mapping[str, Any]) -> ConnectorView:
-    """The view of a live connector (``Connector.model_dump()``): only the fields the API shows."""
-    props = {k: connector[k] for k in ("name", "description", "server", "icon_url", "visibility", "system_prompt")
-             if connector.get(k) is not None}
+    """The view of a live connector (``Connector.model_dump()``): only the fields the API shows. A field the
+    API did not return is :data:`UNKNOWN` (the real API may leave out ``visibility``), never "unset"."""
+    props = {k: UNKNOWN if connector.get(k) is None else connector[k]
+             for k in ("name", "description", "server", "icon_url", "visibility", "system_prompt")}
     return ConnectorView(resource=str(connector.get("name") or connector.get("id") or "?"), props=props,
                          urn=None, type="live")
