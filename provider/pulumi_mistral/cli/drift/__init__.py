@@ -20,8 +20,11 @@ stack export) is "not compared", in every format; it is never reported as a chan
 
 Exit 0 when clean, 2 on drift, 1 on any error (one line on stderr), usage errors included: an unknown flag or
 format, an unreadable file, a JSON that is not a stack export, ``--concurrency`` below 1, an unknown
-``--stack`` or ``--connector``. The settings part lists the whole workspace in pages of 1,000 with secrets
-(1,000 connectors: 2 requests); tools cost one request per pinned connector, each bounded by ``--timeout``.
+``--stack`` or ``--connector``. ``--write-pins`` pins what it can list and names every connector whose
+tools it cannot list on stderr; it exits 1 only when one of them tracks its tools (its declared pins are
+written again) or was named with ``--connector``. The settings part lists the whole workspace in pages of
+1,000 with secrets (1,000 connectors: 2 requests); tools cost one request per pinned connector, each bounded
+by ``--timeout``.
 The API key is read only from ``MISTRAL_API_KEY``, never from an argument (it would land in shell history).
 
 The modules, one concern each: ``load`` (the declared connectors and the checks of that input), ``report``

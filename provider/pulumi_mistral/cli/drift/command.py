@@ -7,9 +7,11 @@ runs the command with its own parser. Every error is one line on stderr and exit
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,13 +96,81 @@ def _load(args: argparse.Namespace) -> tuple[list[DeclaredConnector], str, int |
     raise InputError("give the declared connectors: --declared connectors.yaml or --stack-export state.json")
 
 
+@dataclass(frozen=True)
+class _Unlisted:
+    """A connector whose tools could not be listed for --write-pins, and whether the user must act on it."""
+
+    resource: str
+    message: str
+    kept_pins: dict[str, str] | None  # its declared pins, written again so the overlay loses none
+    must_act: bool
+
+
+def _declared_pins(decl: DeclaredConnector | None) -> dict[str, str] | None:
+    pins = decl.inputs.get("tool_pins") if decl is not None else None
+    if isinstance(pins, Mapping) and pins and all(isinstance(v, str) for v in pins.values()):
+        return {str(k): str(v) for k, v in pins.items()}
+    return None
+
+
 def _live_tools_of(client: ConnectorsClient, declared: list[DeclaredConnector],
-                   names: Sequence[str]) -> dict[str, list[Any]]:
-    """--write-pins: the live tools of each declared connector, and of each --connector name not declared."""
-    targets: list[tuple[str, str]] = [(d.resource, d.connector_id or d.name or d.resource) for d in declared]
-    known = {n for _, n in targets} | {r for r, _ in targets} | {d.name for d in declared}
-    targets += [(n, n) for n in names if n not in known]
-    return {resource: live_tools(client, id_or_name) for resource, id_or_name in targets}
+                   names: Sequence[str]) -> tuple[dict[str, list[Any]], list[_Unlisted]]:
+    """--write-pins: the live tools of each declared connector, and of each --connector name not declared.
+
+    A connector whose tools cannot be listed (its MCP server is down) does not stop the others: it is
+    returned in the second list. The user must act when it was named with --connector or tracks its tools
+    (tool_pins or tool_drift): its pins were not refreshed (its declared pins are kept in the overlay). For a
+    connector that tracks nothing, no pins are written and nothing is lost.
+    """
+    targets: list[tuple[str, str, DeclaredConnector | None]] = [
+        (d.resource, d.connector_id or d.name or d.resource, d) for d in declared]
+    known = {n for _, n, _ in targets} | {r for r, _, _ in targets} | {d.name for d in declared}
+    targets += [(n, n, None) for n in names if n not in known]
+    listed: dict[str, list[Any]] = {}
+    unlisted: list[_Unlisted] = []
+    for resource, id_or_name, decl in targets:
+        try:
+            listed[resource] = live_tools(client, id_or_name)
+        except MistralError as exc:
+            tracks = decl is not None and (decl.inputs.get("tool_pins") is not None
+                                           or decl.inputs.get("tool_drift") is not None)
+            must_act = tracks or bool(names)
+            unlisted.append(_Unlisted(resource, exc.message, _declared_pins(decl), must_act))
+    return listed, unlisted
+
+
+def _pins_overlay(declared: list[DeclaredConnector], listed: Mapping[str, list[Any]],
+                  unlisted: Sequence[_Unlisted]) -> dict[str, dict[str, str]]:
+    """The pins to write, in declaration order: fresh ones, and the declared ones of connectors not listed."""
+    kept = {u.resource: u.kept_pins for u in unlisted if u.kept_pins}
+    order = [d.resource for d in declared] + [r for r in listed if r not in {d.resource for d in declared}]
+    return {r: pinning.pins_from_tools(listed[r]) if r in listed else kept[r]
+            for r in order if r in listed or r in kept}
+
+
+def _say_unlisted(unlisted: Sequence[_Unlisted]) -> None:
+    for u in unlisted:
+        level = "error" if u.must_act else "warning"
+        if u.kept_pins:
+            what = "its declared tool_pins are written again, unchanged; check its MCP server and run again"
+        elif u.must_act:
+            what = "no pins written for it; check its MCP server and run again"
+        else:
+            what = "no pins written for it (it tracks no tools, so nothing is lost)"
+        print(f"pulumi-mistral drift: {level}: connector '{u.resource}': cannot list its tools ({u.message}): {what}",
+              file=sys.stderr)
+
+
+def _lock_entries(path: str, resources: Sequence[str]) -> dict[str, list[Any]]:
+    """The previous tools lock's definitions of ``resources`` (kept for connectors that could not be listed)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    connectors = data.get("connectors") if isinstance(data, Mapping) else None
+    if not isinstance(connectors, Mapping):
+        return {}
+    return {r: list(connectors[r]) for r in resources if isinstance(connectors.get(r), list)}
 
 
 def _write(path: str, text: str) -> None:
@@ -139,11 +209,13 @@ def run(args: argparse.Namespace) -> int:
         with ConnectorsClient(server_url=args.server_url, on_request=counter.add, timeout=timeout,
                               max_retry_time=timeout) as client:
             if args.write_pins:
-                tools = _live_tools_of(client, declared, args.connector)
-                text = render_pins({r: pinning.pins_from_tools(t) for r, t in tools.items()}, args.format)
+                tools, unlisted = _live_tools_of(client, declared, args.connector)
+                text = render_pins(_pins_overlay(declared, tools, unlisted), args.format)
+                _say_unlisted(unlisted)
                 if args.tools_lock:
-                    _write(args.tools_lock, render_tools_lock(tools))
-                code = EXIT_CLEAN
+                    kept = _lock_entries(args.tools_lock, [u.resource for u in unlisted])
+                    _write(args.tools_lock, render_tools_lock({**kept, **tools}))
+                code = EXIT_ERROR if any(u.must_act for u in unlisted) else EXIT_CLEAN
             else:
                 report = scan(client, declared, source=source, ignore=args.ignore, concurrency=args.concurrency,
                               progress=progress, unmanaged=not args.connector, source_line=source_line,

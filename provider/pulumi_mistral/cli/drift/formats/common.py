@@ -1,13 +1,17 @@
-"""What every report format shares: class titles, the "not compared" text, value display, cells, the headline."""
+"""What every report format shares: class titles, the "not compared" text, value display, cells, the headline.
+
+``md`` (text for a Markdown table cell) is shared with the ``audit`` command's formats too.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pulumi_mistral.cli.drift.report import CLASSES, Report
 
-__all__ = ["CELL_MAX", "CLASS_TITLES", "NOT_COMPARED", "cell", "display", "headline"]
+__all__ = ["CELL_MAX", "CLASS_TITLES", "NOT_COMPARED", "cell", "display", "headline", "md"]
 
 CLASS_TITLES: dict[str, str] = {"settings": "Settings drift", "tools": "Tool drift", "deleted": "Deleted",
                                 "unmanaged": "Unmanaged"}
@@ -28,6 +32,15 @@ def cell(value: Any, limit: int = CELL_MAX) -> str:
     """:func:`display` on one line, cut to ``limit`` characters (with an ellipsis)."""
     text = " ".join(display(value).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def md(value: Any, *, code: bool = False) -> str:
+    """``value`` on one line for Markdown: escaped, or in a code span (``code``) so hostile text cannot render
+    links, images or HTML."""
+    text = " ".join(display(value).split())
+    if code:
+        return "`" + text.replace("`", "'").replace("|", "\\|") + "`" if text else ""
+    return re.sub(r"([\\|*_<>\[\]`#])", r"\\\1", text)
 
 
 def headline(report: Report) -> str:

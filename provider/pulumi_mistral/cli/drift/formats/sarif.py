@@ -1,15 +1,19 @@
-"""The ``sarif`` format (SARIF 2.1.0 for code scanning): one rule per class, one located result per finding."""
+"""The ``sarif`` format (SARIF 2.1.0 for code scanning): one rule per class, one located result per finding.
+
+``sarif_log`` writes the document around the results; the ``audit`` command's SARIF uses it too.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pulumi_mistral._version import __version__
 from pulumi_mistral.cli.drift.formats.common import CLASS_TITLES, NOT_COMPARED, cell
 from pulumi_mistral.cli.drift.report import CLASSES, Finding, Report
 
-__all__ = ["RULES", "SARIF_SCHEMA", "render_sarif"]
+__all__ = ["RULES", "SARIF_SCHEMA", "render_sarif", "sarif_log"]
 
 RULES: dict[str, tuple[str, str]] = {  # class -> (SARIF rule id, short description)
     "settings": ("settings-drift", "A declared connector property differs from the live connector."),
@@ -53,26 +57,36 @@ def render_sarif(report: Report) -> str:
             "locations": [location],
             "partialFingerprints": {"connectorItem/v1": f"{f.cls}:{f.connector}:{f.item or ''}"},
         })
+    notifications = [
+        *({"level": "error", "message": {"text": e}} for e in report.errors),
+        *({"level": "note", "message": {"text": f"Connector '{name}': not compared: {', '.join(props)} "
+                                                f"({NOT_COMPARED})."}}
+          for name, props in sorted(report.unknown.items())),
+    ]
+    rules = [(RULES[c][0], CLASS_TITLES[c].replace(" ", ""), RULES[c][1]) for c in CLASSES]
+    return sarif_log(tool="pulumi-mistral drift", rules=rules, results=results, notifications=notifications,
+                     successful=not report.errors)
+
+
+def sarif_log(*, tool: str, rules: Sequence[tuple[str, str, str]], results: Sequence[dict[str, Any]],
+              notifications: Iterable[dict[str, Any]] = (), successful: bool = True) -> str:
+    """A SARIF 2.1.0 log of one run: ``rules`` as (id, name, short description), ``results`` as built by the
+    caller, ``notifications`` (tool execution notes and errors)."""
     doc = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {
-                "name": "pulumi-mistral drift",
+                "name": tool,
                 "version": __version__,
-                "rules": [{"id": RULES[c][0], "name": CLASS_TITLES[c].replace(" ", ""),
-                           "shortDescription": {"text": RULES[c][1]}} for c in CLASSES],
+                "rules": [{"id": rule_id, "name": name, "shortDescription": {"text": text}}
+                          for rule_id, name, text in rules],
             }},
             "invocations": [{
-                "executionSuccessful": not report.errors,
-                "toolExecutionNotifications": [
-                    *({"level": "error", "message": {"text": e}} for e in report.errors),
-                    *({"level": "note", "message": {"text": f"Connector '{name}': not compared: {', '.join(props)} "
-                                                            f"({NOT_COMPARED})."}}
-                      for name, props in sorted(report.unknown.items())),
-                ],
+                "executionSuccessful": successful,
+                "toolExecutionNotifications": list(notifications),
             }],
-            "results": results,
+            "results": list(results),
         }],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,150 @@
+"""The connector policy pack through the real CLI: `pulumi preview --policy-pack examples/policy-pack`.
+
+The CLI starts a directory pack through the language host's ``RunPlugin``. These tests use the committed pack
+directory when they run in the repository's own ``.venv`` (the pack's ``PulumiPolicy.yaml`` points there), and
+otherwise a copy whose ``PulumiPolicy.yaml`` points at the running interpreter's virtualenv.
+
+A language host without ``RunPlugin`` cannot start a directory pack at all; each test is then skipped with
+that reason (never passed: a failed start would look like a failed policy), and runs as soon as the host
+implements it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pulumi_mistral.testing.projects import point_at_virtualenv
+
+REPO = Path(__file__).resolve().parents[2]
+PACK = REPO / "examples" / "policy-pack"
+PROJECT = Path(__file__).resolve().parent / "projects" / "policy"
+PIN = "sha256:" + "c" * 64
+
+COMPLIANT = {
+    "docs": {"name": "engine-docs", "description": "Docs search", "server": "https://docs.example.com/mcp",
+             "visibility": "shared_workspace", "tool_pins": {"search_docs": PIN}},
+    "local": {"name": "engine-local", "description": "A server on this machine", "server": "http://127.0.0.1:9/mcp",
+              "visibility": "private"},
+}
+VIOLATING = {
+    "docs": {"name": "engine-docs", "description": "Docs search", "server": "http://docs.example.com/mcp",
+             "visibility": "shared_org"},
+}
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    if Path(sys.prefix).resolve() == (REPO / ".venv").resolve():
+        yield PACK
+        return
+    copy = Path(shutil.copytree(PACK, tmp_path_factory.mktemp("pack") / "policy-pack"))
+    point_at_virtualenv(copy / "PulumiPolicy.yaml", Path(sys.prefix))
+    yield copy
+
+
+NO_RUN_PLUGIN = "method RunPlugin not implemented"
+
+
+def started(result: Any) -> Any:
+    """``result``, unless the CLI could not start the pack because the language host lacks RunPlugin."""
+    if NO_RUN_PLUGIN in result.output:
+        pytest.skip(f"the Python language host cannot start a policy pack yet ({NO_RUN_PLUGIN})")
+    return result
+
+
+def policy_stack(make_stack: Any, connectors: dict[str, Any], **config: Any) -> Any:
+    return make_stack(PROJECT, config={"policy:connectors": json.dumps(connectors), **config})
+
+
+def preview(stack: Any, pack: Path, tmp_path: Path, config: dict[str, Any] | None = None, *args: str) -> Any:
+    extra: tuple[str, ...] = ()
+    if config is not None:
+        path = tmp_path / "policy-config.json"
+        path.write_text(json.dumps(config))
+        extra = ("--policy-pack-config", str(path))
+    return started(stack.preview("--policy-pack", str(pack), *extra, *args, check=False))
+
+
+def writes(api: Any) -> list[tuple[str, str]]:
+    return [(r["method"], r["path"]) for r in api.requests() if r["method"] != "GET"]
+
+
+def test_a_violating_connector_fails_preview_naming_rule_and_resource(make_stack, api, pack, tmp_path) -> None:
+    stack = policy_stack(make_stack, VIOLATING)
+    api.clear_requests()
+    result = preview(stack, pack, tmp_path)
+    assert result.returncode != 0, result.output
+    for rule in ("connector-server-https", "connector-visibility", "connector-shared-tools-tracked"):
+        assert f"[mandatory]  {rule}  (pulumi-python:dynamic:Connector: docs)" in result.output, result.output
+    assert "server http://docs.example.com/mcp uses plain http to docs.example.com: use https://" in result.output
+    assert writes(api) == []
+
+
+def test_a_compliant_stack_passes(make_stack, api, pack, tmp_path) -> None:
+    stack = policy_stack(make_stack, COMPLIANT, **{"policy:computed": "true"})
+    result = preview(stack, pack, tmp_path)
+    assert result.returncode == 0, result.output
+    assert "mistral-connectors@v0.1.0" in result.output
+    assert "[mandatory]" not in result.output and "can't run policy" not in result.output  # the computed server
+    assert writes(api) == []
+
+
+def test_advisory_rules_warn_without_failing(make_stack, api, pack, tmp_path) -> None:
+    stack = policy_stack(make_stack, VIOLATING)
+    result = preview(stack, pack, tmp_path, {"all": "advisory"})
+    assert result.returncode == 0, result.output
+    assert "[advisory]  connector-server-https  (pulumi-python:dynamic:Connector: docs)" in result.output
+
+
+def test_the_config_changes_the_outcome(make_stack, api, pack, tmp_path) -> None:
+    shared_org = {"docs": {**COMPLIANT["docs"], "visibility": "shared_org"}}
+    stack = policy_stack(make_stack, shared_org)
+    assert preview(stack, pack, tmp_path).returncode != 0
+    listed = preview(stack, pack, tmp_path, {"connector-visibility": {"sharedOrgNames": ["engine-docs"]}})
+    assert listed.returncode == 0, listed.output
+    narrowed = preview(stack, pack, tmp_path, {"connector-server-host": {"allowedHosts": ["*.internal.example"]},
+                                               "connector-visibility": "disabled"})
+    assert narrowed.returncode != 0
+    assert "server host docs.example.com is not allowed (allowedHosts: *.internal.example)" in narrowed.output
+
+
+def test_a_wrong_config_is_a_clear_error(make_stack, api, pack, tmp_path) -> None:
+    stack = policy_stack(make_stack, COMPLIANT)
+    wrong = preview(stack, pack, tmp_path, {"connector-visibility": {"maxVisibility": "everyone"}})
+    assert wrong.returncode != 0 and "validating policy config" in wrong.output, wrong.output
+    typo = preview(stack, pack, tmp_path, {"connector-visibility": {"sharedOrgNamez": ["engine-docs"]}})
+    assert typo.returncode != 0
+    assert "unknown parameter 'sharedOrgNamez' (did you mean 'sharedOrgNames'?)" in typo.output, typo.output
+
+
+def test_stack_rules_see_every_connector(make_stack, api, pack, tmp_path) -> None:
+    twice = {"a": COMPLIANT["local"], "b": COMPLIANT["local"]}
+    result = preview(policy_stack(make_stack, twice), pack, tmp_path)
+    assert result.returncode != 0
+    assert "connector name 'engine-local' is declared by 2 resources of this stack (a, b)" in result.output
+
+
+def test_the_remediation_makes_an_unset_visibility_private(make_stack, api, pack, tmp_path) -> None:
+    local = {k: v for k, v in COMPLIANT["local"].items() if k != "visibility"}
+    unset = {"local": {**local, "headers": {"X-Api-Key": "engine-header-value"}}}
+    stack = policy_stack(make_stack, unset)
+    # unset, the server's default (shared_workspace) applies: a shared connector without tool tracking
+    refused = preview(stack, pack, tmp_path)
+    assert refused.returncode != 0 and "unset visibility (the server's default: shared_workspace)" in refused.output
+    path = tmp_path / "remediate.json"
+    path.write_text(json.dumps({"connector-visibility": "remediate"}))
+    up = started(stack.up("--policy-pack", str(pack), "--policy-pack-config", str(path), check=False))
+    assert up.returncode == 0, up.output
+    (connector,) = api.connectors()  # the validations ran on the remediated inputs: up passed
+    assert connector.visibility == "private"
+    (state,) = stack.resources("pulumi-python:dynamic/connector")
+    assert state["inputs"]["visibility"] == "private"
+    # what the pack sent back kept the headers secret (encrypted in the state, not plain)
+    assert "ciphertext" in state["inputs"]["headers"] and "engine-header-value" not in json.dumps(state)
