@@ -8,10 +8,11 @@ lifespan, to serving. Whether the command's own handler was installed when the s
 * handler installed: exit 0 within a few seconds, and a server that had started went through its lifespan
   shutdown (the store closed);
 * not yet (the interpreter's own start-up, before ``run``): the default action, promptly: killed by the signal;
-  for SIGINT a KeyboardInterrupt (killed by SIGINT too, or exit 1 when CPython's initialisation itself is
-  interrupted). A KeyboardInterrupt CPython reports as "Exception ignored" (raised inside a weakref callback or a
-  finalizer) is lost by the interpreter before any of our code runs: such a trial is stopped and counted, not
-  failed, as it is outside what the command can see (see the docstring of pulumi_mistral/local/server.py).
+  for SIGINT a KeyboardInterrupt (killed by SIGINT too, or exit 1 when CPython's own start-up is interrupted:
+  its initialisation, or the import of runpy for ``-m``). A KeyboardInterrupt that CPython reports as
+  "Exception ignored" (raised inside a weakref callback or a finalizer) is lost by the interpreter before any of
+  our code runs: such a trial is stopped and counted, not failed, as it is outside what the command can see
+  (see the docstring of pulumi_mistral/local/server.py).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ EXIT_BOUND_S = 5.0  # from the signal to the exit, plus 3x a plain stop measured
 MIN_SPREAD_S = 2.0  # delays are spread over at least 0-2 s, more if the start-up takes longer
 PARALLEL = 3
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+CPYTHON_START_UP_FAILURES = ("Fatal Python error", "Could not import runpy")  # exit 1 on a KeyboardInterrupt
 
 
 def _catches(pid: int, signum: int) -> bool:
@@ -97,8 +99,8 @@ class Trial:
                 return f"{where}: the server started and did not shut down cleanly{tail}"
             return None
         allowed = {0, -self.signum}
-        if self.signum == signal.SIGINT and "Fatal Python error" in self.err:
-            allowed.add(1)  # CPython's own initialisation interrupted
+        if self.signum == signal.SIGINT and any(m in self.err for m in CPYTHON_START_UP_FAILURES):
+            allowed.add(1)  # CPython's own start-up interrupted (its initialisation, or `-m`'s runpy)
         if self.code not in allowed:
             return f"{where}: exit code {self.code}, expected one of {sorted(allowed)}{tail}"
         return None
