@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from pulumi_mistral.local import server as server_module
+from pulumi_mistral.testing.processes import has_exited, spawn, stop_process
 
 START_TIMEOUT_S = 20.0
 
@@ -35,23 +36,24 @@ def running(args: list[str], *, cwd: Path, key: str) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if k != "PULUMI_MISTRAL_LOCAL_API_KEYS"}
     for attempt in range(3):  # a port found free can be taken by another socket before the server binds it
         port = _free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(port),
-                                 "--log-level", "warning", *args],
-                                cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = spawn([sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(port),
+                      "--log-level", "warning", *args],
+                     cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         url = f"http://127.0.0.1:{port}"
-        if _came_up(proc, url, key):
+        up = False
+        try:
+            up = _came_up(proc, url, key)
+        finally:
+            if not up:  # also when _came_up raised: nothing is left running
+                stop_process(proc)
+        if up:
             break
         errors = proc.communicate(timeout=10)[1]
         assert "address already in use" in errors.lower() and attempt < 2, f"the server did not start:\n{errors}"
     try:
         yield url
     finally:
-        proc.send_signal(signal.SIGTERM)  # a clean stop: the store closes (and checkpoints its WAL)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc, signal.SIGTERM)  # a clean stop: the store closes (and checkpoints its WAL)
 
 
 def _came_up(proc: subprocess.Popen[str], url: str, key: str) -> bool:
@@ -63,7 +65,7 @@ def _came_up(proc: subprocess.Popen[str], url: str, key: str) -> bool:
                 return True
         except httpx.TransportError:
             pass
-        if proc.poll() is not None:
+        if has_exited(proc):
             return False
         assert time.monotonic() < deadline, "the server did not come up"
         time.sleep(0.05)

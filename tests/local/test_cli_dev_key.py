@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from pulumi_mistral.local.server import dev_key_path
+from pulumi_mistral.testing.processes import spawn, stop_process
 
 
 def _free_port() -> int:
@@ -30,16 +31,20 @@ def _free_port() -> int:
 
 def _start(db: Path, port: int, *extra: str, lines: int = 2) -> tuple[subprocess.Popen[str], list[str]]:
     env = {k: v for k, v in os.environ.items() if k != "PULUMI_MISTRAL_LOCAL_API_KEYS"}
-    proc = subprocess.Popen([sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(port), "--db",
-                             str(db), "--log-level", "warning", *extra],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    return proc, [proc.stdout.readline() for _ in range(lines)]
+    proc = spawn([sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(port), "--db", str(db),
+                  "--log-level", "warning", *extra],
+                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        return proc, [proc.stdout.readline() for _ in range(lines)]
+    except BaseException:  # a timeout of the test included: the process does not outlive it
+        stop_process(proc)
+        raise
 
 
 def _stop(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGINT)
-    proc.wait(10)
+    """Ctrl+C, then the rest of its output (SIGKILL after 10 s: the process never outlives the test)."""
+    stop_process(proc, signal.SIGINT)
     return (proc.stdout.read() if proc.stdout else "") + (proc.stderr.read() if proc.stderr else "")
 
 
@@ -97,7 +102,8 @@ def test_generated_key_survives_a_restart(tmp_path: Path) -> None:
 def test_an_explicit_key_ignores_the_kept_hash(tmp_path: Path) -> None:
     db, port = tmp_path / "dev.db", _free_port()
     proc, lines = _start(db, port, lines=3)
-    _stop(proc)
+    _stop(proc)  # at once: the server is still starting (importing, building the app) when Ctrl+C comes
+    assert proc.returncode == 0
     dev_key = lines[1].rsplit(" ", 1)[-1].strip()
     proc, lines = _start(db, port, "--api-key", "explicit-key-123456")
     try:

@@ -18,6 +18,7 @@ from mistralai.client import errors as sdk_errors
 
 from mcp_servers.runner import DemoServer
 from pulumi_mistral.testing.local_server import LocalServer
+from pulumi_mistral.testing.processes import spawn, stop_process
 
 
 def test_official_sdk_parses_every_answer(local_server: LocalServer) -> None:
@@ -142,7 +143,7 @@ def _wait_up(url: str, key: str, deadline: float) -> None:
 
 
 def _spawn(db: Path, port: int, key: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+    return spawn(
         [sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(port), "--db", str(db),
          "--log-level", "warning"],
         env={**os.environ, "PULUMI_MISTRAL_LOCAL_API_KEYS": key},
@@ -158,20 +159,14 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as http:
             ids = [http.post("/v1/connectors", json={"name": f"k{i}", "description": "d",
                                                      "server": "https://x.example"}).json()["id"] for i in range(50)]
-        proc.send_signal(signal.SIGKILL)  # no shutdown, no checkpoint
-        proc.wait(10)
+        stop_process(proc, signal.SIGKILL)  # no shutdown, no checkpoint
         proc = _spawn(db, port, key)
         _wait_up(url, key, time.monotonic() + 20)
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as http:
             listed = [c["id"] for c in http.get("/v1/connectors", params={"page_size": 100}).json()["items"]]
         assert listed == ids
     finally:
-        proc.send_signal(signal.SIGTERM)  # clean shutdown path of the CLI
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc, signal.SIGTERM)  # clean shutdown path of the CLI (SIGKILL after 10 s)
     out = proc.stdout.read().decode() if proc.stdout else ""
     assert key not in out  # keys given by the operator are never printed
     assert proc.returncode == 0
@@ -180,9 +175,9 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
 def test_cli_prints_generated_key_once(tmp_path: Path) -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "PULUMI_MISTRAL_LOCAL_API_KEYS"}
-    proc = subprocess.Popen([sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(port),
-                             "--db", str(tmp_path / "gen.db"), "--log-level", "warning"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = spawn([sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(port),
+                  "--db", str(tmp_path / "gen.db"), "--log-level", "warning"],
+                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(2)]
@@ -190,7 +185,6 @@ def test_cli_prints_generated_key_once(tmp_path: Path) -> None:
         assert "shown once" in lines[1] and len(key) >= 32
         _wait_up(f"http://127.0.0.1:{port}", key, time.monotonic() + 20)
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(10)
+        stop_process(proc, signal.SIGINT)  # SIGKILL after 10 s: the process never outlives the test
     rest = proc.stdout.read() + (proc.stderr.read() if proc.stderr else "")
     assert key not in rest and proc.returncode == 0

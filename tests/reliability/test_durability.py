@@ -22,6 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
+from pulumi_mistral.testing.processes import spawn, stop_process
+
 KEY = "durability-test-key"
 START_TIMEOUT_S = 20.0
 
@@ -41,7 +43,7 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             [sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(self.port), "--db", str(self.db),
              "--log-level", "warning"],
             env={**os.environ, "PULUMI_MISTRAL_LOCAL_API_KEYS": KEY},
@@ -62,17 +64,11 @@ class ServerProcess:
 
     def kill(self) -> None:
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)  # no shutdown handler, no checkpoint
-        self.proc.wait(10)
+        stop_process(self.proc, signal.SIGKILL)  # no shutdown handler, no checkpoint
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        if self.proc is not None:
+            stop_process(self.proc, signal.SIGTERM)  # SIGKILL after 10 s; its process group too
 
 
 @dataclass

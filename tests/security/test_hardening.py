@@ -28,6 +28,7 @@ from pulumi_mistral.local import server as server_module
 from pulumi_mistral.local import workspaces as workspaces_module
 from pulumi_mistral.provider import ConnectorProvider, reset_process_state
 from pulumi_mistral.testing.local_server import LocalServer
+from pulumi_mistral.testing.processes import spawn, stop_process
 
 MCP = "https://mcp.example.com/mcp"
 
@@ -97,7 +98,7 @@ def _listening_addresses(port: int) -> set[str]:
 @pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="needs Linux /proc/net/tcp")
 def test_cli_listens_on_loopback_only(tmp_path: Path) -> None:
     port = _free_port()
-    proc = subprocess.Popen(
+    proc = spawn(
         [sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(port), "--db", str(tmp_path / "b.db"),
          "--log-level", "warning"],
         env={**os.environ, "PULUMI_MISTRAL_LOCAL_API_KEYS": "bind-test-key"},
@@ -110,12 +111,7 @@ def test_cli_listens_on_loopback_only(tmp_path: Path) -> None:
             time.sleep(0.1)
         assert addresses == {"0100007F"}, addresses  # 127.0.0.1, and nothing else (no 0.0.0.0, no ::)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)  # SIGTERM, SIGKILL after 10 s
 
 
 # ---- workspace isolation through the provider ---------------------------------------------------------------

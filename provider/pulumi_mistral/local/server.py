@@ -6,20 +6,40 @@
 Without ``--api-key`` a development key is generated and printed once, at the first start on a database;
 that is the only place a key is ever printed. Its SHA-256 is kept beside the database (``<db>.dev-key``,
 owner-only), so a restart on the same ``--db`` accepts the same key and its connectors stay reachable;
-delete that file for a new key. uvicorn handles SIGINT/SIGTERM: in-flight requests finish, then the store
-closes.
+delete that file for a new key.
+
+Stopping: SIGINT (Ctrl+C) or SIGTERM exits 0 at any moment from the first line of ``run``. While serving,
+in-flight requests finish (for up to 5 s), then the store closes; while importing and building the app, the
+start-up is abandoned at once; during uvicorn's start-up, it completes and shuts down straight away. A second
+signal ends the process at once, killed by that signal (exit status 130 or 143 in a shell), without waiting
+for requests or closing the store (SQLite's WAL keeps every acknowledged write).
+
+How: one handler (``_StopSignals``) owns both signals for the whole run, installed before the slow imports and
+never swapped (uvicorn's ``capture_signals`` is turned off: it swapped its own in for the serving time and
+re-raised the signal afterwards). It records the signal and tells uvicorn (``should_exit``) rather than raising
+into the code it interrupts, because libraries swallow exceptions raised inside them: a KeyboardInterrupt raised
+into pydantic-core while the app's validators were built was lost, and the server went on serving. It raises
+only into the imports and the app's construction, to cut them short, and the flag is checked after them in case
+that exception was swallowed too. A signal that arrives before ``run`` (the interpreter's start-up and this
+module's imports, about a tenth of a second) gets Python's default action: SIGTERM kills, SIGINT is a
+KeyboardInterrupt.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import logging
 import os
 import re
 import secrets
 import signal
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from pulumi_mistral.cli import positive_int
 from pulumi_mistral.cli.files import write_atomic
@@ -71,9 +91,22 @@ def _store_dev_key(path: Path, key: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
+    stop = _StopSignals()  # first: a signal during the slow imports below must already be ours
+    try:
+        return _run(args, stop)
+    except _Interrupted:
+        return 0
+    finally:
+        stop.close()
 
-    from pulumi_mistral.local.app import create_app
+
+def _run(args: argparse.Namespace, stop: _StopSignals) -> int:
+    with stop.abortable():  # the slow part (about half a second): a signal abandons it at once
+        import uvicorn
+
+        from pulumi_mistral.local.app import create_app
+    if stop.signum is not None:  # the exception was swallowed on its way up: the flag was not
+        return 0
 
     keys = [k for k in args.api_key if k]
     keys += [k.strip() for k in os.environ.get(API_KEY_ENV, "").split(",") if k.strip()]
@@ -102,26 +135,104 @@ def run(args: argparse.Namespace) -> int:
     if not is_loopback(args.host):
         print(f"warning: listening on {args.host}, not loopback: anyone who can reach it and has a key "
               "can use it, over plain HTTP", file=sys.stderr, flush=True)
-    app = create_app(settings)
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
-                            timeout_graceful_shutdown=5)
-    server = uvicorn.Server(config)
-    # uvicorn finishes in-flight requests on SIGINT/SIGTERM, runs the lifespan shutdown (closing the
-    # store), then re-raises the signal to the previous handler; these handlers turn that into exit code 0.
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        server.run()
-    except _Stopped:
-        pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0 if server.started else 1
+    with stop.abortable():  # building the app opens nothing (the store opens in the lifespan)
+        app = create_app(settings)
+        config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
+                                timeout_graceful_shutdown=5)
+        server = _uvicorn_server(config)
+    stop.attach(server)
+    if stop.signum is not None:
+        return 0
+    server.run()  # a signal from here on sets server.should_exit: uvicorn shuts down gracefully
+    return 0 if stop.signum is not None or server.started else 1
 
 
-class _Stopped(Exception):
-    """Raised by the re-delivered shutdown signal after uvicorn has shut down."""
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def _stop(signum: int, frame: object) -> None:
-    raise _Stopped(signum)
+class _Interrupted(BaseException):
+    """Raised by the first signal into the imports and the app construction only (BaseException: the
+    ``except Exception`` of a library does not take it for its own error)."""
+
+
+class _StopSignals:
+    """The SIGINT/SIGTERM handler of one ``run``, installed once, never swapped while the process lives.
+
+    The first signal is recorded (``signum``), tells the server to shut down if there is one, and puts back the
+    default action of both signals, so that a second one ends the process whatever it is doing; the handler
+    only raises inside ``abortable()``. Nothing is printed from the handler.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._server: Any = None  # a uvicorn.Server, once there is one
+        self._abort = False
+        self._previous: dict[int, Any] = {}
+        for sig in _SIGNALS:
+            self._previous[sig] = signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.signum is not None:  # a second signal before the defaults were back: end now
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        self.signum = signum
+        for sig in _SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._abort:
+            raise _Interrupted(signum)
+
+    @contextlib.contextmanager
+    def abortable(self) -> Iterator[None]:
+        """A signal inside the block raises _Interrupted there (so the block must have no side effects); an
+        error a library raises after a signal came is taken for a consequence of the interruption."""
+        if self.signum is not None:
+            raise _Interrupted(self.signum)
+        previous_hook = sys.unraisablehook
+        sys.unraisablehook = functools.partial(_quiet_when_interrupted, previous_hook)
+        self._abort = True
+        try:
+            yield
+        except Exception:
+            if self.signum is None:
+                raise
+            raise _Interrupted(self.signum) from None
+        finally:
+            self._abort = False
+            sys.unraisablehook = previous_hook
+
+    def attach(self, server: Any) -> None:
+        """From now on a signal asks ``server`` to shut down (at once, if one came already)."""
+        self._server = server
+        if self.signum is not None:
+            server.should_exit = True
+
+    def close(self) -> None:
+        """Put back the handlers found at start, unless a signal came (then the defaults stay: a second signal
+        while the process exits ends it at once)."""
+        self._server = None
+        if self.signum is None:
+            for sig, handler in self._previous.items():
+                signal.signal(sig, handler)
+
+
+def _quiet_when_interrupted(hook: Callable[[Any], object], unraisable: Any) -> None:
+    """The unraisable hook inside ``abortable()``: the _Interrupted a finalizer or a weakref callback swallowed
+    (importlib has one per module lock) says nothing the flag does not already hold; the rest is reported."""
+    if not isinstance(unraisable.exc_value, _Interrupted):
+        hook(unraisable)
+
+
+def _uvicorn_server(config: Any) -> Any:
+    """A uvicorn.Server that leaves the signal handlers alone (uvicorn's ``capture_signals`` would swap its own
+    in for the serving time and re-raise the signal to ours afterwards: two swaps, and windows between them)."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return Server(config)

@@ -50,6 +50,7 @@ from pulumi.runtime.proto import provider_pb2_grpc
 
 # ``strip_secrets(value)``: every secret marker removed (what ``KeepSecrets=false`` marshalling sends).
 from pulumi_mistral.core.secret_markers import strip as strip_secrets
+from pulumi_mistral.testing.processes import spawn, stop_process
 
 __all__ = [
     "DiffAnswer",
@@ -160,7 +161,7 @@ class SubprocessProviderHost(ProviderHost):
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self._out: list[bytes] = []
         # The engine passes its own address as argv[1]; the servicer ignores it.
-        self.proc = subprocess.Popen(
+        self.proc = spawn(  # a process group of its own: close() ends it and anything it started
             [python or sys.executable, "-u", "-m", "pulumi.dynamic", "127.0.0.1:0"],
             cwd=str(cwd) if cwd is not None else None,
             env=full_env,
@@ -215,16 +216,12 @@ class SubprocessProviderHost(ProviderHost):
         return (b"".join(self._out) + err).decode("utf-8", "replace")
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self._stderr.close()
+        try:
+            stop_process(self.proc, timeout=5)  # SIGTERM, then SIGKILL; its group too
+        finally:
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+            self._stderr.close()
 
 
 def load_servicer_module() -> dict[str, Any]:

@@ -9,7 +9,9 @@ process, so a `pulumi up` talks to it exactly as it would to a server started by
         api.set_latency(50)                          # every API request answers 50 ms later
         api.reset()                                  # empty every workspace; clear faults and the log
 
-Keys reach the process through its environment, never its command line. Start-up waits are bounded.
+Keys reach the process through its environment, never its command line. Start-up waits are bounded. The process
+runs in a process group of its own; ``close()`` (and a failed start) stops it with SIGTERM, then SIGKILL, and
+ends whatever is left in its group (see ``pulumi_mistral.testing.processes``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from pulumi_mistral.client.connectors import MAX_PAGE_SIZE
+from pulumi_mistral.testing.processes import has_exited, spawn, stop_process
 
 if TYPE_CHECKING:  # pragma: no cover
     from pulumi_mistral.client import ConnectorsClient
@@ -42,23 +45,29 @@ STOP_TIMEOUT_S = 10.0
 class LocalServerProcess:
     """`pulumi-mistral local` in a subprocess with a temporary database; ``api_keys`` workspaces."""
 
+    proc: subprocess.Popen[bytes]
+    http: httpx.Client
+
     def __init__(self, *, api_keys: int = 1, mcp_timeout: float = 5.0, log_level: str = "warning") -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="pulumi-mistral-local-process-")
         self.api_keys = [secrets.token_urlsafe(24) for _ in range(api_keys)]
         self.log_path = Path(self._tmp.name) / "server.log"
         self._command = ["--db", str(Path(self._tmp.name) / "connectors.db"), "--log-level", log_level,
                          "--mcp-timeout", str(mcp_timeout)]
-        # A port found free can be taken by another socket before the server binds it: try a few.
-        for attempt in range(START_ATTEMPTS):
-            if self._start():
-                return
-            output = self.log_path.read_text()
-            if "address already in use" not in output.lower() or attempt == START_ATTEMPTS - 1:
-                self.close()
-                raise RuntimeError(f"pulumi-mistral local did not start:\n{output}")
-            self.http.close()
+        try:
+            # A port found free can be taken by another socket before the server binds it: try a few.
+            for attempt in range(START_ATTEMPTS):
+                if self._start():
+                    return
+                output = self.log_path.read_text()
+                if "address already in use" not in output.lower() or attempt == START_ATTEMPTS - 1:
+                    raise RuntimeError(f"pulumi-mistral local did not start:\n{output}")
+        except BaseException:
+            self.close()
+            raise
 
     def _start(self) -> bool:
+        """One start on a free port: True once the API answers; False (the process stopped) otherwise."""
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -66,8 +75,10 @@ class LocalServerProcess:
         env = {**os.environ, "PULUMI_MISTRAL_LOCAL_API_KEYS": ",".join(self.api_keys)}
         command = [str(Path(sys.prefix) / "bin" / "pulumi-mistral"), "local", "--port", str(self.port),
                    *self._command]
+        self._stop_process()  # the previous attempt's, if any
         with open(self.log_path, "w") as log:
-            self.proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = spawn(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self._close_http()
         self.http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.api_key}"},
                                  timeout=10.0)
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -77,13 +88,20 @@ class LocalServerProcess:
                     return True
             except httpx.TransportError:
                 pass
-            if self.proc.poll() is not None:
-                return False
-            if time.monotonic() > deadline:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT_S)
+            if has_exited(self.proc) or time.monotonic() > deadline:
+                self._stop_process()
                 return False
             time.sleep(0.1)
+
+    def _stop_process(self) -> None:
+        proc = getattr(self, "proc", None)
+        if proc is not None:
+            stop_process(proc, timeout=STOP_TIMEOUT_S)
+
+    def _close_http(self) -> None:
+        http = getattr(self, "http", None)
+        if http is not None:
+            http.close()
 
     @property
     def api_key(self) -> str:
@@ -135,15 +153,14 @@ class LocalServerProcess:
             return list(c.iter_connectors(page_size=MAX_PAGE_SIZE, fetch_connection_secrets=True))
 
     def close(self) -> None:
-        self.http.close()
-        if self.proc.poll() is None:
-            self.proc.terminate()
+        """Stop the server (SIGTERM, then SIGKILL; its process group too) and remove its directory."""
+        try:
+            self._close_http()
+        finally:
             try:
-                self.proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT_S)
-        self._tmp.cleanup()
+                self._stop_process()
+            finally:
+                self._tmp.cleanup()
 
     def __enter__(self) -> LocalServerProcess:
         return self

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pulumi_mistral.testing.processes import spawn, stop_process
 from pulumi_mistral.testing.projects import point_at_virtualenv, project_name
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -161,11 +162,15 @@ class CliStack:
         if select_stack:
             cut = full.index("--") if "--" in full else len(full)
             full = (*full[:cut], "--stack", self.stack, *full[cut:])
-        proc = subprocess.run(
-            [str(self.pulumi), *full], cwd=self.project_dir, env=self.env, input=stdin, text=True,
-            capture_output=True, timeout=timeout or self.timeout, check=False,
-        )
-        result = CliResult(full, proc.returncode, proc.stdout, proc.stderr)
+        # A process group of its own: on a timeout the CLI's plugins and the program go with it.
+        proc = spawn([str(self.pulumi), *full], cwd=self.project_dir, env=self.env, text=True,
+                     stdin=None if stdin is None else subprocess.PIPE, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE)
+        try:
+            stdout, stderr = proc.communicate(stdin, timeout=timeout or self.timeout)
+        finally:
+            stop_process(proc)  # at once if it exited (what it left in its group included)
+        result = CliResult(full, proc.returncode, stdout, stderr)
         if check and result.returncode != 0:
             raise CliError(result)
         return result
