@@ -37,6 +37,7 @@ def pinned_stack(make_stack: Any, api: Any, mcp: DemoServer, policy: str) -> Any
     stack.up()
     with api.client() as client:
         pins = pins_for(stack.outputs()["connector_id"], client=client)
+    assert sorted(stack.outputs()["tool_names"]) == sorted(pins)  # filled by the create's own listing
     stack.set_config("tools:pins", json.dumps(pins))
     stack.up()
     assert stack.preview("--expect-no-changes").returncode == 0

@@ -150,3 +150,20 @@ def test_one_lifecycle_serves_calls_from_many_threads(life: ConnectorLifecycle, 
     for t in threads:
         t.join(60)
     assert errors == [] and list(mistral_client.iter_connectors()) == []
+
+
+# ---- fix: tool_names after a create with tool tracking -----------------------------------------------------------
+
+
+def test_tool_names_come_from_the_listing_on_create_update_and_read(life: ConnectorLifecycle, demo,
+                                                                     mistral_client) -> None:
+    ident, outs, checked = create(life, name="named-tools", server=demo.url, tool_drift="audit")
+    live = [t.name for t in mistral_client.get(ident).tools or []]
+    assert live and outs["tool_names"] == live  # the listing's order, which the API's `tools` field keeps
+    assert sorted(live) == [t["name"] for t in outs["tools"]]  # `tools` is sorted by name
+    updated = life.update(ident, outs, {**checked, "description": "v2"})
+    assert updated["tool_names"] == live
+    refreshed = life.read(ident, updated)
+    assert refreshed is not None and refreshed.outputs["tool_names"] == live
+    _, plain, _ = create(life, name="untracked-tools", server=demo.url)
+    assert plain["tool_names"] == [] and "tools" not in plain  # without tracking nothing is listed

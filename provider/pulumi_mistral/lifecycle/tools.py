@@ -2,8 +2,8 @@
 
 Tracking is opt-in per connector (on when ``tool_pins`` or ``tool_drift`` is set). The lifecycle then lists the
 live tools in create, read, update and diff (one listing each, paged past 1000 tools), outputs their
-fingerprints (``tools``, ``tools_fingerprint``) and the baseline definitions (``tool_definitions``), and applies
-the policy: audit records, warn adds a warning, block fails the step. Without
+fingerprints (``tools``, ``tools_fingerprint``), the baseline definitions (``tool_definitions``) and their names
+(``tool_names``), and applies the policy: audit records, warn adds a warning, block fails the step. Without
 tracking nothing here runs. :func:`check_tools` is the one place a step lists the tools and applies the policy;
 :data:`STEPS` holds how each step words and enforces the outcome.
 """
@@ -176,12 +176,13 @@ def subject_of(props: Mapping[str, Any], fallback: str) -> str:
 def tool_outputs(
     live: list[dict[str, Any]], props: Mapping[str, Any], previous: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    """``tools``, ``tools_fingerprint`` and ``tool_definitions`` for the live tools.
+    """``tools``, ``tools_fingerprint``, ``tool_definitions`` and ``tool_names`` for the live tools.
 
     ``tool_definitions`` holds only the baseline: definitions whose fingerprint is pinned (kept from earlier
     reads while the server shows something else, which is what lets a message say *what* changed), or,
     without pins, the live tools (then the recorded tools are the baseline). So the state grows by the size
-    of the pinned tools' definitions, not by every version the server ever listed.
+    of the pinned tools' definitions, not by every version the server ever listed. ``tool_names`` are the live
+    tools' names in the listing's order (the order the API's ``tools`` field then shows).
     """
     outs = fingerprint.tool_outputs(live)
     pinned = pins_of(props)
@@ -197,6 +198,7 @@ def tool_outputs(
         if fp in wanted:
             kept[fp] = definition
     outs["tool_definitions"] = [d for fp, d in sorted(kept.items(), key=lambda item: (item[1]["name"], item[0]))]
+    outs["tool_names"] = [t["name"] for t in live if isinstance(t.get("name"), str)]
     return outs
 
 
