@@ -59,6 +59,18 @@ def test_check_failures_are_preview_errors_naming_the_property_with_no_api_reque
     assert up.returncode != 0 and api.requests() == []
 
 
+def test_a_url_with_credentials_fails_check_without_the_engine_showing_it(make_stack, api) -> None:
+    stack = many(make_stack, server="https://user:hush-engine@mcp.example.com/mcp")
+    api.clear_requests()
+    preview = stack.preview(check=False)
+    assert preview.returncode != 0
+    # No property path, so the engine prints no value: the reason names the property and the fix.
+    assert "has a problem: property server embeds credentials (user:password@)" in preview.output, preview.output
+    assert "fix: remove them from the URL" in preview.output
+    assert "hush-engine" not in preview.output and "property server value" not in preview.output
+    assert api.requests() == []
+
+
 def test_parallel_up_of_50_connectors_leaves_no_duplicate_and_no_orphan(make_stack, api) -> None:
     stack = many(make_stack, count=50)
     up = stack.up()

@@ -152,6 +152,29 @@ def test_one_lifecycle_serves_calls_from_many_threads(life: ConnectorLifecycle, 
     assert errors == [] and list(mistral_client.iter_connectors()) == []
 
 
+# ---- fix: a credential in a URL is never shown by the engine ------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [
+    "https://user:hush-cred@mcp.example.com/mcp",
+    "https://user:hush-cred@mcp.example.com/m cp",  # also has whitespace: still reported for the credential
+    "https://user:hush-cred@[::1/mcp",  # not even a valid URL
+    "user:hush-cred@mcp.example.com/mcp",  # no scheme
+])
+@pytest.mark.parametrize("prop", ["server", "icon_url"])
+def test_a_url_with_credentials_fails_with_no_property_path(life: ConnectorLifecycle, prop: str, value: str) -> None:
+    (failure,) = life.check({}, inputs(name="cred", **{prop: value})).failures
+    # The engine prints "property <p> value '<value>' has a problem" for a named property: none here.
+    assert failure.property == ""
+    assert failure.reason.startswith(f"property {prop} embeds credentials (user:password@)")
+    assert "fix: remove them from the URL" in failure.reason and "hush-cred" not in failure.reason
+
+
+def test_an_at_sign_after_the_host_is_not_a_credential(life: ConnectorLifecycle) -> None:
+    checked = life.check({}, inputs(name="at", server="https://mcp.example.com/@team/mcp?x=a@b"))
+    assert checked.failures == []
+
+
 # ---- fix: tool_names after a create with tool tracking -----------------------------------------------------------
 
 

@@ -90,6 +90,12 @@ def test_check_failures_over_grpc_make_no_request(engine: EngineClient, controls
     assert controls.calls() == []
 
 
+def test_a_url_with_credentials_fails_check_with_no_property_over_grpc(engine: EngineClient) -> None:
+    _, failures = engine.check(URN, {}, _news(name="cred", server="https://user:hush-grpc@mcp.example.com/mcp"))
+    assert [p for p, _ in failures] == [""]  # the engine then prints no value
+    assert failures[0][1].startswith("property server embeds credentials") and "hush-grpc" not in failures[0][1]
+
+
 def test_unknowns_in_preview_over_grpc(engine: EngineClient) -> None:
     ident, outs, checked = _create(engine, name="grpc-unk")
     news = _news(name="grpc-unk", server=rpc.UNKNOWN, headers={"X-K": rpc.UNKNOWN})

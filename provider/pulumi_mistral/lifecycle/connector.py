@@ -89,7 +89,7 @@ class ConnectorLifecycle:
         ``random_seed`` when the engine gives one (a preview then shows the name ``up`` creates), else random."""
         failures = spec.validate_inputs(news, is_unknown=self.is_unknown)
         if failures:
-            return Checked(dict(news), failures)
+            return Checked(dict(news), [_unshown(f) for f in failures])
         inputs = spec.normalize_inputs(news)
         if inputs.get("visibility") is None and isinstance(olds.get("visibility"), str):
             # Unset, visibility is not managed (the server picks it). A refresh records the live value in the
@@ -272,3 +272,11 @@ def _merged(old_outputs: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[s
 def _seeded(seed: bytes | None, prefix: str) -> random.Random | None:
     """A generator for the auto-name suffix drawn from the engine's seed (the same seed, the same name)."""
     return None if seed is None else random.Random(hashlib.sha256(seed + prefix.encode()).digest())
+
+
+def _unshown(failure: spec.Failure) -> spec.Failure:
+    """A URL that embeds credentials is reported with no property: the engine prints ``property <p> value
+    '<value>' has a problem`` for a failure naming a property, and only secret inputs are redacted there."""
+    if failure.reason == spec.CREDENTIALS_PROBLEM:
+        return spec.Failure("", f"property {failure.property} {failure.reason}")
+    return failure
