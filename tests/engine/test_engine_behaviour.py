@@ -71,6 +71,14 @@ def test_a_url_with_credentials_fails_check_without_the_engine_showing_it(make_s
     assert api.requests() == []
 
 
+def test_two_resources_declaring_one_name_are_told_to_rename_one(make_stack, api) -> None:
+    stack = many(make_stack, name="dup")
+    up = stack.up(check=False)
+    assert up.returncode != 0
+    assert "name='dup'" in up.output and "rename one of them" in up.output, up.output
+    assert [c.name for c in api.connectors()] == ["dup"]
+
+
 def test_parallel_up_of_50_connectors_leaves_no_duplicate_and_no_orphan(make_stack, api) -> None:
     stack = many(make_stack, count=50)
     up = stack.up()

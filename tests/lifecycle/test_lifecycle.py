@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_mistral.errors import NotFoundError
+from pulumi_mistral.errors import ConflictError, NotFoundError
 from pulumi_mistral.lifecycle import (
     UNKNOWN,
     Autonaming,
@@ -150,6 +150,35 @@ def test_one_lifecycle_serves_calls_from_many_threads(life: ConnectorLifecycle, 
     for t in threads:
         t.join(60)
     assert errors == [] and list(mistral_client.iter_connectors()) == []
+
+
+# ---- fix: two resources of one stack declaring the same name ---------------------------------------------------
+
+
+def test_a_second_resource_with_the_same_name_is_told_to_rename(life: ConnectorLifecycle, mistral_client) -> None:
+    first, _, _ = create(life, name="twice")
+    for settings in ({"description": "Docs search"}, {"description": "the other resource"}):
+        checked = life.check({}, inputs(name="twice", **settings))
+        with pytest.raises(ConflictError) as info:
+            life.create(checked.inputs)
+        message = str(info.value)
+        # Identical settings used to be "recovered": two resources then managed one connector.
+        assert "two resources of this stack declare name='twice'" in message and "rename one" in message
+    adopting = life.check({}, inputs(name="twice", adopt=True))
+    with pytest.raises(ConflictError, match="rename one"):
+        life.create(adopting.inputs)  # adopting the other resource's connector is the same mistake
+    assert [c.id for c in mistral_client.iter_connectors()] == [first]
+
+
+def test_a_conflict_with_a_connector_made_elsewhere_names_both_causes(life: ConnectorLifecycle,
+                                                                        mistral_client) -> None:
+    mistral_client.create(name="elsewhere", description="made in the console", server=SERVER)
+    checked = life.check({}, inputs(name="elsewhere"))
+    with pytest.raises(ConflictError) as info:
+        life.create(checked.inputs)
+    message = str(info.value)
+    assert "another resource of this stack also declares name='elsewhere', rename one" in message
+    assert "made elsewhere" in message and "adopt=True" in message
 
 
 # ---- fix: a credential in a URL is never shown by the engine ------------------------------------------------------

@@ -33,6 +33,7 @@ def create_connector(state: ProcessState, inputs: Mapping[str, Any]) -> tuple[An
         with contextlib.suppress(NotFoundError):
             connector = client.get(name, fetch_connection_secrets=True)
     if connector is not None:
+        _refuse_a_second_resource(state, connector, name)
         return _adopt(state, connector, inputs), True
     connector = _post(state, inputs)
     patch = {k: inputs[k] for k in _PATCH_AFTER_CREATE if inputs.get(k) is not None}
@@ -64,11 +65,13 @@ def _post(state: ProcessState, inputs: Mapping[str, Any]) -> Any:
                 if k not in ("name", "description", "server")}
     for attempt in range(2):  # a second POST only when the first certainly did not land
         try:
-            return state.client().create(name=name, description=description, server=server, **optional)
+            created = state.client().create(name=name, description=description, server=server, **optional)
+            state.remember_created(created.id)  # at once: another resource's 409 may look the name up now
+            return created
         except ConflictError as exc:
             # The name is taken. A connector that is exactly what this stack declares is our own earlier
             # create whose answer was lost (in this run, or in an earlier one whose look-ups failed too):
-            # recover it. Anything else belongs to someone else: taking it over needs adopt=True.
+            # recover it. Anything else belongs to someone else: another resource, or made elsewhere.
             found, taken = _find_ours(state, inputs)
             if found is not None:
                 return found
@@ -78,9 +81,11 @@ def _post(state: ProcessState, inputs: Mapping[str, Any]) -> Any:
                     "stack's own failed; run the deployment again", status_code=409,
                 ) from exc
             raise ConflictError(
-                f"a connector named '{name}' already exists in this workspace with other settings; to take it "
-                "over and manage it from this stack set adopt=True, otherwise choose another name (or omit "
-                "name to get a unique auto-generated one)", status_code=409,
+                f"a connector named '{name}' already exists in this workspace with other settings. If another "
+                f"resource of this stack also declares name='{name}', rename one of them (adopt=True would leave "
+                "two resources managing one connector); if it was made elsewhere (the console, another stack), "
+                "set adopt=True to take it over and manage it from this resource, or choose another name (or "
+                "omit name to get a unique auto-generated one)", status_code=409,
             ) from exc
         except MistralError as exc:
             if not getattr(exc, "may_have_landed", False):
@@ -91,7 +96,8 @@ def _post(state: ProcessState, inputs: Mapping[str, Any]) -> Any:
             if taken:
                 raise ConflictError(
                     f"creating connector '{name}' failed ambiguously and a connector with that name but "
-                    "different settings exists; set adopt=True to take it over, or choose another name",
+                    f"different settings exists; if another resource of this stack also declares name='{name}', "
+                    "rename one of them; otherwise set adopt=True to take it over, or choose another name",
                     status_code=409,
                 ) from exc
             if attempt:
@@ -103,8 +109,9 @@ def _find_ours(state: ProcessState, inputs: Mapping[str, Any]) -> tuple[Any, boo
     """After a create whose outcome is unknown, or a 409: ``(connector, taken)``.
 
     ``connector`` is the one holding the name when it carries exactly what we send (it is ours), else None;
-    ``taken`` says a connector with other settings holds the name. A few bounded look-ups ride out a server
-    that is still failing.
+    ``taken`` says a connector with other settings holds the name. A connector this process created for
+    another resource is never ours: that is two resources declaring one name. A few bounded look-ups ride
+    out a server that is still failing.
     """
     name = inputs["name"]
     for i in range(_RECOVERY_LOOKUPS):
@@ -113,9 +120,22 @@ def _find_ours(state: ProcessState, inputs: Mapping[str, Any]) -> tuple[Any, boo
         except MistralError:
             found = None  # not there (yet), or the server is still unwell: try again after a pause
         if found is not None:
-            return (found, False) if matches(found, inputs) else (None, True)
+            _refuse_a_second_resource(state, found, name)
+            if not matches(found, inputs):
+                return None, True
+            state.remember_created(found.id)  # recovered: ours from now on
+            return found, False
         time.sleep(_RECOVERY_DELAY_S * (i + 1))
     return None, False
+
+
+def _refuse_a_second_resource(state: ProcessState, connector: Any, name: str) -> None:
+    if state.created_here(connector.id):
+        raise ConflictError(
+            f"two resources of this stack declare name='{name}': this deployment has just created (or taken "
+            f"over) connector '{name}' for another resource; rename one of them (adopt=True would leave two "
+            "resources managing one connector, and every refresh would show changes)", status_code=409,
+        )
 
 
 def _adopt(state: ProcessState, connector: Any, inputs: Mapping[str, Any]) -> Any:
@@ -128,4 +148,6 @@ def _adopt(state: ProcessState, connector: Any, inputs: Mapping[str, Any]) -> An
             f"visibility='{live.get('visibility')}' or delete the existing connector first"
         )
     payload = _diff.update_payload(live, inputs)
-    return state.client().update(connector.id, **payload) if payload else connector
+    adopted = state.client().update(connector.id, **payload) if payload else connector
+    state.remember_created(adopted.id)
+    return adopted

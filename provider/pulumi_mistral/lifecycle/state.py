@@ -136,6 +136,7 @@ class ProcessState:
       without it each would list the tools again, and warn again);
     * ``reads``: a digest of the outputs a Read just returned for a tracked connector, so the refresh's own
       Diff (old outputs = what Read returned) is recognised: it reports drift but never enforces a policy;
+    * the ids of the connectors this process created, so a second resource declaring the same name is told so;
     * ``warn``: where warnings go (default: one ``warning:`` line on stderr).
 
     Example::
@@ -152,6 +153,7 @@ class ProcessState:
         self.listing = Listing(self.client)
         self.tools: Recent[list[dict[str, Any]]] = Recent()
         self.reads: Recent[str] = Recent()
+        self._created: set[str] = set()
         self.warn = warn
 
     def configure(self, settings: Settings) -> None:
@@ -183,9 +185,20 @@ class ProcessState:
         self.tools.forget(connector_id)
         self.reads.forget(connector_id)
 
+    def remember_created(self, connector_id: str) -> None:
+        with self._lock:
+            self._created.add(connector_id)
+
+    def created_here(self, connector_id: str) -> bool:
+        """True when this process created (or took over) ``connector_id`` for a resource."""
+        with self._lock:
+            return connector_id in self._created
+
     def reset(self) -> None:
         """As in a fresh process: no settings, no client, no caches (tests, benchmarks, the in-process host)."""
         self.configure(Settings())
         self.listing.reset()
         self.tools.clear()
         self.reads.clear()
+        with self._lock:
+            self._created.clear()
