@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
-from pulumi_mistral.errors import ConflictError, NotFoundError
+from pulumi_mistral.errors import AuthenticationError, ConfigurationError, ConflictError, NotFoundError
 from pulumi_mistral.lifecycle import (
     UNKNOWN,
     Autonaming,
     ConnectorLifecycle,
+    ProcessState,
     PropertyChange,
 )
 
@@ -179,6 +180,43 @@ def test_a_conflict_with_a_connector_made_elsewhere_names_both_causes(life: Conn
     message = str(info.value)
     assert "another resource of this stack also declares name='elsewhere', rename one" in message
     assert "made elsewhere" in message and "adopt=True" in message
+
+
+# ---- fix: key errors name the key's source ------------------------------------------------------------------------
+
+
+def test_a_refused_key_names_its_source_and_the_stdin_fix(local_server) -> None:
+    wrong = "wrong-key-0123456789"
+    for config, environ, source in [
+        ({"mistral:apiKey": wrong}, {"MISTRAL_API_KEY": local_server.api_key}, "stack config mistral:apiKey"),
+        ({}, {"MISTRAL_API_KEY": wrong}, "the MISTRAL_API_KEY environment variable"),
+    ]:
+        life = ConnectorLifecycle(ProcessState())
+        life.configure({**config, "mistral:serverUrl": local_server.url}, environ)
+        checked = life.check({}, inputs(name="k"))
+        with pytest.raises(AuthenticationError) as info:
+            life.create(checked.inputs)
+        message = str(info.value)
+        assert f"the API key from {source} was refused by {local_server.url} (401)" in message, message
+        assert "pulumi config set --secret mistral:apiKey" in message and "stdin" in message
+        assert wrong not in message and "\n" not in message
+        if source.startswith("stack config"):
+            assert "MISTRAL_API_KEY" not in message  # the environment was not used: not named
+        life.state.reset()
+
+
+def test_a_missing_or_malformed_key_names_where_keys_are_read(local_server) -> None:
+    life = ConnectorLifecycle(ProcessState())
+    life.configure({"mistral:serverUrl": local_server.url}, {})
+    with pytest.raises(ConfigurationError) as none:
+        life.delete("any")
+    assert "neither stack config mistral:apiKey nor the MISTRAL_API_KEY environment variable" in str(none.value)
+    assert "pulumi config set --secret mistral:apiKey" in str(none.value)
+    life.configure({"mistral:apiKey": "two words", "mistral:serverUrl": local_server.url}, {})
+    with pytest.raises(ConfigurationError) as bad:
+        life.delete("any")
+    assert "from stack config mistral:apiKey contains spaces" in str(bad.value)
+    assert "two words" not in str(bad.value)
 
 
 # ---- fix: a credential in a URL is never shown by the engine ------------------------------------------------------

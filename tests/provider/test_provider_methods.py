@@ -305,6 +305,22 @@ def test_conflict_that_cannot_be_looked_up_says_run_again(provider, local_server
         provider.create(checked.inputs)
 
 
+def test_a_refused_key_from_stack_config_is_named(local_server) -> None:
+    provider_module.reset_process_state()
+    try:
+        provider = ConnectorProvider()
+        provider.configure(ConfigureRequest(Config({"mistral:apiKey": "sk-wrong-0123456789",
+                                                    "mistral:serverUrl": local_server.url}, "p")))
+        checked = provider.check({}, connector_inputs(name="refused"))
+        with pytest.raises(MistralError) as info:
+            provider.create(checked.inputs)
+        message = str(info.value)
+        assert "the API key from stack config mistral:apiKey was refused" in message
+        assert "pulumi config set --secret mistral:apiKey" in message and "sk-wrong" not in message
+    finally:
+        provider_module.reset_process_state()
+
+
 def test_conflict_without_adopt_suggests_adopt(provider, mistral_client) -> None:
     mistral_client.create(name="taken", description="someone else's", server=SERVER_URL)
     checked = provider.check({}, connector_inputs(name="taken", headers={"X-K": "hush-conflict"}))

@@ -9,14 +9,16 @@ subclasses whose words are written here (a tool-drift block lists one tool per l
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pulumi_mistral.core import diff as _diff
 from pulumi_mistral.core import spec
-from pulumi_mistral.errors import MistralError, NotFoundError
+from pulumi_mistral.errors import AuthenticationError, MistralError, NotFoundError
+from pulumi_mistral.lifecycle import keys
 from pulumi_mistral.lifecycle.create import create_connector, delete_quietly
 from pulumi_mistral.lifecycle.outputs import (
     OUTPUT_ONLY_FIELDS,
@@ -51,9 +53,24 @@ from pulumi_mistral.lifecycle.tools import (
 
 __all__ = ["ConnectorLifecycle"]
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 # Why a property changes, as a detailed diff shows it.
 _REASONS = {"replace": "{p} cannot be changed in place", "unknown": "not known until deployment",
             "control": "changes only this stack's outputs", "tools": "the live MCP tools differ from {base}"}
+
+
+def _named_key_errors(method: _F) -> _F:
+    """A refused API key (401) fails naming where the key came from, not the client's generic words."""
+    @functools.wraps(method)
+    def wrapper(self: ConnectorLifecycle, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except AuthenticationError as exc:
+            named = keys.refused_key(self.state.settings, exc)
+            if named is None:
+                raise
+            raise named from exc
+    return wrapper  # type: ignore[return-value]
 
 
 class ConnectorLifecycle:
@@ -127,6 +144,7 @@ class ConnectorLifecycle:
 
     # -- diff: new inputs against the old OUTPUTS (no door gives the old inputs) -------------------------------
 
+    @_named_key_errors
     def diff(self, connector_id: str, old_outputs: Mapping[str, Any], new_inputs: Mapping[str, Any]) -> Plan:
         """What changes. With tool tracking it lists the tools (or reuses a Read's listing) and may raise
         under ``tool_drift=block``: the engine is still planning, so nothing has changed."""
@@ -169,6 +187,7 @@ class ConnectorLifecycle:
 
     # -- create: transactional, recovers from ambiguous failures, adopts on request ------------------------------
 
+    @_named_key_errors
     def create(self, inputs: Mapping[str, Any]) -> Created:
         """Create (or recover, or adopt) the connector for checked ``inputs``; nothing is left behind on failure."""
         inputs = spec.normalize_inputs(inputs)
@@ -189,6 +208,7 @@ class ConnectorLifecycle:
 
     # -- read: refresh, import and get -------------------------------------------------------------------------
 
+    @_named_key_errors
     def read(self, connector_id: str, previous: Mapping[str, Any] | None) -> ReadOutcome | None:
         """The live connector. ``previous`` are the recorded outputs (a refresh): a gone connector is None.
         Without them (an import, a get by id) a missing connector raises a one-line NotFoundError."""
@@ -220,6 +240,7 @@ class ConnectorLifecycle:
 
     # -- update: PATCH only what changed, return the full outputs ---------------------------------------------
 
+    @_named_key_errors
     def update(
         self, connector_id: str, old_outputs: Mapping[str, Any], new_inputs: Mapping[str, Any]
     ) -> dict[str, Any]:
@@ -252,6 +273,7 @@ class ConnectorLifecycle:
 
     # -- delete: 404 counts as done ------------------------------------------------------------------------------
 
+    @_named_key_errors
     def delete(self, connector_id: str) -> None:
         self.state.wrote(connector_id)
         try:

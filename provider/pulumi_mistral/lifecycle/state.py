@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from pulumi_mistral.client import ConnectorsClient
 
 __all__ = [
+    "CONFIG_KEY_SOURCE",
+    "ENV_KEY_SOURCE",
     "TUNING",
     "ConfigLike",
     "ProcessState",
@@ -30,6 +32,11 @@ __all__ = [
     "settings_from_config",
     "warn_on_stderr",
 ]
+
+# Where the API key came from, as messages name it.
+CONFIG_KEY_SOURCE = "stack config mistral:apiKey"
+ENV_KEY_SOURCE = "the MISTRAL_API_KEY environment variable"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -42,6 +49,8 @@ class Settings:
     # Retry-After answers count as attempts) to failing a step that the next `pulumi up` would have to redo.
     max_attempts: int = 6
     max_retry_time: float = 60.0
+    # CONFIG_KEY_SOURCE, ENV_KEY_SOURCE, or None (no key): what an error about the key names.
+    api_key_source: str | None = None
 
 
 # stack config key -> (environment variable, Settings field, parser)
@@ -60,8 +69,12 @@ class ConfigLike(Protocol):
 
 def settings_from_config(config: ConfigLike, environ: Mapping[str, str]) -> Settings:
     """Settings from stack config (``mistral:*``), else the ``MISTRAL_*`` environment, else the defaults."""
+    config_key = secret_markers.strip(config.get("mistral:apiKey"))
+    env_key = environ.get("MISTRAL_API_KEY")
+    source = CONFIG_KEY_SOURCE if config_key else ENV_KEY_SOURCE if env_key else None
     values: dict[str, Any] = {
-        "api_key": secret_markers.strip(config.get("mistral:apiKey")) or environ.get("MISTRAL_API_KEY"),
+        "api_key": config_key or env_key,
+        "api_key_source": source,
         "server_url": secret_markers.strip(config.get("mistral:serverUrl")) or environ.get("MISTRAL_SERVER_URL"),
     }
     for key, (env, name, parse) in TUNING.items():
@@ -167,14 +180,15 @@ class ProcessState:
         self.listing.invalidate()  # a snapshot made with other settings must not answer a read
 
     def client(self) -> ConnectorsClient:
-        """The process's shared client, built on first use from the settings."""
+        """The process's shared client, built on first use from the settings (a bad key fails here, named)."""
         with self._lock:
             if self._client is None:
                 from pulumi_mistral.client import ConnectorsClient
+                from pulumi_mistral.lifecycle.keys import checked_key
 
                 s = self.settings
                 self._client = ConnectorsClient(
-                    api_key=s.api_key, server_url=s.server_url, timeout=s.timeout,
+                    api_key=checked_key(s), server_url=s.server_url, timeout=s.timeout,
                     max_attempts=s.max_attempts, max_retry_time=s.max_retry_time,
                 )
             return self._client
