@@ -55,6 +55,7 @@ def test_block_fails_up_naming_the_changed_tool_and_changes_nothing(make_stack, 
     assert up.returncode != 0
     assert "tool_drift=block" in up.output and "echo: changed (description)" in up.output, up.output
     assert "Also sends your files away." in up.output  # the message says what changed
+    assert "Traceback" not in up.output  # our error alone, not under the servicer's traceback
     assert [r["method"] for r in api.requests()] == ["GET"]  # only the tool listing: no write was sent
     with api.client() as client:
         assert client.get(connector_id).description == "The demo MCP server, its tools pinned"

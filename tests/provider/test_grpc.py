@@ -15,7 +15,12 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
 from pulumi_mistral.provider import ConnectorProvider
-from pulumi_mistral.testing.engine import EngineClient, InProcessProviderHost, SubprocessProviderHost
+from pulumi_mistral.testing.engine import (
+    EngineClient,
+    InProcessProviderHost,
+    ProviderCallError,
+    SubprocessProviderHost,
+)
 
 URN = "urn:pulumi:dev::tests::pulumi-python:dynamic/connector:Connector::c1"
 PICKLE = serialize_provider(ConnectorProvider())
@@ -135,3 +140,26 @@ def test_subprocess_servicer_from_project_dir(local_server, mistral_client) -> N
         logs = host.logs()
     assert host.proc.poll() is not None  # stopped
     assert "hush-subprocess" not in logs and local_server.api_key not in logs
+
+
+def test_subprocess_servicer_sends_our_errors_alone_and_bugs_with_their_traceback(local_server,
+                                                                                  mistral_client) -> None:
+    """The real ``python -m pulumi.dynamic``: once our module is loaded, a MistralError reaches the engine as its
+    message alone; an exception that is not one (a bug) keeps the servicer's traceback."""
+    mistral_client.create(name="taken-sub", description="theirs", server="https://mcp.example.com/mcp")
+    with SubprocessProviderHost(cwd=REPO / "examples" / "quickstart", env={"PULUMI_PROJECT": "quickstart"}) as host:
+        engine = EngineClient(host.target)
+        try:
+            engine.configure({"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url},
+                             secret_keys={"mistral:apiKey"})
+            checked, _ = engine.check(URN, {}, _news(name="taken-sub"))
+            with pytest.raises(ProviderCallError) as ours:
+                engine.create(URN, checked)
+            assert ours.value.details.startswith("a connector named 'taken-sub' already exists")
+            assert "Traceback" not in ours.value.details and "\n" not in ours.value.details.strip()
+            with pytest.raises(ProviderCallError) as bug:
+                engine.create(URN, {"description": "no name: check was skipped", "__provider": PICKLE})
+            assert bug.value.details.startswith("Traceback (most recent call last):")
+            assert "KeyError: 'name'" in bug.value.details
+        finally:
+            engine.close()

@@ -8,7 +8,8 @@ pickle of ``pulumi_mistral.provider.ConnectorProvider``: the class must stay def
 
 This adapter translates the dynamic protocol (see the dynamic-provider notes): ``__provider`` and secret markers
 stripped on the way in, values unknown during preview recognised as ``pulumi.output.Unknown`` or its wire
-string, secret outputs wire-marked on the way out, ``ReadResult(None, {})`` for a gone connector.
+string, secret outputs wire-marked on the way out, ``ReadResult(None, {})`` for a gone connector. Importing it
+in the provider process makes the servicer report our errors as their one-line message (:mod:`.servicer`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from pulumi_mistral.lifecycle import (
     Settings,
     settings_from_config,
 )
-from pulumi_mistral.provider import wire
+from pulumi_mistral.provider import servicer, wire
 
 __all__ = [
     "LIFECYCLE",
@@ -53,6 +54,8 @@ __all__ = [
 # The one process state of the dynamic door (the provider object is pickled, so it cannot hold it).
 PROCESS = ProcessState()
 LIFECYCLE = ConnectorLifecycle(PROCESS, is_unknown=wire.is_unknown)
+
+servicer.install_in_provider_process()
 
 
 def reset_process_state() -> None:
