@@ -40,8 +40,7 @@ from pulumi.runtime import proto, rpc
 from pulumi.runtime._serialization import _serialize
 
 from pulumi_mistral import provider as provider_module
-from pulumi_mistral.provider import ConnectorProvider
-from pulumi_mistral.provider.listing import LISTING
+from pulumi_mistral.provider import PROCESS, ConnectorProvider
 from pulumi_mistral.testing.engine import EngineClient, SubprocessProviderHost, strip_secrets
 from pulumi_mistral.testing.local_process import LocalServerProcess
 
@@ -127,7 +126,7 @@ def overhead(api: LocalServerProcess, iterations: int) -> None:
     # -- read: one connector read again and again is never a burst, so every read is the single-read path
     one = provider.create(provider.check({}, {"name": "single-read", "description": "d", "server": SERVER,
                                               "headers": {"X-K": "v"}}).inputs)
-    listings_before = LISTING.listings
+    listings_before = PROCESS.listing.listings
     read_p: list[float] = []
     read_r: list[float] = []
     for i in range(iterations * 3 + 10):
@@ -140,7 +139,7 @@ def overhead(api: LocalServerProcess, iterations: int) -> None:
         if i >= 10:
             read_p.append(p)
             read_r.append(r)
-    if LISTING.listings != listings_before:
+    if PROCESS.listing.listings != listings_before:
         raise SystemExit("the single reads went through the shared listing: the read figure would be wrong")
 
     print(f"provider vs raw httpx, median of {iterations} (read: {len(read_p)}), target ratio <= 1.15x:")

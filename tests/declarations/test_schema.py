@@ -179,7 +179,8 @@ def test_types_and_config_agree_with_spec_and_provider() -> None:
     assert {"apiKey", "serverUrl"} <= set(variables) and variables["apiKey"]["secret"] is True
     assert [k for k, v in variables.items() if v.get("secret")] == ["apiKey"]
     package = Path(inspect.getfile(sys.modules[ConnectorProvider.__module__])).parent
-    source = "\n".join(p.read_text(encoding="utf-8") for p in sorted(package.glob("*.py")))  # every provider module
+    modules = sorted([*package.glob("*.py"), *(package.parent / "lifecycle").glob("*.py")])
+    source = "\n".join(p.read_text(encoding="utf-8") for p in modules)  # every provider and lifecycle module
     # every `mistral:<key>` the provider reads is documented, and nothing else
     assert set(re.findall(r'"mistral:(\w+)"', source)) == set(variables)
     for variable in variables.values():  # the documented environment fallbacks are the ones the provider reads

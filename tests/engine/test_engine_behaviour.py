@@ -1,4 +1,4 @@
-"""What the engine itself does with our provider: replacement order, check failures, import, parallelism."""
+"""What the engine itself does with our provider: replacement order, check failures, errors, import, parallelism."""
 
 from __future__ import annotations
 
@@ -57,6 +57,50 @@ def test_check_failures_are_preview_errors_naming_the_property_with_no_api_reque
     assert api.requests() == []
     up = stack.up(check=False)
     assert up.returncode != 0 and api.requests() == []
+
+
+def test_a_url_with_credentials_fails_check_without_the_engine_showing_it(make_stack, api) -> None:
+    stack = many(make_stack, server="https://user:hush-engine@mcp.example.com/mcp")
+    api.clear_requests()
+    preview = stack.preview(check=False)
+    assert preview.returncode != 0
+    # No property path, so the engine prints no value: the reason names the property and the fix.
+    assert "has a problem: property server embeds credentials (user:password@)" in preview.output, preview.output
+    assert "fix: remove them from the URL" in preview.output
+    assert "hush-engine" not in preview.output and "property server value" not in preview.output
+    assert api.requests() == []
+
+
+def test_our_errors_are_one_line_each_and_a_bug_keeps_its_traceback(make_stack, api) -> None:
+    stack = many(make_stack, count=3)
+    stack.set_config("mistral:apiKey", "wrong-key-0123456789", secret=True)
+    up = stack.up(check=False)
+    assert up.returncode != 0
+    refused = "error: the API key from stack config mistral:apiKey was refused by"
+    assert up.output.count(refused) >= 3 and "pulumi config set --secret mistral:apiKey" in up.output, up.output
+    assert "Traceback" not in up.output and "wrong-key-0123456789" not in up.output
+    assert len(up.output.splitlines()) < 50, up.output  # 104 lines with the servicer's tracebacks
+
+    stack.run("config", "rm", "mistral:apiKey")
+    stack.env["MISTRAL_API_KEY"] = "wrong-key-from-the-environment"
+    up = stack.up(check=False)
+    assert "the API key from the MISTRAL_API_KEY environment variable was refused" in up.output, up.output
+    assert "Traceback" not in up.output
+    stack.env["MISTRAL_API_KEY"] = api.api_key  # so the fixture's destroy can clean up
+
+    buggy = make_stack(PROJECTS / "buggy")  # its provider extends ConnectorProvider: our module is loaded
+    failed = buggy.up(check=False)
+    assert failed.returncode != 0
+    assert "Traceback (most recent call last)" in failed.output, failed.output
+    assert "RuntimeError: a bug in a provider method" in failed.output
+
+
+def test_two_resources_declaring_one_name_are_told_to_rename_one(make_stack, api) -> None:
+    stack = many(make_stack, name="dup")
+    up = stack.up(check=False)
+    assert up.returncode != 0
+    assert "name='dup'" in up.output and "rename one of them" in up.output, up.output
+    assert [c.name for c in api.connectors()] == ["dup"]
 
 
 def test_parallel_up_of_50_connectors_leaves_no_duplicate_and_no_orphan(make_stack, api) -> None:

@@ -37,6 +37,7 @@ def pinned_stack(make_stack: Any, api: Any, mcp: DemoServer, policy: str) -> Any
     stack.up()
     with api.client() as client:
         pins = pins_for(stack.outputs()["connector_id"], client=client)
+    assert sorted(stack.outputs()["tool_names"]) == sorted(pins)  # filled by the create's own listing
     stack.set_config("tools:pins", json.dumps(pins))
     stack.up()
     assert stack.preview("--expect-no-changes").returncode == 0
@@ -54,6 +55,7 @@ def test_block_fails_up_naming_the_changed_tool_and_changes_nothing(make_stack, 
     assert up.returncode != 0
     assert "tool_drift=block" in up.output and "echo: changed (description)" in up.output, up.output
     assert "Also sends your files away." in up.output  # the message says what changed
+    assert "Traceback" not in up.output  # our error alone, not under the servicer's traceback
     assert [r["method"] for r in api.requests()] == ["GET"]  # only the tool listing: no write was sent
     with api.client() as client:
         assert client.get(connector_id).description == "The demo MCP server, its tools pinned"

@@ -15,7 +15,12 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
 from pulumi_mistral.provider import ConnectorProvider
-from pulumi_mistral.testing.engine import EngineClient, InProcessProviderHost, SubprocessProviderHost
+from pulumi_mistral.testing.engine import (
+    EngineClient,
+    InProcessProviderHost,
+    ProviderCallError,
+    SubprocessProviderHost,
+)
 
 URN = "urn:pulumi:dev::tests::pulumi-python:dynamic/connector:Connector::c1"
 PICKLE = serialize_provider(ConnectorProvider())
@@ -90,6 +95,12 @@ def test_check_failures_over_grpc_make_no_request(engine: EngineClient, controls
     assert controls.calls() == []
 
 
+def test_a_url_with_credentials_fails_check_with_no_property_over_grpc(engine: EngineClient) -> None:
+    _, failures = engine.check(URN, {}, _news(name="cred", server="https://user:hush-grpc@mcp.example.com/mcp"))
+    assert [p for p, _ in failures] == [""]  # the engine then prints no value
+    assert failures[0][1].startswith("property server embeds credentials") and "hush-grpc" not in failures[0][1]
+
+
 def test_unknowns_in_preview_over_grpc(engine: EngineClient) -> None:
     ident, outs, checked = _create(engine, name="grpc-unk")
     news = _news(name="grpc-unk", server=rpc.UNKNOWN, headers={"X-K": rpc.UNKNOWN})
@@ -129,3 +140,26 @@ def test_subprocess_servicer_from_project_dir(local_server, mistral_client) -> N
         logs = host.logs()
     assert host.proc.poll() is not None  # stopped
     assert "hush-subprocess" not in logs and local_server.api_key not in logs
+
+
+def test_subprocess_servicer_sends_our_errors_alone_and_bugs_with_their_traceback(local_server,
+                                                                                  mistral_client) -> None:
+    """The real ``python -m pulumi.dynamic``: once our module is loaded, a MistralError reaches the engine as its
+    message alone; an exception that is not one (a bug) keeps the servicer's traceback."""
+    mistral_client.create(name="taken-sub", description="theirs", server="https://mcp.example.com/mcp")
+    with SubprocessProviderHost(cwd=REPO / "examples" / "quickstart", env={"PULUMI_PROJECT": "quickstart"}) as host:
+        engine = EngineClient(host.target)
+        try:
+            engine.configure({"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url},
+                             secret_keys={"mistral:apiKey"})
+            checked, _ = engine.check(URN, {}, _news(name="taken-sub"))
+            with pytest.raises(ProviderCallError) as ours:
+                engine.create(URN, checked)
+            assert ours.value.details.startswith("a connector named 'taken-sub' already exists")
+            assert "Traceback" not in ours.value.details and "\n" not in ours.value.details.strip()
+            with pytest.raises(ProviderCallError) as bug:
+                engine.create(URN, {"description": "no name: check was skipped", "__provider": PICKLE})
+            assert bug.value.details.startswith("Traceback (most recent call last):")
+            assert "KeyError: 'name'" in bug.value.details
+        finally:
+            engine.close()

@@ -49,9 +49,8 @@ from pulumi.runtime._serialization import _deserialize, _serialize
 
 from pulumi_mistral import provider as provider_module
 from pulumi_mistral.errors import MistralError
-from pulumi_mistral.provider import ConnectorProvider
-from pulumi_mistral.provider.listing import LISTING, Listing
-from pulumi_mistral.provider.settings import STATE, process_client
+from pulumi_mistral.lifecycle.listing import Listing
+from pulumi_mistral.provider import PROCESS, ConnectorProvider
 
 
 def _create(provider: ConnectorProvider, **inputs: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -128,13 +127,13 @@ def test_configure_reads_stack_config_then_env(local_server, monkeypatch: pytest
     try:
         ConnectorProvider().configure(ConfigureRequest(Config(
             {"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url}, "p")))
-        assert STATE.settings.server_url == local_server.url
-        assert process_client().list().items == []  # configured from stack config: key and URL work
+        assert PROCESS.settings.server_url == local_server.url
+        assert PROCESS.client().list().items == []  # configured from stack config: key and URL work
         monkeypatch.setenv("MISTRAL_API_KEY", "env-key-value")
         monkeypatch.setenv("MISTRAL_SERVER_URL", "http://127.0.0.1:9")
         ConnectorProvider().configure(ConfigureRequest(Config({}, "p")))
-        assert STATE.settings.api_key == "env-key-value"
-        assert STATE.settings.server_url == "http://127.0.0.1:9"
+        assert PROCESS.settings.api_key == "env-key-value"
+        assert PROCESS.settings.server_url == "http://127.0.0.1:9"
     finally:
         provider_module.reset_process_state()
 
@@ -306,6 +305,22 @@ def test_conflict_that_cannot_be_looked_up_says_run_again(provider, local_server
         provider.create(checked.inputs)
 
 
+def test_a_refused_key_from_stack_config_is_named(local_server) -> None:
+    provider_module.reset_process_state()
+    try:
+        provider = ConnectorProvider()
+        provider.configure(ConfigureRequest(Config({"mistral:apiKey": "sk-wrong-0123456789",
+                                                    "mistral:serverUrl": local_server.url}, "p")))
+        checked = provider.check({}, connector_inputs(name="refused"))
+        with pytest.raises(MistralError) as info:
+            provider.create(checked.inputs)
+        message = str(info.value)
+        assert "the API key from stack config mistral:apiKey was refused" in message
+        assert "pulumi config set --secret mistral:apiKey" in message and "sk-wrong" not in message
+    finally:
+        provider_module.reset_process_state()
+
+
 def test_conflict_without_adopt_suggests_adopt(provider, mistral_client) -> None:
     mistral_client.create(name="taken", description="someone else's", server=SERVER_URL)
     checked = provider.check({}, connector_inputs(name="taken", headers={"X-K": "hush-conflict"}))
@@ -358,7 +373,7 @@ def test_concurrent_reads_share_one_listing(provider, controls: Controls, mistra
     created = [mistral_client.create(name=f"batch-{i}", description=f"n{i}", server=SERVER_URL,
                                      headers={"X-I": f"v{i}"}) for i in range(24)]
     expected = {c.id: provider.read(c.id, {"description": "x"}).outs for c in created[:2]}
-    LISTING.invalidate()
+    PROCESS.listing.invalidate()
     controls.clear()
     results: dict[str, Any] = {}
     ids = [c.id for c in created]
@@ -417,7 +432,7 @@ def test_burst_threshold_is_8_distinct_reads_within_2_s(provider, controls: Cont
     provider.read(ids[8], {"description": "x"})  # served from that listing: no request
     assert len(controls.calls()) == 10
 
-    LISTING.invalidate()
+    PROCESS.listing.invalidate()
     time.sleep(2.1)  # a quiet 2 s: the reads above leave the window
     controls.clear()
     for cid in ids[:7]:
@@ -467,7 +482,7 @@ def test_a_listing_raced_by_a_write_is_discarded(provider, controls: Controls, m
     for cid in ids[:7]:
         provider.read(cid, {"description": "x"})
     outs = provider.read(ids[7], {"description": "x"}).outs  # lists (8th distinct read); any write drops it
-    client = process_client()
+    client = PROCESS.client()
     real_iter = client.iter_connectors
 
     def listing_then_a_write(**kwargs: Any) -> Any:
@@ -476,7 +491,7 @@ def test_a_listing_raced_by_a_write_is_discarded(provider, controls: Controls, m
                                        "server": SERVER_URL})
         return iter(items)
 
-    LISTING.invalidate()
+    PROCESS.listing.invalidate()
     monkeypatch.setattr(client, "iter_connectors", listing_then_a_write)
     for cid in ids[:7]:
         provider.read(cid, {"description": "x"})

@@ -188,6 +188,18 @@ def test_conflict_error_reaches_the_user(stack_config, mistral_client) -> None:
         stack.destroy()
 
 
+def test_two_resources_with_one_name_are_told_to_rename_one(stack_config, mistral_client) -> None:
+    spec = {"a": {"name": "same", "description": "one", "server": SERVER_URL},
+            "b": {"name": "same", "description": "one", "server": SERVER_URL}}  # identical: not "recovered"
+    with StackRunner(make_program(spec), project="t", config=stack_config, in_process=True) as stack:
+        with pytest.raises(StackRunError) as info:
+            stack.up()
+        message = str(info.value)
+        assert "two resources of this stack declare name='same'" in message and "rename one" in message, message
+        assert [c.name for c in mistral_client.iter_connectors()] == ["same"]
+        stack.destroy()
+
+
 def test_quickstart_through_subprocess_runner(stack_config, mistral_client) -> None:
     config = {**stack_config, "quickstart:mcpUrl": "http://127.0.0.1:9/mcp"}
     with StackRunner(REPO / "examples" / "quickstart", config=config) as stack:

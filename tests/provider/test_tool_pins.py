@@ -245,6 +245,18 @@ def test_tracking_is_opt_in_and_costs_one_tools_request(world: World, pins: dict
         stack.destroy()
 
 
+def test_tool_names_are_filled_by_the_create_and_kept_by_a_refresh(world: World, pins: dict[str, str]) -> None:
+    kwargs = {"name": "tp-names", "description": "Docs", "server": world.demo.url, "tool_pins": pins}
+    with StackRunner(program(kwargs), project="pins", config=world.config, in_process=True) as stack:
+        stack.up()
+        names = _outputs(stack)["tool_names"]
+        assert sorted(names) == sorted(pins)  # was [] until a refresh
+        assert names == [t.name for t in world.client.get("tp-names").tools or []]  # the API's order
+        stack.refresh()
+        assert _outputs(stack)["tool_names"] == names
+        stack.destroy()
+
+
 def test_unreachable_server_keeps_recorded_tools_and_warns(world: World) -> None:
     other = start_demo_server()
     try:

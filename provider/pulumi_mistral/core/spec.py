@@ -103,8 +103,16 @@ def suggest(key: str, candidates: tuple[str, ...] | list[str]) -> str:
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
+# user[:password]@ before the host (urlsplit's rule: '@' in the part up to the first / ? #), valid URL or not.
+_USERINFO_RE = re.compile(r"^\s*(?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://)?[^/?#]*@")
+CREDENTIALS_PROBLEM = ("embeds credentials (user:password@), which would sit in plain text in the state, outputs "
+                       "and drift reports; fix: remove them from the URL and send them in headers or auth_data")
+
+
 def url_problem(value: str) -> str | None:
-    """Why ``value`` is not an absolute http(s) URL with a host, or None when it is one."""
+    """Why ``value`` is not an absolute http(s) URL with a host (credentials first, never quoted), or None."""
+    if _USERINFO_RE.match(value):
+        return CREDENTIALS_PROBLEM
     if not value.strip():
         return "is empty"
     if any(c.isspace() for c in value):
@@ -119,9 +127,6 @@ def url_problem(value: str) -> str | None:
         return f"must start with http:// or https:// (it has {shown})"
     if not parts.hostname:
         return "has no host"
-    if parts.username is not None or parts.password is not None:
-        # They would sit in plain text in state, outputs and drift reports.
-        return "embeds credentials (user:password@); send them in headers or auth_data instead"
     return None
 
 
@@ -164,7 +169,8 @@ class _Collector:
         if self.string(prop, value):
             problem = url_problem(value)
             if problem:
-                self.add(prop, f"{problem}; fix: use an absolute URL such as https://mcp.example.com/mcp")
+                fix = "" if problem == CREDENTIALS_PROBLEM else "; fix: use an absolute URL such as https://mcp.example.com/mcp"
+                self.add(prop, problem + fix)
 
     def choice(self, prop: str, value: Any, choices: tuple[str, ...]) -> None:
         if not isinstance(value, str) or value not in choices:
@@ -341,10 +347,8 @@ def validate_inputs(
     for field in REQUIRED_FIELDS:
         if props.get(field) is None:
             c.add(field, f"is required; fix: set {field}")
-    if present("name"):
-        problem = check_name(props["name"])
-        if problem:
-            c.add("name", problem)
+    if present("name") and (problem := check_name(props["name"])):
+        c.add("name", problem)
     if present("description"):
         c.string("description", props["description"], allow_empty=False)
     for field in ("server", "icon_url"):

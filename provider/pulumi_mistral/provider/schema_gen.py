@@ -147,7 +147,7 @@ def resource_facts() -> dict[str, Any]:
 
 def _tuning_variables() -> dict[str, dict[str, Any]]:
     """The provider's tuning settings (``mistral:timeout`` ...) as config variables, with their defaults."""
-    from pulumi_mistral.provider.settings import TUNING, Settings
+    from pulumi_mistral.lifecycle.state import TUNING, Settings
 
     defaults = {f.name: f.default for f in dataclasses.fields(Settings)}
     variables: dict[str, dict[str, Any]] = {}

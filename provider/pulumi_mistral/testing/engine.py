@@ -65,6 +65,7 @@ __all__ = [
 _T = TypeVar("_T")
 RPC_TIMEOUT_S = 120.0
 _EXC_HEADER = re.compile(r"^[A-Za-z_][\w.]*: ")  # "pulumi_mistral.errors.MistralError: ..." in a traceback
+_TRACEBACK = "Traceback (most recent call last):"
 START_TIMEOUT_S = 30.0
 
 
@@ -242,6 +243,11 @@ def load_servicer_module() -> dict[str, Any]:
     # get_provider() calls pulumi.runtime.configure(Settings(...)) on every request; in a separate process
     # that is harmless, here it would clobber the settings of a program running under set_mocks.
     namespace["configure"] = lambda _settings: None
+    # In a provider process, importing pulumi_mistral.provider makes the servicer send our errors as their
+    # one-line message; here that module is already imported, so the same change is made to this copy.
+    from pulumi_mistral.provider import servicer
+
+    servicer.install(namespace)
     return namespace
 
 
@@ -322,9 +328,15 @@ class DiffAnswer:
 
 
 class ProviderCallError(RuntimeError):
-    """A provider RPC failed; ``details`` is what the servicer sent (a traceback in SDK 3.272)."""
+    """A provider RPC failed; ``details`` is what the servicer sent: our error's message alone, or a traceback
+    (an error that is not a MistralError, or an error before the provider module was loaded)."""
 
     def __init__(self, method: str, details: str) -> None:
+        if _TRACEBACK not in details:
+            super().__init__(f"{method} failed: {details.strip()}")
+            self.method = method
+            self.details = details
+            return
         lines = details.strip().splitlines()
         # The final exception's message: from its "module.Type: ..." line to the end, so a multi-line
         # message (a tool-drift report) is kept whole, as the engine shows it; else the last line.

@@ -115,7 +115,8 @@ class _Run:
         inputs, failures = self.engine.check(urn, olds, news)
         if failures:
             # Like the engine's diagnostics, minus the value (it may be a secret).
-            lines = [f"  property {prop} has a problem: {reason}" for prop, reason in failures]
+            lines = [f"  property {prop} has a problem: {reason}" if prop else f"  has a problem: {reason}"
+                     for prop, reason in failures]
             typ, name = urn.rsplit("::", 2)[-2:]
             raise StackRunError(f"{typ} resource '{name}' has check errors:\n" + "\n".join(lines))
         return inputs

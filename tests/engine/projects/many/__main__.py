@@ -2,6 +2,7 @@
 
 `many:visibility` sets every connector's visibility; `many:named_visibility` / `many:auto_visibility` override
 it for one kind, so a test can replace one kind at a time. `many:adopt` takes over existing named connectors.
+`many:name` gives every connector that one name (two resources declaring one name: a mistake to report).
 """
 
 import pulumi
@@ -20,7 +21,7 @@ for i in range(count):
     kind = "named" if named else "auto"
     connectors.append(Connector(
         f"many-{i}",
-        name=f"many-{i}" if named else None,
+        name=config.get("name") or (f"many-{i}" if named else None),
         description=f"Connector {i} of {count}",
         server=server,
         visibility=config.get(f"{kind}_visibility") or default,

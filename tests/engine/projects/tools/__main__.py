@@ -20,3 +20,4 @@ tools = Connector(
 
 pulumi.export("connector_id", tools.connector_id)
 pulumi.export("tools_fingerprint", tools.tools_fingerprint)
+pulumi.export("tool_names", tools.tool_names)

@@ -1,38 +1,28 @@
-"""Property bags in and out of the provider: markers and unknowns on the way in, a connector's outputs on the way out.
+"""A connector's outputs as plain values: every input as live state, the control inputs, the API-computed fields.
 
-Wire facts these rely on: secrets arrive stripped (direct callers may still send the markers), values unknown
-during preview arrive as ``pulumi.output.Unknown`` or its wire string, and outputs mark secret fields with the
-wire marker so the engine keeps them secret in the state and in the program.
+Plain means plain: no secret markers and no unknowns. The adapters mark the secret fields
+(:data:`pulumi_mistral.core.spec.SECRET_FIELDS`) on their way out, each in its engine's form.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pulumi.output import Unknown
-from pulumi.runtime import rpc
-
 from pulumi_mistral.core import diff as _diff
-from pulumi_mistral.core import secret_markers, spec
+from pulumi_mistral.core import spec
 
 __all__ = [
     "CREATE_FIELDS",
     "OUTPUT_ONLY_FIELDS",
-    "PROVIDER_KEY",
     "connector_dict",
     "connector_outputs",
-    "contains_unknown",
     "drift_line",
     "inputs_from_outputs",
-    "is_unknown",
-    "mark_secret",
     "matches",
-    "plain_props",
     "tool_names",
 ]
 
-PROVIDER_KEY = "__provider"
 # Outputs the API computes; everything else in the outputs is an input echoed back (as live state).
 OUTPUT_ONLY_FIELDS: tuple[str, ...] = ("connector_id", "created_at", "modified_at", "auth_type", "tool_names")
 # Fields accepted by POST /v1/connectors; connection_config / connection_secrets need a PATCH afterwards.
@@ -41,32 +31,16 @@ CREATE_FIELDS: tuple[str, ...] = (
 )
 
 
-def is_unknown(value: Any) -> bool:
-    return isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN)
-
-
-def contains_unknown(value: Any) -> bool:
-    return spec.contains(value, is_unknown)
-
-
-def plain_props(bag: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A property bag without ``__provider`` (it never takes part in anything we decide) and without markers."""
-    return {k: secret_markers.strip(v) for k, v in (bag or {}).items() if k != PROVIDER_KEY}
-
-
-def mark_secret(value: Any) -> Any:
-    return rpc.wrap_rpc_secret(value)
-
-
 def connector_dict(connector: Any) -> dict[str, Any]:
     if isinstance(connector, Mapping):
         return dict(connector)
     return connector.model_dump(mode="json")
 
 
-def tool_names(connector: Mapping[str, Any]) -> list[str]:
+def tool_names(tools: Iterable[Any] | None) -> list[str]:
+    """The names of ``tools`` (the API's ``tools`` field, or a live listing), in their order."""
     names = []
-    for tool in connector.get("tools") or []:
+    for tool in tools or []:
         name = tool.get("name") if isinstance(tool, Mapping) else getattr(tool, "name", None)
         if isinstance(name, str):
             names.append(name)
@@ -74,19 +48,16 @@ def tool_names(connector: Mapping[str, Any]) -> list[str]:
 
 
 def connector_outputs(connector: Any, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """Full outputs: every input (as live state), the control inputs, the API-computed fields; secrets marked."""
+    """Full outputs: every input (as live state), the control inputs, the API-computed fields; None dropped."""
     data = connector_dict(connector)
     live = _diff.live_state(data, inputs)
     outs: dict[str, Any] = {k: inputs[k] for k in spec.CONTROL_FIELDS if inputs.get(k) is not None}
-    for key, value in live.items():
-        if value is not None:
-            # The wire marker keeps the value secret in the engine's state and in the program.
-            outs[key] = mark_secret(value) if key in spec.SECRET_FIELDS else value
+    outs.update({k: v for k, v in live.items() if v is not None})
     outs["connector_id"] = data["id"]
     outs["created_at"] = data.get("created_at")
     outs["modified_at"] = data.get("modified_at")
     outs["auth_type"] = data.get("auth_type")
-    outs["tool_names"] = tool_names(data)
+    outs["tool_names"] = tool_names(data.get("tools"))
     return {k: v for k, v in outs.items() if v is not None}
 
 

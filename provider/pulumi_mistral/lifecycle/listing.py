@@ -5,12 +5,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from pulumi_mistral.client.connectors import MAX_PAGE_SIZE
-from pulumi_mistral.provider.settings import process_client
 
-__all__ = ["LISTING", "Listing"]
+if TYPE_CHECKING:  # pragma: no cover
+    from pulumi_mistral.client import ConnectorsClient
+
+__all__ = ["Listing"]
 
 
 class Listing:
@@ -31,7 +34,8 @@ class Listing:
     BURST_WINDOW_S = 2.0
     BURST_DISTINCT = 8
 
-    def __init__(self) -> None:
+    def __init__(self, client: Callable[[], ConnectorsClient]) -> None:
+        self._client = client  # the process's shared client, built on first use
         self._lock = threading.Lock()
         self._fetch_lock = threading.Lock()
         self._snapshot: dict[str, dict[str, Any]] | None = None
@@ -78,7 +82,7 @@ class Listing:
             started = time.monotonic()
             items = {
                 c.id: c.model_dump(mode="json")
-                for c in process_client().iter_connectors(page_size=MAX_PAGE_SIZE, fetch_connection_secrets=True)
+                for c in self._client().iter_connectors(page_size=MAX_PAGE_SIZE, fetch_connection_secrets=True)
             }
             with self._lock:
                 self.listings += 1
@@ -86,6 +90,3 @@ class Listing:
                     return None
                 self._snapshot, self._fetched_at = items, started
             return items.get(connector_id)
-
-
-LISTING = Listing()
