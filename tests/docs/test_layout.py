@@ -20,8 +20,14 @@ LONG_MODULES: dict[str, str] = {
 }
 
 
+# Generated from schema.json by the pinned code generator (pulumi_mistral.plugin.sdkgen): drawn as one folder, and its
+# modules open with the generator's own header, not ours.
+GENERATED = "native/"
+
+
 def _modules() -> set[str]:
-    return {p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")}
+    found = {p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")}
+    return {m for m in found if not m.startswith(GENERATED)}
 
 
 def _drawn_tree() -> set[str]:
@@ -49,7 +55,7 @@ def _drawn_tree() -> set[str]:
 
 
 def test_architecture_draws_every_module_and_only_those() -> None:
-    drawn, actual = _drawn_tree(), _modules()
+    drawn, actual = {m for m in _drawn_tree() if not m.startswith(GENERATED)}, _modules()
     assert sorted(actual - drawn) == [], "modules missing from docs/architecture.md"
     assert sorted(drawn - actual) == [], "docs/architecture.md draws modules that do not exist"
 

@@ -18,6 +18,10 @@ from typing import Any
 
 PACKAGE = "mistral"
 RESOURCE_TOKEN = f"{PACKAGE}:index:Connector"
+GET_CONNECTOR_TOKEN = f"{PACKAGE}:index:getConnector"
+GET_CONNECTOR_TOOLS_TOKEN = f"{PACKAGE}:index:getConnectorTools"
+# The generated Python SDK lives inside this package (pulumi_mistral.native): no top-level name of its own.
+PYTHON_PACKAGE = "pulumi_mistral.native"
 AUTH_DATA_TOKEN = f"{PACKAGE}:index:AuthData"
 VISIBILITY_TOKEN = f"{PACKAGE}:index:ResourceVisibility"
 TOOL_DRIFT_TOKEN = f"{PACKAGE}:index:ToolDriftPolicy"
@@ -38,8 +42,8 @@ DESCRIPTIONS: dict[str, str] = {
     "connection_config": "Connection settings (set with a PATCH after create).",
     "connection_secrets": "Connection secrets (secret; write-only on the real API: not drift-checked when not "
                           "returned).",
-    "adopt": "Take over an existing connector with the same name instead of failing with a conflict (import is not "
-             "supported for dynamic resources).",
+    "adopt": "Take over an existing connector with the same name instead of failing with a conflict (the native "
+             "resource can also be imported with `pulumi import`).",
     "tool_pins": "Expected tool fingerprints by tool name ('sha256:<64 hex digits>'), checked against the live tools.",
     "tool_drift": "What a tool fingerprint change does: audit, warn or block.",
     "connector_id": "The connector's id (a UUID).",
@@ -145,6 +149,20 @@ def resource_facts() -> dict[str, Any]:
     }
 
 
+def _config_variables() -> dict[str, dict[str, Any]]:
+    """The provider's settings: stack config ``mistral:*`` for the default provider, inputs of an explicit one."""
+    return {
+        "apiKey": {"type": "string", "secret": True,
+                   "description": "Mistral API key (falls back to MISTRAL_API_KEY). Never stored in the state.",
+                   "defaultInfo": {"environment": ["MISTRAL_API_KEY"]}},
+        "serverUrl": {"type": "string",
+                      "description": "Base URL of the Connectors API (falls back to MISTRAL_SERVER_URL; "
+                                     "default https://api.mistral.ai).",
+                      "defaultInfo": {"environment": ["MISTRAL_SERVER_URL"]}},
+        **_tuning_variables(),
+    }
+
+
 def _tuning_variables() -> dict[str, dict[str, Any]]:
     """The provider's tuning settings (``mistral:timeout`` ...) as config variables, with their defaults."""
     from pulumi_mistral.lifecycle.state import TUNING, Settings
@@ -160,8 +178,52 @@ def _tuning_variables() -> dict[str, dict[str, Any]]:
     return variables
 
 
+_LOOKUP: dict[str, dict[str, Any]] = {
+    "id": {"type": "string", "description": "The connector's id. Give the id or the name."},
+    "name": {"type": "string", "description": "The connector's name. Give the id or the name."},
+}
+# What getConnector returns: the connector as the API shows it (no control inputs, no tool tracking outputs).
+_GET_CONNECTOR_OUTPUTS = ("name", "description", "server", "icon_url", "visibility", "headers", "auth_data",
+                          "system_prompt", "connection_config", "connection_secrets", "connector_id", "created_at",
+                          "modified_at", "auth_type", "tool_names")
+_TOOLS_OUTPUTS: dict[str, dict[str, Any]] = {
+    "connectorId": {"type": "string", "description": "The connector's id."},
+    "name": {"type": "string", "description": "The connector's name."},
+    "toolNames": {"type": "array", "items": {"type": "string"}, "description": "The live tools' names."},
+    "tools": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}},
+              "description": "Each live tool's name and fingerprint ('sha256:...'), the values tool pins take."},
+    "toolsFingerprint": {"type": "string", "description": "One fingerprint over the whole live tool set."},
+    "toolDefinitions": {"type": "array", "items": {"type": "object",
+                                                   "additionalProperties": {"$ref": "pulumi.json#/Any"}},
+                        "description": "The live tools' full definitions (name, description, input schema...)."},
+}
+
+
+def _functions(props: dict[str, Any], secret: set[str]) -> dict[str, Any]:
+    """getConnector and getConnectorTools: read a connector this stack does not manage, by id or by name."""
+    connector = {camel(n): props[camel(n)] for n in _GET_CONNECTOR_OUTPUTS}
+    return {
+        GET_CONNECTOR_TOKEN: {
+            "description": "A connector of the provider's workspace, by id or by name (secret properties stay "
+                           "secret).",
+            "inputs": {"properties": _LOOKUP},
+            "outputs": {"properties": connector,
+                        "required": [k for k in ("name", "description", "server", "connectorId", "createdAt",
+                                                 "modifiedAt", "authType", "toolNames") if k in connector]},
+        },
+        GET_CONNECTOR_TOOLS_TOKEN: {
+            "description": "The live MCP tools of a connector, by id or by name, with their fingerprints (what "
+                           "toolPins pins).",
+            "inputs": {"properties": _LOOKUP},
+            "outputs": {"properties": _TOOLS_OUTPUTS, "required": list(_TOOLS_OUTPUTS)},
+        },
+    }
+
+
 def generate() -> dict[str, Any]:
     """The package schema as a dict (see the module docstring)."""
+    from pulumi_mistral._version import __version__
+
     facts = resource_facts()
     outputs: dict[str, str] = facts["outputs"]
     secret: set[str] = facts["secret"]
@@ -175,26 +237,25 @@ def generate() -> dict[str, Any]:
     ordered_props = {k: props[k] for k in inputs if k in props} | {k: v for k, v in props.items() if k not in inputs}
     required = [camel(n) for n in facts["required_outputs"]]
     ordered_required = [k for k in ordered_props if k in required]
+    variables = _config_variables()
     return {
         "name": PACKAGE,
+        "version": __version__,
         "displayName": "Mistral AI connectors",
         "description": "Mistral AI connectors (remote MCP servers registered with Mistral) as Pulumi resources.",
         "keywords": ["mistral", "mcp", "connectors", "category/ai"],
         "license": "Apache-2.0",
         "repository": "https://github.com/pulumi-mistral/pulumi-mistral",
         "meta": {"moduleFormat": "(.*)"},
-        "config": {
-            "variables": {
-                "apiKey": {"type": "string", "secret": True,
-                           "description": "Mistral API key (falls back to MISTRAL_API_KEY). Never stored in the "
-                                          "state.",
-                           "defaultInfo": {"environment": ["MISTRAL_API_KEY"]}},
-                "serverUrl": {"type": "string",
-                              "description": "Base URL of the Connectors API (falls back to MISTRAL_SERVER_URL; "
-                                             "default https://api.mistral.ai).",
-                              "defaultInfo": {"environment": ["MISTRAL_SERVER_URL"]}},
-                **_tuning_variables(),
-            }
+        "language": {
+            "python": {"packageName": PYTHON_PACKAGE, "respectSchemaVersion": True},
+            "nodejs": {"packageName": "@pulumi-mistral/native", "respectSchemaVersion": True},
+        },
+        "config": {"variables": variables},
+        "provider": {
+            "description": "The mistral provider: one Connectors API workspace (its API key). Declare one per "
+                           "workspace to manage several from one stack.",
+            "inputProperties": variables,
         },
         "types": {
             AUTH_DATA_TOKEN: {
@@ -221,16 +282,17 @@ def generate() -> dict[str, Any]:
         },
         "resources": {
             RESOURCE_TOKEN: {
-                "description": "A Mistral connector: registers a remote MCP server with Mistral. Implemented as the "
-                               "Python dynamic resource `pulumi_mistral.Connector` (type token "
-                               "pulumi-python:dynamic/connector:Connector); Python property names are the snake_case "
-                               "forms of these names.",
+                "description": "A Mistral connector: registers a remote MCP server with Mistral. Served by the "
+                               "native plugin pulumi-resource-mistral; the Python dynamic resource "
+                               "`pulumi_mistral.Connector` (type token pulumi-python:dynamic/connector:Connector) "
+                               "shares its lifecycle, with the snake_case forms of these names.",
                 "inputProperties": inputs,
                 "requiredInputs": [camel(n) for n in facts["required_inputs"]],
                 "properties": ordered_props,
                 "required": ordered_required,
             }
         },
+        "functions": _functions(ordered_props, secret),
     }
 
 
