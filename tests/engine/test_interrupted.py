@@ -191,6 +191,26 @@ def test_without_recover_the_cli_recovery_leaves_the_auto_named_connectors_orpha
 
 
 @pytest.mark.parametrize("door", DOORS)
+def test_recover_after_an_up_already_ran_deletes_the_orphans_and_keeps_what_the_state_records(
+        door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any) -> None:
+    """The run the CLI suggests first (`up` after `cancel`) keeps the pending creates and has already made the
+    orphans: recover still finds them, and leaves alone every connector the state records."""
+    stack = deploy(door, named=1, auto=2)
+    at_kill = kill_during_creates(stack, api, interrupted, total=3, landed=3)
+    stack.run("cancel", "--yes")
+    stack.up()
+    recorded = state_ids(stack, door)
+    assert len(live_ids(api)) == 5 and len(recorded) == 3  # two orphans
+
+    result = recover(stack, "--yes")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "the state records it already" in result.stdout  # the named one, taken over by that up
+    assert set(live_ids(api)) == set(recorded)
+    assert not {i for i, n in at_kill.items() if n.startswith("auto-")} & set(live_ids(api))
+    assert_converged(stack, door, api, expected=3)
+
+
+@pytest.mark.parametrize("door", DOORS)
 def test_import_pending_creates_drops_the_pending_create_and_imports_nothing(
         door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any) -> None:
     """Why `recover` does not use it: on the pinned CLI the flag turns the pending create into an `importing`
