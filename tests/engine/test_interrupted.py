@@ -301,6 +301,34 @@ def test_a_kill_during_a_destroy_is_recovered(door: Door, deploy: Any, api: Loca
     assert_converged(stack, door, api, expected=0)
 
 
+@pytest.mark.parametrize("door", DOORS)
+def test_deletes_that_landed_before_the_kill_are_forgotten_and_the_next_up_recreates_them(
+        door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any) -> None:
+    """A real API may finish a DELETE whose client was killed (the local server drops it; the test deletes two
+    connectors itself). The state still records them, and a preview finds nothing to do: an `up` would leave
+    two declared connectors missing. recover refreshes them, so the next `up` creates them again."""
+    stack = deploy(door, named=2, auto=2)
+    stack.up()
+    run = interrupted(stack, "destroy", "DELETE", lambda: len(pending_operations(stack, "deleting")) >= 4,
+                      what="4 pending deletes")
+    run.kill()
+    api.set_latency(0)
+    gone = sorted(live_ids(api))[:2]
+    with api.client() as client:
+        for connector_id in gone:
+            client.delete(connector_id)
+    stack.run("cancel", "--yes")
+    assert stack.preview("--expect-no-changes", check=False).returncode == 0  # the false all-clear
+
+    result = recover(stack, "--yes")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("is gone (the delete landed)") == 2
+    assert not set(gone) & set(state_ids(stack, door))
+
+    stack.up()
+    assert_converged(stack, door, api, expected=4)
+
+
 # -- Ctrl-C ----------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("door", DOORS)
