@@ -200,3 +200,31 @@ def test_pending_creates_are_cleared_only_when_none_waits_for_a_person() -> None
     assert "--clear-pending-creates --stack dev" in mixed.summary(carried_out=True)
     assert "recover --stack dev --yes" in mixed.summary(carried_out=False)
     assert "nothing to do" in Plan("dev").summary(carried_out=False)
+
+
+# -- the Pulumi CLI's failures, as one line naming the fix --------------------------------------------------------
+
+@pytest.mark.parametrize(("output", "words"), [
+    ("error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete "
+     "the lock file with `pulumi cancel`.\n  file:///backend/.pulumi/locks/x.json: created by me",
+     "stack dev is locked: a deployment is running, or one was killed. If none is running, run "
+     "`pulumi cancel --yes --stack dev`, then run recover again"),
+    ("error: [409] Conflict: Another update is currently in progress.\nTo learn more ...update-conflicts/",
+     "`pulumi cancel --yes --stack dev`"),
+    ("error: no Pulumi.yaml project file found (searching upwards from /x)", "run recover in the project's directory"),
+    ("error: no stack named 'dev' found", "check --stack (`pulumi stack ls`)"),
+    ("error: getting secrets manager: incorrect passphrase", "set PULUMI_CONFIG_PASSPHRASE"),
+])
+def test_known_cli_failures_become_one_line_naming_the_fix(output: str, words: str) -> None:
+    from pulumi_mistral.cli.recover.stack import failure_message
+
+    message = failure_message("dev", "refresh", 255, output)
+    assert words in message and "\n" not in message and "/backend/" not in message
+
+
+def test_another_cli_failure_shows_its_first_error_line_without_secrets() -> None:
+    from pulumi_mistral.cli.recover.stack import failure_message
+
+    output = f"Refreshing (dev):\nerror: something about {KEY} went wrong\nerror: more\n"
+    message = failure_message("dev", "stack export", 1, output, {KEY})
+    assert message == "`pulumi stack export` failed (exit 1): error: something about [redacted] went wrong"

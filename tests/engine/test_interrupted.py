@@ -144,6 +144,7 @@ def test_a_kill_during_creates_is_recovered_with_no_orphan_and_no_duplicate(
     locked = recover(stack, "--yes")  # the killed run still holds the lock: nothing happens, the fix is named
     assert locked.returncode == 1, locked.stdout + locked.stderr
     assert "pulumi cancel --yes --stack dev" in locked.stderr and len(locked.stderr.strip().splitlines()) == 1
+    assert_no_secret(locked, api)
     assert live_ids(api) == at_kill and pending(stack) == left
     stack.run("cancel", "--yes")
 
@@ -353,3 +354,23 @@ def test_ctrl_c_leaves_nothing_pending_and_the_command_run_again_converges(
 
     stack.run(command, "--yes", "--skip-preview")
     assert_converged(stack, door, api, expected=0 if phase == "delete" else 4)
+
+
+# -- errors ----------------------------------------------------------------------------------------------------------
+
+def test_recover_errors_are_one_line_naming_the_fix(pulumi_bin: Path, tmp_path: Path) -> None:
+    command = [str(Path(sys.prefix) / "bin" / "pulumi-mistral"), "recover", "--stack", "dev"]
+    cli_path = f"{pulumi_bin.resolve().parent}:/usr/bin:/bin"
+    env = {"PATH": cli_path, "HOME": str(tmp_path), "PULUMI_HOME": str(tmp_path / "home"),
+           "PULUMI_BACKEND_URL": (tmp_path / "backend").as_uri(), "PULUMI_SKIP_UPDATE_CHECK": "true"}
+    (tmp_path / "backend").mkdir()
+    cases = [
+        (tmp_path, env, "no Pulumi project here: run recover in the project's directory"),
+        (PROJECTS / "interrupted", env, "no stack named 'dev' in this project: check --stack"),
+        (tmp_path, {**env, "PATH": "/usr/bin:/bin"}, "the Pulumi CLI was not found on PATH"),
+    ]
+    for cwd, environ, words in cases:
+        result = subprocess.run(command, cwd=cwd, env=environ, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert result.stderr.startswith("pulumi-mistral recover: ") and words in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""

@@ -141,6 +141,7 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | No
         pulumi.secrets = output.secrets
         ops = pending_operations(export)
         plan = Plan(stack=args.stack)
+        settings: dict[str, ApiSettings] = {}
         if ops:
             settings = _settings(export, ops, pulumi)
             output.secrets |= {s.api_key for s in settings.values() if s.api_key}

@@ -98,7 +98,8 @@ def _create(op: PendingOp, live: Mapping[str, Any] | None, recorded: Mapping[str
                         "stack drew): delete it and clear the pending create; the next `pulumi up` creates it "
                         "again", delete_id=connector_id)
     return Step(op, f"{what}; connector {connector_id} holds the name, as declared: clear the pending create and "
-                    "leave the connector; the next `pulumi up` finds it by name and takes it over")
+                    "leave the connector; the next `pulumi up` finds it by name and takes it over (if you destroy the "
+                    "stack instead, delete it yourself)")
 
 
 def _update(op: PendingOp, live: Mapping[str, Any] | None) -> Step:

@@ -16,7 +16,7 @@ from typing import Any
 
 from pulumi_mistral.errors import MistralError, redact
 
-__all__ = ["PulumiStack", "root_urn"]
+__all__ = ["PulumiStack", "failure_message", "root_urn"]
 
 TIMEOUT_S = 900.0
 # (words in the CLI's error, the fix to print); the first match wins.
@@ -39,6 +39,17 @@ def _leaves(value: Any) -> list[Any]:
     if isinstance(value, list):
         return [leaf for item in value for leaf in _leaves(item)]
     return [] if value is None else [value]
+
+
+def failure_message(stack: str, command: str, code: int, output: str, secrets: Iterable[str] = ()) -> str:
+    """One line for a failed ``pulumi COMMAND``: the fix when the failure is a known one, else the CLI's first
+    error line, with every value of ``secrets`` redacted."""
+    for words, fix in _KNOWN_FAILURES:
+        if any(w in output for w in words):
+            return fix.format(stack=stack)
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    first = next((line for line in lines if line.startswith("error:")), lines[-1] if lines else "no output")
+    return redact(f"`pulumi {command}` failed (exit {code}): {first}", secrets)
 
 
 def root_urn(export: Mapping[str, Any]) -> str | None:
@@ -73,16 +84,9 @@ class PulumiStack:
         except subprocess.TimeoutExpired:
             raise MistralError(f"`pulumi {shown}` did not finish within {self.timeout:.0f} s") from None
         if proc.returncode != 0:
-            raise MistralError(self._failure(shown, proc.returncode, proc.stderr + proc.stdout))
+            raise MistralError(failure_message(self.stack, shown, proc.returncode, proc.stderr + proc.stdout,
+                                               self.secrets))
         return proc.stdout
-
-    def _failure(self, shown: str, code: int, output: str) -> str:
-        for words, fix in _KNOWN_FAILURES:
-            if any(w in output for w in words):
-                return fix.format(stack=self.stack)
-        lines = [line.strip() for line in output.splitlines() if line.strip()]
-        first = next((line for line in lines if line.startswith("error:")), lines[-1] if lines else "no output")
-        return redact(f"`pulumi {shown}` failed (exit {code}): {first}", self.secrets)
 
     def export(self) -> dict[str, Any]:
         """``pulumi stack export --show-secrets``, parsed; it stays in memory."""
