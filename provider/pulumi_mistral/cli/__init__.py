@@ -3,9 +3,9 @@
 Each subcommand module exposes ``add_arguments(parser)`` and ``run(args) -> int`` and is imported only when
 its subcommand is chosen, so ``pulumi-mistral drift`` never pays for FastAPI and ``--help`` stays fast.
 
-Exit codes: 0 success (drift: clean; audit: no mandatory rule broken), 2 drift found (drift) or a mandatory
-rule broken (audit), 1 every error, usage errors included (argparse's own code for them is 2, which a CI job
-would read as "drift found").
+Exit codes: 0 success (drift: clean; audit: no mandatory rule broken; recover: done or nothing to do), 2 drift
+found (drift), a mandatory rule broken (audit) or something that needs a person (recover), 1 every error,
+usage errors included (argparse's own code for them is 2, which a CI job would read as "drift found").
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "export": ("pulumi_mistral.cli.export", "export a workspace's connectors as connectors.yaml (bulk import)"),
     "drift": ("pulumi_mistral.cli.drift", "report settings and tool drift between declared and live connectors"),
     "audit": ("pulumi_mistral.cli.audit", "check every live connector against the policy pack's rules"),
+    "recover": ("pulumi_mistral.cli.recover", "resolve what an interrupted deployment left pending (no orphans)"),
 }
 
 
