@@ -13,6 +13,8 @@ the engine's terms. What the native protocol asks beyond the dynamic door's:
 * Check draws an auto name from the engine's random seed (the preview shows the name ``up`` creates) or takes
   the engine's autonaming proposal.
 * Two functions read what the stack does not manage: ``getConnector`` and ``getConnectorTools``.
+* A connector migrated from the dynamic door (the program aliases the old type) keeps its connector: Diff
+  asks for one update that sends nothing and rewrites the state in this door's shape (docs/native.md).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ CONNECTOR = "mistral:index:Connector"
 GET_CONNECTOR = "mistral:index:getConnector"
 GET_CONNECTOR_TOOLS = "mistral:index:getConnectorTools"
 _CONFIG_PREFIX = "mistral:config:"
+# What the dynamic door keeps in every state; seen here only in the state of a connector migrated from there.
+DYNAMIC_PROVIDER_KEY = "__provider"
 _T = TypeVar("_T")
 # The resource a call is about: its warnings and infos are attached to it.
 _URN: contextvars.ContextVar[str] = contextvars.ContextVar("urn", default="")
@@ -114,6 +118,11 @@ class MistralProvider(p.Provider):
     async def diff(self, request: p.DiffRequest) -> p.DiffResponse:
         old, new = values.from_values(request.old_state), values.from_values(request.new_inputs)
         plan = await self._run(request.urn, self.life.diff, request.resource_id, old, new)
+        if DYNAMIC_PROVIDER_KEY in old and not plan.changed:
+            # A connector moved here from the dynamic door (an alias of its old type): its state is in the
+            # dynamic shape. An update that sends nothing rewrites it in this door's shape.
+            return p.DiffResponse(changes=True, diffs=[DYNAMIC_PROVIDER_KEY], detailed_diff={
+                DYNAMIC_PROVIDER_KEY: p.PropertyDiff(p.PropertyDiffKind.DELETE, input_diff=False)})
         for change in plan.changes:
             if change.replace:
                 order = ("the old one is deleted first: the name stays and names are unique"
