@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -129,6 +130,26 @@ def test_export_reads_every_page_and_round_trips(server: LocalServer, tmp_path: 
     program = (tmp_path / "__main__.py").read_text()
     assert "declare_connectors('connectors.yaml')" in program
     compile(program, "__main__.py", "exec")
+
+
+def test_import_file_names_every_connector_by_id_and_holds_no_secret(server: LocalServer, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    populate(server, 7)
+    target = tmp_path / "import.json"
+    code, out, err = run_export(server, monkeypatch, capsys, "--import-file", str(target), "--page-size", "3")
+    assert code == 0, err
+    written = json.loads(target.read_text())
+    with server.client() as client:
+        live = {c.name: c.id for c in client.iter_connectors()}
+    assert written == {"resources": [{"type": "mistral:index:Connector", "name": name, "id": live[name]}
+                                     for name in sorted(live)]}
+    assert SECRET_MARK not in target.read_text() + out + err
+    assert f"pulumi import --file {target}" in out
+    assert "connectors.yaml" not in out and not (tmp_path / "connectors.yaml").exists()
+    # the secret inputs are listed for the program to supply, by key, never by value
+    assert "secret inputs are not imported" in out and "conn000HeaderXApiKey" in out
+    assert main(["export", "--server-url", server.url, "--import-file", str(target)]) == 1  # no overwrite
 
 
 def test_export_to_stdout_and_errors(server: LocalServer, monkeypatch: pytest.MonkeyPatch,

@@ -7,6 +7,11 @@ them): each secret becomes a ``{secret: <config key>}`` reference, and the comma
 ``pulumi config set --secret`` line for each key.
 
     pulumi-mistral export --output connectors.yaml --python __main__.py
+    pulumi-mistral export --import-file import.json      # then: pulumi import --file import.json
+
+``--import-file`` writes Pulumi's import file instead, for the native door (``mistral:index:Connector``, which
+``pulumi import`` supports): one entry per connector, named after it. Secret inputs are not in it (the plugin's
+import reads leave them out, so the printed code holds none); the command lists them for the program to supply.
 
 Pure parts (:func:`connector_declaration`, :func:`render_yaml`, :func:`render_python`) take wire connectors
 and return text, so they are tested without a server.
@@ -15,6 +20,7 @@ and return text, so they are tested without a server.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -40,6 +46,7 @@ __all__ = [
     "config_key",
     "connector_declaration",
     "export_connectors",
+    "render_import_file",
     "render_python",
     "render_python_explicit",
     "render_yaml",
@@ -75,6 +82,7 @@ class Export:
     """What an export produced: declarations by connector name, the secret config keys, warnings."""
 
     connectors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)  # connector id by name
     secret_keys: list[tuple[str, str]] = field(default_factory=list)  # (config key, what it holds)
     warnings: list[str] = field(default_factory=list)
     _used_keys: set[str] = field(default_factory=set)
@@ -156,6 +164,7 @@ def export_connectors(connectors: Iterable[Any], *, progress: TextIO | None = No
             print(f"export: read {count} connectors...", file=progress, flush=True)
     for data in sorted(collected, key=lambda d: d["name"]):
         export.connectors[data["name"]] = connector_declaration(data, export)
+        export.ids[data["name"]] = str(data["id"])
     return export
 
 
@@ -269,6 +278,15 @@ def render_python_explicit(export: Export) -> str:
     return "\n".join(lines)
 
 
+NATIVE_TYPE = "mistral:index:Connector"
+
+
+def render_import_file(export: Export) -> str:
+    """Pulumi's import file (``pulumi import --file``) for every exported connector, on the native door."""
+    resources = [{"type": NATIVE_TYPE, "name": name, "id": export.ids[name]} for name in export.connectors]
+    return json.dumps({"resources": resources}, indent=2) + "\n"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `pulumi-mistral export`."""
     parser.add_argument("--output", "-o", default="connectors.yaml",
@@ -278,6 +296,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--python-style", choices=("declare", "explicit"), default="declare",
                         help="with --python: a program around declare_connectors (default) or one Connector(...) "
                              "call per connector")
+    parser.add_argument("--import-file", metavar="PATH", default=None,
+                        help="write Pulumi's import file for the native resource instead (then `pulumi import "
+                             "--file PATH`); secret inputs are listed, never written")
     parser.add_argument("--server-url", default=None,
                         help="API base URL (default: MISTRAL_SERVER_URL, else the Mistral API); "
                              "the API key is read from MISTRAL_API_KEY")
@@ -296,7 +317,10 @@ def run(args: argparse.Namespace) -> int:
     from pulumi_mistral.client import ConnectorsClient
 
     err = sys.stderr
-    targets = [p for p in (None if args.output == "-" else args.output, args.python) if p]
+    if args.import_file:
+        targets = [args.import_file]
+    else:
+        targets = [p for p in (None if args.output == "-" else args.output, args.python) if p]
     existing = [p for p in targets if Path(p).exists()]
     if existing and not args.force:
         # A hand-written connectors.yaml or program must never be replaced by surprise.
@@ -312,6 +336,8 @@ def run(args: argparse.Namespace) -> int:
     except MistralError as exc:
         print(f"pulumi-mistral export: {exc.message}", file=err)
         return 1
+    if args.import_file:
+        return _write_import_file(export, args.import_file)
     text = render_yaml(export, source=source)
     to_stdout = args.output == "-"
     try:
@@ -338,5 +364,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"export: {len(export.secret_keys)} secrets are referenced, not exported; set each before deploying:",
               file=out)
         for key, what in export.secret_keys:
-            print(f"  pulumi config set --secret {key} '<value>'    # {what}", file=out)
+            print(f"  pulumi config set --secret {key}    # {what}; type or pipe the value on stdin", file=out)
+    return 0
+
+
+def _write_import_file(export: Export, path: str) -> int:
+    """``--import-file``: the import file, and the secret inputs the program must supply (never their values)."""
+    try:
+        write_atomic(path, render_import_file(export))
+    except OSError as exc:
+        print(f"pulumi-mistral export: cannot write: {exc}", file=sys.stderr)
+        return 1
+    for warning in export.warnings:
+        print(f"export: warning: {warning}", file=sys.stderr)
+    print(f"export: wrote an import file for {len(export.connectors)} connectors to {path}; next: "
+          f"pulumi import --file {path}")
+    if export.secret_keys:
+        print(f"export: {len(export.secret_keys)} secret inputs are not imported (the API keeps them; the printed "
+              "code leaves them out); declare each in the program from a secret, e.g. config.require_secret(KEY):")
+        for key, what in export.secret_keys:
+            print(f"  {key}    # {what}")
     return 0
