@@ -267,7 +267,10 @@ def test_unreachable_server_keeps_recorded_tools_and_warns(world: World) -> None
             client.delete(scratch.id)
         kwargs = {"name": "tp-down", "description": "Docs", "server": url, "tool_pins": other_pins,
                   "tool_drift": "warn"}
-        with StackRunner(program(kwargs), project="pins", config=world.config, in_process=True) as stack:
+        # Two attempts per request: the 502s of the listings are retried, and the retries' waits are not what
+        # this test is about (the policy's verdicts are).
+        config = {**world.config, "mistral:maxAttempts": "2"}
+        with StackRunner(program(kwargs), project="pins", config=config, in_process=True) as stack:
             recorded = stack.up().outputs["tools"]
             other.stop()  # the MCP server goes away: the API answers 502 to the tools listing
 

@@ -103,7 +103,8 @@ def test_whole_lifecycle_leaks_no_secret(server: LocalServer, caplog: pytest.Log
         "auth_data": {"client_id": "docs-app", "client_secret": CANARIES["client_secret"]},
         "connection_secrets": {"token": CANARIES["connection_secret"]},
     }}
-    config = {"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url}
+    # Two attempts per request: the failures under faults below are what is scanned, not the retries' waits.
+    config = {"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url, "mistral:maxAttempts": "2"}
     state_path = tmp_path / "state.json"
     stack = CapturingRunner(_program(declared), project="scan", config=config, state_path=state_path)
     try:
