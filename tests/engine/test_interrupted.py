@@ -15,6 +15,7 @@ through Pulumi.yaml `plugins.providers`, which the test writes: the virtualenv's
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
+from pulumi_mistral.core.spec import is_auto_name
 from pulumi_mistral.testing.interrupt import Interruption, pending_operations
 from pulumi_mistral.testing.local_process import LocalServerProcess
 from pulumi_mistral.testing.pulumi_cli import CliStack
@@ -209,6 +211,36 @@ def test_a_kill_behind_an_explicit_provider_is_recovered_in_the_workspace_of_tha
     assert_converged(stack, NATIVE, api, expected=3, api_key=other)
     assert {i for i, name in at_kill.items() if name.startswith("named-")} <= set(live_ids(api, other))
     assert live_ids(api) == {}
+
+
+@pytest.mark.parametrize(("pattern", "comes_back"), [("${name}-${hex(6)}", False), ("${stack}-${name}", True)],
+                         ids=["random", "fixed"])
+def test_native_names_from_the_stacks_autonaming_pattern_are_deleted_only_when_drawn_at_random(
+        pattern: str, comes_back: bool, deploy: Any, api: LocalServerProcess, interrupted: Any) -> None:
+    """Native door: with `pulumi:autonaming` set, the engine proposes the name and the plugin takes it, so an
+    auto-named connector's name need not have the `<resource>-<7 characters>` shape. A pattern with a random
+    part draws another name after a kill (the killed run's connector would be an orphan: recover deletes it);
+    a pattern without one proposes the same name again (the next up takes the connector over: recover leaves
+    it)."""
+    stack = deploy(NATIVE, named=0, auto=2)
+    stack.run("config", "set", "--path", "pulumi:autonaming.pattern", "--", pattern)
+    at_kill = kill_during_creates(stack, api, interrupted, total=2, landed=2)
+    shape = r"dev-auto-[01]" if comes_back else r"auto-[01]-[0-9a-f]{6}"  # the engine's names, not the provider's
+    assert len(at_kill) == 2 and all(re.fullmatch(shape, name) for name in at_kill.values()), at_kill
+    assert not any(is_auto_name(name, prefix) for name in at_kill.values() for prefix in ("auto-0", "auto-1"))
+    stack.run("cancel", "--yes")
+
+    done = recover(stack, "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    if comes_back:
+        assert done.stdout.count("takes it over") == 2, done.stdout
+        assert set(at_kill) <= set(live_ids(api))
+    else:
+        assert done.stdout.count("delete it and clear the pending create") == 2, done.stdout
+        assert not set(at_kill) & set(live_ids(api))
+    stack.up()
+    assert_converged(stack, NATIVE, api, expected=2)
+    assert (set(live_ids(api)) == set(at_kill)) is comes_back
 
 
 @pytest.mark.parametrize("door", DOORS)
