@@ -176,3 +176,20 @@ def test_the_remediation_makes_an_unset_visibility_private(door, make_stack, api
     # what the pack sent back kept the headers secret (encrypted in the state, not plain)
     assert "ciphertext" in state["inputs"]["headers"] and "engine-header-value" not in json.dumps(state)
 
+
+@pytest.mark.parametrize("door", DOORS)
+def test_stack_rules_see_a_property_removed_from_the_program(door, make_stack, api, demo, pack, tmp_path) -> None:
+    """Two connectors of one server under one tool policy, then the policy removed from one: the stack rule must
+    see the new inputs. (A stack validation gets the provider's planned outputs; the native plugin's plan of an
+    update keeps every old output the new inputs do not override, so the removed tool_drift would still show.)"""
+    tracked = {"name": "engine-a", "description": "A server on this machine", "server": demo.url,
+               "visibility": "private", "tool_drift": "audit"}
+    stack = policy_stack(make_stack, {"a": tracked, "b": {**tracked, "name": "engine-b"}}, door)
+    stack.up()
+    untracked = {k: v for k, v in tracked.items() if k != "tool_drift"}
+    stack.set_config("policy:connectors", json.dumps({"a": tracked, "b": {**untracked, "name": "engine-b"}}))
+    api.clear_requests()
+    result = preview(stack, pack, tmp_path)
+    assert result.returncode != 0, result.output
+    assert f"connector-server-tool-policy  ({door.shown}: b)" in result.output, result.output
+    assert writes(api) == []
