@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -11,6 +12,7 @@ from pulumi_mistral.cli.recover.decide import CREATE_FIELDS, Plan, decide, diffe
 from pulumi_mistral.cli.recover.pending import (
     UNREADABLE,
     api_settings,
+    engine_naming,
     pending_operations,
     recorded_ids,
     secret_values,
@@ -81,15 +83,72 @@ def test_pending_operations_reveal_secrets_drop_the_provider_pickle_and_know_the
     assert not one(op("creating", "docs", NAMED)).auto_named
 
 
-def test_native_inputs_are_read_in_camel_case_and_an_auto_name_is_the_resource_name_plus_a_suffix() -> None:
-    inputs = {"name": "search-x1y2z3a", "description": "Search", "server": "https://s.example.com/mcp",
-              "iconUrl": "https://s.example.com/i.png", "authData": secret({"clientId": "c", "clientSecret": "s"})}
+def test_native_inputs_are_read_in_camel_case_and_an_auto_name_is_the_recorded_prefix_plus_a_suffix() -> None:
+    # As the native door records an auto-named connector (seen in the engine tier): the hidden input namePrefix.
+    inputs = {"name": "search-x1y2z3a", "namePrefix": "search", "description": "Search",
+              "server": "https://s.example.com/mcp", "iconUrl": "https://s.example.com/i.png",
+              "authData": secret({"clientId": "c", "clientSecret": "s"})}
     found = one(op("creating", "search", inputs, type_=NATIVE, provider=f"{NATIVE_PROVIDER}::p2"))
-    assert found.door == "native" and found.auto_named
+    assert found.door == "native" and found.auto_named and found.name_origin == "drawn"
     assert found.inputs["icon_url"] == "https://s.example.com/i.png"
     assert found.inputs["auth_data"] == {"client_id": "c", "client_secret": "s"}
-    named = one(op("creating", "search", {**inputs, "name": "search"}, type_=NATIVE))
-    assert not named.auto_named
+    declared = {k: v for k, v in inputs.items() if k != "namePrefix"}
+    named = one(op("creating", "search", {**declared, "name": "search"}, type_=NATIVE))
+    assert not named.auto_named and named.name_origin == "declared"
+    # A declared name that merely looks drawn is declared: it may be another stack's, so it is never deleted.
+    lookalike = one(op("creating", "search", declared, type_=NATIVE))
+    assert not lookalike.auto_named and lookalike.name_origin == "declared"
+    step = decide(lookalike, live("search-x1y2z3a", description="Search", server="https://s.example.com/mcp",
+                                  icon_url="https://s.example.com/i.png", headers=None, header_names=[],
+                                  auth_data={"client_id": "c", "client_secret": "s"}))
+    assert step.delete_id is None and not step.needs_person and "takes it over" in step.line
+
+
+@pytest.mark.parametrize(("config", "naming"), [
+    (None, "provider"),
+    ({}, "provider"),
+    ({"pulumi:autonaming": {"mode": "default"}}, "provider"),
+    ({"pulumi:autonaming": {"pattern": "${name}-${hex(6)}"}}, "random"),
+    ({"pulumi:autonaming": {"pattern": "${project}-${name}-${alphanum(4)}"}}, "random"),
+    ({"pulumi:autonaming": {"pattern": "${name}-${uuid}"}}, "random"),
+    ({"pulumi:autonaming": {"pattern": "${stack}-${name}"}}, "fixed"),
+    ({"pulumi:autonaming": {"mode": "verbatim"}}, "fixed"),
+    ({"pulumi:autonaming": {"mode": "disabled"}}, "disabled"),
+    ({"pulumi:autonaming": {"mode": "sideways"}}, "unknown"),
+    ({"pulumi:autonaming": "not an object"}, "unknown"),
+    # the type's entry under its package's provider wins, then the provider's, then the root's
+    ({"pulumi:autonaming": {"mode": "verbatim", "providers": {"aws": {"pattern": "${name}-${hex(8)}"}}}}, "fixed"),
+    ({"pulumi:autonaming": {"mode": "verbatim", "providers": {"mistral": {"pattern": "${name}-${num(3)}"}}}},
+     "random"),
+    ({"pulumi:autonaming": {"pattern": "${name}-${hex(8)}", "providers": {"mistral": {"mode": "default"}}}},
+     "provider"),
+    ({"pulumi:autonaming": {"pattern": "${name}-${hex(8)}", "providers": {"mistral": {
+        "resources": {"mistral:index:Connector": {"mode": "verbatim"}}}}}}, "fixed"),
+    ({"pulumi:autonaming": {"mode": "verbatim", "providers": {"mistral": {"pattern": "${name}-${hex(2)}",
+        "resources": {"mistral:index:getConnector": {"mode": "default"}}}}}}, "random"),
+])
+def test_engine_naming_resolves_the_stack_autonaming_config_as_the_cli_does(config: Any, naming: str) -> None:
+    assert engine_naming(config, NATIVE) == naming
+
+
+@pytest.mark.parametrize(("naming", "origin", "deletes", "person", "words"), [
+    ("random", "drawn", True, False, "delete it and clear the pending create"),
+    ("fixed", "pattern", False, False, "the name the stack's autonaming pattern gives it again"),
+    ("provider", "unknown", False, True, "does not say whether the next `pulumi up` proposes it again"),
+    ("disabled", "unknown", False, True, "not touched"),
+])
+def test_a_native_name_proposed_by_the_engine_is_deleted_only_when_its_pattern_is_random(
+        naming: str, origin: str, deletes: bool, person: bool, words: str) -> None:
+    """Under `pulumi:autonaming` the native door takes the engine's proposal (`auto-0-3fa2b1`), not the
+    provider's `<resource name>-<7 characters>`: the pattern says whether the next `up` proposes it again."""
+    inputs = {"name": "auto-0-3fa2b1", "namePrefix": "auto-0", "description": "Docs",
+              "server": "https://mcp.example.com/mcp", "headers": secret({"X-Token": TOKEN})}
+    found = dataclasses.replace(one(op("creating", "auto-0", inputs, type_=NATIVE)), naming=naming)
+    assert found.name_origin == origin
+    step = decide(found, live("auto-0-3fa2b1"))
+    assert bool(step.delete_id) is deletes and step.needs_person is person and words in step.line
+    dynamic = one(op("creating", "auto-0", {**AUTO, "name": "auto-0-3fa2b1"}))
+    assert dataclasses.replace(dynamic, naming="random").name_origin == "unknown"  # the dynamic door draws itself
 
 
 def test_an_encrypted_input_is_unreadable_and_another_type_has_no_door() -> None:

@@ -8,11 +8,14 @@ records only as pending creates. The documented recovery is `pulumi cancel` (the
 `pulumi-mistral recover --stack S --yes`, then the interrupted command again; docs/interrupted.md has the table
 these tests measure.
 
-The tests take the door as a parameter: the dynamic door's project is here; the native door adds its own.
+The tests take the door as a parameter: `projects/interrupted` declares the dynamic `Connector`,
+`projects/interrupted-native` the same connectors as the native `mistral:index:Connector` (the plugin found
+through Pulumi.yaml `plugins.providers`, which the test writes: the virtualenv's `bin`).
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -21,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from pulumi_mistral.core.spec import is_auto_name
 from pulumi_mistral.testing.interrupt import Interruption, pending_operations
 from pulumi_mistral.testing.local_process import LocalServerProcess
 from pulumi_mistral.testing.pulumi_cli import CliStack
@@ -39,6 +44,7 @@ class Door:
     project: Path
     connector_type: str
     namespace: str
+    plugin: bool = False  # the project needs the native plugin (pulumi-resource-mistral) beside this Python
 
     def config(self, *, named: int, auto: int) -> dict[str, Any]:
         ns = self.namespace
@@ -50,18 +56,28 @@ class Door:
 
 
 DYNAMIC = Door(PROJECTS / "interrupted", "pulumi-python:dynamic/connector:Connector", "interrupted")
-DOORS = [pytest.param(DYNAMIC, id="dynamic")]
+NATIVE = Door(PROJECTS / "interrupted-native", "mistral:index:Connector", "interrupted", plugin=True)
+DOORS = [pytest.param(DYNAMIC, id="dynamic"), pytest.param(NATIVE, id="native")]
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------------
 
 @pytest.fixture
 def deploy(make_stack: Any, api: LocalServerProcess) -> Callable[..., CliStack]:
-    def make(door: Door, *, named: int, auto: int) -> CliStack:
-        stack: CliStack = make_stack(door.project, config=door.config(named=named, auto=auto),
-                                     secret_keys=door.secret_keys)
+    def make(door: Door, *, named: int, auto: int, **config: str) -> CliStack:
+        stack: CliStack = make_stack(door.project, config={**door.config(named=named, auto=auto), **config},
+                                     secret_keys=(*door.secret_keys, *(k for k in config if k.endswith("Key"))))
+        if door.plugin:
+            use_the_plugin(stack.project_dir)
         return stack
     return make
+
+
+def use_the_plugin(project: Path) -> None:
+    """Point the project at the native plugin installed beside this Python (as a user's Pulumi.yaml would)."""
+    manifest = yaml.safe_load((project / "Pulumi.yaml").read_text())
+    manifest["plugins"] = {"providers": [{"name": "mistral", "path": str(Path(sys.prefix) / "bin")}]}
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
 
 
 @pytest.fixture
@@ -83,8 +99,8 @@ def interrupted(api: LocalServerProcess) -> Iterator[Callable[..., Interruption]
     api.set_latency(0)
 
 
-def live_ids(api: LocalServerProcess) -> dict[str, str]:
-    return {c.id: c.name for c in api.connectors()}
+def live_ids(api: LocalServerProcess, api_key: str | None = None) -> dict[str, str]:
+    return {c.id: c.name for c in api.connectors(api_key)}
 
 
 def state_ids(stack: CliStack, door: Door) -> dict[str, str]:
@@ -104,13 +120,15 @@ def recover(stack: CliStack, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def assert_no_secret(result: subprocess.CompletedProcess[str], api: LocalServerProcess) -> None:
-    for secret in (api.api_key, TOKEN):
+    for secret in (*api.api_keys, TOKEN):
         assert secret not in result.stdout + result.stderr
 
 
-def assert_converged(stack: CliStack, door: Door, api: LocalServerProcess, expected: int) -> None:
-    """No duplicate, no orphan: the live connectors are exactly the state's, as many as declared."""
-    live, state = live_ids(api), state_ids(stack, door)
+def assert_converged(stack: CliStack, door: Door, api: LocalServerProcess, expected: int,
+                     api_key: str | None = None) -> None:
+    """No duplicate, no orphan: the live connectors (of ``api_key``'s workspace) are exactly the state's, as many
+    as declared."""
+    live, state = live_ids(api, api_key), state_ids(stack, door)
     assert sorted(live.values()) == sorted(state.values())
     assert set(live) == set(state) and len(state) == expected, (live, state)
     assert pending(stack) == []
@@ -119,15 +137,17 @@ def assert_converged(stack: CliStack, door: Door, api: LocalServerProcess, expec
 
 
 def kill_during_creates(stack: CliStack, api: LocalServerProcess, interrupted: Callable[..., Interruption],
-                        *, total: int, landed: int) -> dict[str, str]:
-    """``pulumi up`` killed while ``landed`` connectors exist and all ``total`` creates are pending; what exists."""
+                        *, total: int, landed: int, api_key: str | None = None) -> dict[str, str]:
+    """``pulumi up`` killed while ``landed`` connectors exist (in the workspace of ``api_key``) and all ``total``
+    creates are pending; what exists."""
     run = interrupted(stack, "up", "PATCH",
-                      lambda: len(pending_operations(stack, "creating")) >= total and len(api.connectors()) >= landed,
+                      lambda: len(pending_operations(stack, "creating")) >= total
+                      and len(api.connectors(api_key)) >= landed,
                       what=f"{total} pending creates, {landed} of them landed")
     run.kill()
     api.set_latency(0)
     assert run.leftovers() == []
-    return live_ids(api)
+    return live_ids(api, api_key)
 
 
 # -- SIGKILL during creates ------------------------------------------------------------------------------------------
@@ -167,6 +187,60 @@ def test_a_kill_during_creates_is_recovered_with_no_orphan_and_no_duplicate(
     assert {i for i, name in at_kill.items() if name.startswith("named-")} <= set(live_ids(api))  # taken over
     again = recover(stack)
     assert again.returncode == 0 and "nothing to do" in again.stdout
+
+
+def test_a_kill_behind_an_explicit_provider_is_recovered_in_the_workspace_of_that_provider(
+        deploy: Any, api: LocalServerProcess, interrupted: Any) -> None:
+    """Native door: the connectors go through an explicit `pulumi:providers:mistral` on the second workspace's key,
+    while the stack config's `mistral:apiKey` is the first one's. recover must look them up where the recorded
+    provider says (its apiKey and serverUrl), not in the stack config's workspace, which holds nothing."""
+    other = api.api_keys[1]
+    stack = deploy(NATIVE, named=1, auto=2, **{"interrupted:providerKey": other, "interrupted:providerUrl": api.url})
+    at_kill = kill_during_creates(stack, api, interrupted, total=3, landed=3, api_key=other)
+    assert live_ids(api) == {}  # the stack config's workspace
+    stack.run("cancel", "--yes")
+
+    done = recover(stack, "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("delete it and clear the pending create") == 2, done.stdout
+    assert_no_secret(done, api)
+    auto_at_kill = {i for i, name in at_kill.items() if name.startswith("auto-")}
+    assert len(auto_at_kill) == 2 and not auto_at_kill & set(live_ids(api, other))
+
+    stack.up()
+    assert_converged(stack, NATIVE, api, expected=3, api_key=other)
+    assert {i for i, name in at_kill.items() if name.startswith("named-")} <= set(live_ids(api, other))
+    assert live_ids(api) == {}
+
+
+@pytest.mark.parametrize(("pattern", "comes_back"), [("${name}-${hex(6)}", False), ("${stack}-${name}", True)],
+                         ids=["random", "fixed"])
+def test_native_names_from_the_stacks_autonaming_pattern_are_deleted_only_when_drawn_at_random(
+        pattern: str, comes_back: bool, deploy: Any, api: LocalServerProcess, interrupted: Any) -> None:
+    """Native door: with `pulumi:autonaming` set, the engine proposes the name and the plugin takes it, so an
+    auto-named connector's name need not have the `<resource>-<7 characters>` shape. A pattern with a random
+    part draws another name after a kill (the killed run's connector would be an orphan: recover deletes it);
+    a pattern without one proposes the same name again (the next up takes the connector over: recover leaves
+    it)."""
+    stack = deploy(NATIVE, named=0, auto=2)
+    stack.run("config", "set", "--path", "pulumi:autonaming.pattern", "--", pattern)
+    at_kill = kill_during_creates(stack, api, interrupted, total=2, landed=2)
+    shape = r"dev-auto-[01]" if comes_back else r"auto-[01]-[0-9a-f]{6}"  # the engine's names, not the provider's
+    assert len(at_kill) == 2 and all(re.fullmatch(shape, name) for name in at_kill.values()), at_kill
+    assert not any(is_auto_name(name, prefix) for name in at_kill.values() for prefix in ("auto-0", "auto-1"))
+    stack.run("cancel", "--yes")
+
+    done = recover(stack, "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    if comes_back:
+        assert done.stdout.count("takes it over") == 2, done.stdout
+        assert set(at_kill) <= set(live_ids(api))
+    else:
+        assert done.stdout.count("delete it and clear the pending create") == 2, done.stdout
+        assert not set(at_kill) & set(live_ids(api))
+    stack.up()
+    assert_converged(stack, NATIVE, api, expected=2)
+    assert (set(live_ids(api)) == set(at_kill)) is comes_back
 
 
 @pytest.mark.parametrize("door", DOORS)

@@ -180,6 +180,26 @@ def test_stack_rules_see_both_types(analyzer: analyzer_pb2_grpc.AnalyzerStub) ->
                      ("connector-shared-org-limit", "")]
 
 
+def test_stack_rules_read_the_inputs_the_resource_validations_saw(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    """The engine gives a stack validation the planned outputs; the native plugin's plan of an update keeps an
+    old toolDrift the program removed (seen on the real engine: tests/engine/test_policy_pack.py)."""
+    configure(analyzer)
+    server = "https://mcp.example.com/mcp"
+    tracked = {"name": "a", "description": "A", "server": server, "visibility": "private", "toolDrift": "audit"}
+    now = {**tracked, "name": "b"}
+    del now["toolDrift"]
+    urns = {n: f"urn:pulumi:dev::p::mistral:index:Connector::seen-{n}" for n in ("a", "b")}
+    for name, props in (("a", tracked), ("b", now)):
+        request = analyzer_pb2.AnalyzeRequest(type=NATIVE_TYPE, name=name, urn=urns[name], properties=struct(props))
+        assert list(analyzer.Analyze(request).diagnostics) == []
+    planned = {"a": {**tracked, "connectorId": "1"}, "b": {**now, "toolDrift": "audit", "connectorId": "2"}}
+    resources = [analyzer_pb2.AnalyzerResource(type=NATIVE_TYPE, name=n, urn=urns[n], properties=struct(planned[n]))
+                 for n in ("a", "b")]
+    response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources))
+    assert sorted((d.policyName, d.urn) for d in response.diagnostics) == [
+        ("connector-server-tool-policy", urns["a"]), ("connector-server-tool-policy", urns["b"])]
+
+
 def test_remediation_sets_private_and_keeps_secrets_secret(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
     configure(analyzer, connector_visibility=("remediate", {}))
     props = {"description": "Docs", "server": "https://mcp.example.com/mcp",

@@ -16,6 +16,10 @@ then say nothing: no false violation, and no "can't run policy during preview" n
 
 ``connector-visibility`` has a remediation: at level ``remediate`` an unset ``visibility`` becomes
 ``private`` (the only fix that is never ambiguous); its validation still runs, as ``mandatory``.
+
+The stack rules read each connector's inputs as its resource validations saw them (:class:`SeenInputs`), not the
+outputs a stack validation is given: the native plugin's planned outputs of an update keep a property the
+program removed.
 """
 
 from __future__ import annotations
@@ -41,8 +45,8 @@ from pulumi_mistral.policy.config import SCHEMAS, defaults, parameter_problems
 from pulumi_mistral.policy.rules import RULES, Rule
 from pulumi_mistral.policy.view import TYPES, UNKNOWN, ConnectorView, declared_view
 
-__all__ = ["PACK_NAME", "PolicyConfigError", "params_of", "plain", "policies", "remediate_visibility", "serve",
-           "view_of"]
+__all__ = ["PACK_NAME", "PolicyConfigError", "SeenInputs", "params_of", "plain", "policies", "remediate_visibility",
+           "serve", "view_of"]
 
 PACK_NAME = "mistral-connectors"
 DESCRIPTION = "Mistral AI connectors: refuse unsafe connectors at preview (pulumi_mistral.policy)."
@@ -93,22 +97,51 @@ def params_of(rule_id: str, given: Mapping[str, Any] | None) -> dict[str, Any]:
     return params
 
 
-def _resource_validation(rule: Rule) -> Any:
+class SeenInputs:
+    """The inputs each connector's resource validations got in this run, by URN, for the stack validations.
+
+    A stack validation is given each resource's outputs as its provider planned them, not its inputs. The
+    dynamic provider plans none (the engine passes the inputs on), but the native plugin's plan of an update
+    keeps every old output that the new inputs do not override: a ``toolDrift`` the program no longer sets
+    still shows there, and ``connector-server-tool-policy`` would compare the old value. The engine runs the
+    resource validations of every resource first, in this same process, with the inputs; a connector no
+    resource validation saw (every resource rule disabled) falls back to its planned outputs.
+
+        >>> seen = SeenInputs()
+        >>> seen.record("urn:a", {"server": "https://a.example.com/mcp"})
+        >>> seen.props("urn:a", {"server": "https://a.example.com/mcp", "toolDrift": "audit"})
+        {'server': 'https://a.example.com/mcp'}
+    """
+
+    def __init__(self) -> None:
+        self._by_urn: dict[str, Mapping[str, Any]] = {}
+
+    def record(self, urn: str, props: Mapping[str, Any]) -> None:
+        self._by_urn[urn] = props
+
+    def props(self, urn: str, planned: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The inputs recorded for ``urn``, else ``planned`` (the outputs the stack validation was given)."""
+        return self._by_urn.get(urn, planned)
+
+
+def _resource_validation(rule: Rule, seen: SeenInputs) -> Any:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in TYPES:
             return
         params = params_of(rule.id, args.get_config())
-        view = view_of(args.resource_type, args.name, args.urn, args.props)
+        props = plain(args.props)
+        seen.record(args.urn, props)
+        view = view_of(args.resource_type, args.name, args.urn, props)
         for message in rule.check(view, params):
             report_violation(message, None)
 
     return validate
 
 
-def _stack_validation(rule: Rule) -> Any:
+def _stack_validation(rule: Rule, seen: SeenInputs) -> Any:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         params = params_of(rule.id, args.get_config())
-        views = [view_of(r.resource_type, r.name, r.urn, r.props) for r in args.resources
+        views = [view_of(r.resource_type, r.name, r.urn, seen.props(r.urn, r.props)) for r in args.resources
                  if r.resource_type in TYPES]
         for message, urn in rule.check(views, params):
             report_violation(message, urn)
@@ -136,18 +169,20 @@ def remediate_visibility(args: ResourceValidationArgs) -> Mapping[str, Any] | No
 
 
 def policies(level: EnforcementLevel = EnforcementLevel.MANDATORY) -> list[Policy]:
-    """Every rule as a pulumi_policy policy (resource rules for both Connector types, stack rules)."""
+    """Every rule as a pulumi_policy policy (resource rules for both Connector types, stack rules), sharing one
+    :class:`SeenInputs`."""
+    seen = SeenInputs()
     made: list[Policy] = []
     for rule in RULES:
         schema = PolicyConfigSchema(properties={k: dict(v) for k, v in SCHEMAS[rule.id].items()})
         if rule.scope == "resource":
             made.append(ResourceValidationPolicy(
-                name=rule.id, description=rule.description, validate=_resource_validation(rule),
+                name=rule.id, description=rule.description, validate=_resource_validation(rule, seen),
                 remediate=cast(Any, remediate_visibility) if rule.id == "connector-visibility" else None,
                 enforcement_level=level, config_schema=schema))
         else:
             made.append(StackValidationPolicy(name=rule.id, description=rule.description,
-                                              validate=_stack_validation(rule), enforcement_level=level,
+                                              validate=_stack_validation(rule, seen), enforcement_level=level,
                                               config_schema=schema))
     return made
 

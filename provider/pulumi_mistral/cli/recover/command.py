@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 from pulumi_mistral.cli.recover.decide import EXIT_DONE, EXIT_ERROR, EXIT_PERSON, Plan, decide
@@ -13,6 +14,7 @@ from pulumi_mistral.cli.recover.pending import (
     ApiSettings,
     PendingOp,
     api_settings,
+    engine_naming,
     pending_operations,
     recorded_ids,
     secret_values,
@@ -51,17 +53,36 @@ class _Output:
         return EXIT_ERROR
 
 
-def _settings(export: Mapping[str, Any], ops: list[PendingOp], pulumi: PulumiStack) -> dict[str, ApiSettings]:
+class _StackConfig:
+    """The stack config (``pulumi config --json --show-secrets``), read once, and only if something needs it."""
+
+    def __init__(self, pulumi: PulumiStack) -> None:
+        self.pulumi = pulumi
+        self.values: dict[str, Any] | None = None
+
+    def __call__(self) -> dict[str, Any]:
+        if self.values is None:
+            self.values = self.pulumi.config()
+        return self.values
+
+
+def _with_naming(ops: list[PendingOp], config: Callable[[], Mapping[str, Any]]) -> list[PendingOp]:
+    """A native pending create of a connector declared without a name learns how the engine names its type: the
+    stack's ``pulumi:autonaming`` decides whether its name comes back."""
+    return [dataclasses.replace(op, naming=engine_naming(config(), op.type))
+            if op.door == "native" and op.kind == "creating" and "name_prefix" in op.inputs else op for op in ops]
+
+
+def _settings(export: Mapping[str, Any], ops: list[PendingOp],
+              config: Callable[[], Mapping[str, Any]]) -> dict[str, ApiSettings]:
     """The API of each connector operation, by URN; the stack config is read only if a native one needs it."""
-    config: dict[str, Any] | None = None
     found: dict[str, ApiSettings] = {}
     for op in ops:
         if op.door is None:
             continue
         settings = api_settings(export, op, os.environ)
         if op.door == "native" and settings.api_key is None:
-            config = pulumi.config() if config is None else config
-            settings = api_settings(export, op, os.environ, config)
+            settings = api_settings(export, op, os.environ, config())
         if settings.api_key is None:
             raise MistralError(f"no API key for connector {op.resource}: the deployment recorded none and "
                                "MISTRAL_API_KEY is not set; fix: export MISTRAL_API_KEY as for the deployment")
@@ -139,11 +160,12 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | No
         export = pulumi.export()
         output.secrets |= secret_values(export)
         pulumi.secrets = output.secrets
-        ops = pending_operations(export)
+        config = _StackConfig(pulumi)
+        ops = _with_naming(pending_operations(export), config)
         plan = Plan(stack=args.stack)
         settings: dict[str, ApiSettings] = {}
         if ops:
-            settings = _settings(export, ops, pulumi)
+            settings = _settings(export, ops, config)
             output.secrets |= {s.api_key for s in settings.values() if s.api_key}
             live = _look_up(ops, settings)
             recorded = {cid: urn.rsplit("::", 1)[-1] for urn, cid in recorded_ids(export).items()}

@@ -8,9 +8,17 @@ auto-named, as declared     the killed run made it under a name only this stack 
                             pending create; the next ``up`` creates it again under a new name
 named, as declared          clear the pending create and leave the connector alone: the next ``up``'s create
                             finds it by name and takes it over (the provider's recovery after a 409). It is
-                            not deleted, because a connector of a declared name may be another stack's
+                            not deleted, because a connector of a declared name may be another stack's. A
+                            native name from an autonaming pattern without a random part counts as named:
+                            the engine proposes it again
 differs from the recording  not touched, and said so: a person decides (exit 2)
+origin of the name unknown  not touched (no name declared, but not a name the provider or a known autonaming
+                            config draws): a person decides (exit 2)
 ==========================  ==================================================================================
+
+"Auto-named" is :attr:`~pulumi_mistral.cli.recover.pending.PendingOp.name_origin`: the provider's
+``<resource name>-<7 characters>`` under the recorded ``name_prefix``, or (native door) a name the stack's
+``pulumi:autonaming`` pattern drew with a random part.
 
 "As declared" is the provider's create-recovery rule: every field a create sends (``name``, ``description``,
 ``server``, ``icon_url``, ``visibility``, ``headers``, ``auth_data``, ``system_prompt``) equals the recording,
@@ -93,11 +101,18 @@ def _create(op: PendingOp, live: Mapping[str, Any] | None, recorded: Mapping[str
         return Step(op, f"{what}; connector {connector_id} holds the name but differs from what was declared "
                         f"({', '.join(changed)}): not touched. If it is this stack's, delete it; if not, choose "
                         "another name", needs_person=True)
-    if op.auto_named:
+    origin = op.name_origin
+    if origin == "drawn":
         return Step(op, f"{what}; connector {connector_id} is the one it made (as declared, under the name this "
                         "stack drew): delete it and clear the pending create; the next `pulumi up` creates it "
                         "again", delete_id=connector_id)
-    return Step(op, f"{what}; connector {connector_id} holds the name, as declared: clear the pending create and "
+    if origin == "unknown":
+        return Step(op, f"{what}; connector {connector_id} holds the name, which was not declared but is not one "
+                        "the provider draws, and the stack's autonaming config (pulumi:autonaming) does not say "
+                        "whether the next `pulumi up` proposes it again: not touched. If the config draws names at "
+                        "random, delete it; if not, leave it", needs_person=True)
+    how = "the name the stack's autonaming pattern gives it again" if origin == "pattern" else "the name"
+    return Step(op, f"{what}; connector {connector_id} holds {how}, as declared: clear the pending create and "
                     "leave the connector; the next `pulumi up` finds it by name and takes it over (if you destroy the "
                     "stack instead, delete it yourself)")
 

@@ -11,11 +11,16 @@ compared. Nothing here does I/O; the command passes the environment in.
   provider, else ``MISTRAL_API_KEY`` / ``MISTRAL_SERVER_URL``, as the provider reads them. Native: the
   recorded ``pulumi:providers:mistral`` resource's ``apiKey`` / ``serverUrl``, else the stack config, else
   the environment;
+* :func:`engine_naming`: how the engine names a resource type under the stack's ``pulumi:autonaming`` config.
+  The native door takes the engine's proposed name when that config applies, so a native auto name need not
+  have the provider's ``<resource name>-<7 characters>`` shape: whether it comes back after a kill depends on
+  the pattern (a random part draws another one);
 * :func:`secret_values`: every secret value of the export, so that nothing printed can carry one.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +34,7 @@ __all__ = [
     "ApiSettings",
     "PendingOp",
     "api_settings",
+    "engine_naming",
     "pending_operations",
     "recorded_ids",
     "secret_values",
@@ -39,6 +45,10 @@ ENV_SERVER_URL = "MISTRAL_SERVER_URL"
 DYNAMIC_PROVIDER_TYPE = "pulumi:providers:pulumi-python"
 NATIVE_PROVIDER_TYPE = "pulumi:providers:mistral"
 DOORS: dict[str, str] = {DYNAMIC_TYPE: "dynamic", NATIVE_TYPE: "native"}
+AUTONAMING_KEY = "pulumi:autonaming"
+# The random parts of an autonaming pattern, as the Pulumi CLI reads them (resource/autonaming/strategy.go).
+_RANDOM_PART = re.compile(r"\$\{(?:hex|alphanum|string|num)\(\d+\)\}|\$\{uuid\}")
+_MODES = {"default": "provider", "verbatim": "fixed", "disabled": "disabled"}
 
 
 class _Unreadable:
@@ -57,7 +67,8 @@ class PendingOp:
 
     ``inputs`` are the connector's recorded inputs in snake_case (empty for a type that is not a connector),
     ``connector_id`` the recorded id (updates and deletes have one, creates do not), ``provider`` the recorded
-    provider reference (``<provider urn>::<provider id>``).
+    provider reference (``<provider urn>::<provider id>``), ``naming`` how the engine names this type under
+    the stack's autonaming config (:func:`engine_naming`; the command fills it in for native creates).
     """
 
     kind: str
@@ -66,6 +77,7 @@ class PendingOp:
     inputs: Mapping[str, Any] = field(default_factory=dict)
     connector_id: str | None = None
     provider: str | None = None
+    naming: str = "provider"
 
     @property
     def resource(self) -> str:
@@ -84,16 +96,26 @@ class PendingOp:
         return value if isinstance(value, str) and value else None
 
     @property
-    def auto_named(self) -> bool:
-        """True when the recorded name was drawn for this resource (no name was declared).
+    def name_origin(self) -> str:
+        """Where the recorded name came from, which says whether the next ``up`` asks for it again.
 
-        Dynamic: the hidden ``name_prefix`` input and a name of its shape. Native: a name of the shape
-        ``<resource name>-<7 characters>``, the one the native door draws.
+        ``declared`` (the program set it: it comes back); ``drawn`` (drawn at random for this resource: it
+        never comes back); ``pattern`` (the stack's autonaming pattern without a random part: it comes back);
+        ``unknown``. Both doors record the hidden ``name_prefix`` input (native: ``namePrefix``) exactly when
+        no name was declared. The provider draws ``<name_prefix>-<7 characters>``; a native connector under
+        the stack's ``pulumi:autonaming`` config takes the engine's proposal instead.
         """
         prefix = self.inputs.get("name_prefix")
-        if self.door == "native" and prefix is None:
-            prefix = self.resource
-        return isinstance(prefix, str) and is_auto_name(self.name, prefix)
+        if not isinstance(prefix, str):
+            return "declared"
+        if self.door == "native" and self.naming != "provider":
+            return {"random": "drawn", "fixed": "pattern"}.get(self.naming, "unknown")
+        return "drawn" if is_auto_name(self.name, prefix) else "unknown"
+
+    @property
+    def auto_named(self) -> bool:
+        """True when the recorded name was drawn at random for this resource (:attr:`name_origin`)."""
+        return self.name_origin == "drawn"
 
     @property
     def unreadable(self) -> list[str]:
@@ -207,6 +229,41 @@ def api_settings(export: Mapping[str, Any], op: PendingOp, environ: Mapping[str,
         sources.append(ENV_API_KEY)
     url = url or _text(environ.get(ENV_SERVER_URL))
     return ApiSettings(api_key=key, server_url=url, source=" and ".join(sources) or "nowhere")
+
+
+def _naming_level(section: Any) -> str | None:
+    """One level of ``pulumi:autonaming`` (the root, a provider, a resource type), or None when it sets nothing."""
+    if not isinstance(section, Mapping):
+        return None
+    pattern = section.get("pattern")
+    if isinstance(pattern, str):
+        return "random" if _RANDOM_PART.search(pattern) else "fixed"
+    mode = section.get("mode")
+    return _MODES.get(mode, "unknown") if isinstance(mode, str) else None
+
+
+def engine_naming(stack_config: Mapping[str, Any] | None, type_: str) -> str:
+    """How the engine names a resource of ``type_`` under the stack's ``pulumi:autonaming`` config (values by key,
+    as ``pulumi config --json`` gives them), resolved as the Pulumi CLI does: the resource type's entry under its
+    package's provider, else that provider's, else the root's.
+
+    ``provider`` (no config, or mode ``default``: the provider draws the name itself), ``random`` (a pattern
+    with a random part: the engine proposes another name on every create), ``fixed`` (mode ``verbatim``, or a
+    pattern without a random part: the same name every time), ``disabled``, or ``unknown``.
+    """
+    section = (stack_config or {}).get(AUTONAMING_KEY)
+    if section is None:
+        return "provider"
+    if not isinstance(section, Mapping):
+        return "unknown"
+    chosen = _naming_level(section) or "provider"
+    providers = section.get("providers")
+    provider = providers.get(type_.split(":", 1)[0]) if isinstance(providers, Mapping) else None
+    if isinstance(provider, Mapping):
+        chosen = _naming_level(provider) or chosen
+        resources = provider.get("resources")
+        chosen = (_naming_level(resources.get(type_)) if isinstance(resources, Mapping) else None) or chosen
+    return chosen
 
 
 def _leaves(value: Any) -> Iterator[str]:

@@ -1,0 +1,16 @@
+"""The native twin of `policy`: connectors from stack config (`policy:connectors`, resource name -> Connector
+arguments in snake_case, as the SDK takes them), declared as `mistral:index:Connector` (pulumi_mistral.native)."""
+
+import json
+
+import pulumi
+
+from pulumi_mistral.native import Connector
+
+config = pulumi.Config("policy")
+made = {resource: Connector(resource, **args) for resource, args in json.loads(config.require("connectors")).items()}
+# A computed input: a server known only after another connector exists (unknown during the preview of a create).
+if config.get_bool("computed"):
+    first = next(iter(made.values()))
+    Connector("computed", description="Known after the first connector exists", visibility="private",
+              server=first.id.apply(lambda cid: f"https://{cid}.example.com/mcp"))
