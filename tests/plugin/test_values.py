@@ -20,8 +20,8 @@ def test_from_values_unwraps_secrets_and_unknowns_and_keeps_user_keys() -> None:
     props = {
         "iconUrl": PropertyValue("https://i.example.com/a.png"),
         "headers": PropertyValue({"X-Api-Key": PropertyValue("k"), "xTeamName": PropertyValue("t")}, is_secret=True),
-        "authData": PropertyValue({"clientId": PropertyValue("app"), "clientSecret": PropertyValue("s", is_secret=True)},
-                                  is_secret=True),
+        "authData": PropertyValue(
+            {"clientId": PropertyValue("app"), "clientSecret": PropertyValue("s", is_secret=True)}, is_secret=True),
         "connectionConfig": PropertyValue({"maxRetries": PropertyValue(3.0), "tags": PropertyValue(
             [PropertyValue("a"), PropertyValue("b")])}),
         "server": PropertyValue.computed(),
