@@ -7,6 +7,7 @@ the shared lifecycle decides alike for both, run on the dynamic door only (they 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -58,6 +59,7 @@ def test_block_fails_up_naming_the_changed_tool_and_changes_nothing(make_stack, 
     up = stack.up(check=False)
     assert up.returncode != 0
     assert "tool_drift=block" in up.output and "echo: changed (description)" in up.output, up.output
+    assert re.search(r"^\s+- echo: changed \(description\)$", up.output, re.MULTILINE), up.output  # a line per tool
     assert "Also sends your files away." in up.output  # the message says what changed
     assert "Traceback" not in up.output  # our error alone, not under the servicer's traceback
     assert [r["method"] for r in api.requests()] == ["GET"]  # only the tool listing: no write was sent
