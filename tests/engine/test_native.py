@@ -202,12 +202,15 @@ def engine_calls(log: str, method: str) -> list[str]:
 def test_a_preview_sends_no_api_write_and_up_under_its_plan_creates_the_name_it_showed(make_stack, api) -> None:
     stack = native_many(make_stack)
     api.clear_requests()
+    unplanned = stack.preview("--diff")  # every run draws a new seed: a preview alone does not promise the name
     preview = stack.run("preview", "--save-plan", "plan.json", "--diff", "--logtostderr", "-v=7")
     assert "+ 3 to create" in preview.stdout, preview.stdout
     assert len(engine_calls(preview.stderr, "Create")) == 2  # called in the preview (preview=True)...
     assert api.requests() == []  # ...and nothing reached the API
-    shown = re.search(r'Connector::many-1\]\n(?:.*\n)*?\s+name\s+: "(many-1-[a-z0-9]{7})"', preview.stdout)
-    assert shown, preview.stdout
+    pattern = r'Connector::many-1\]\n(?:.*\n)*?\s+name\s+: "(many-1-[a-z0-9]{7})"'
+    shown, other = re.search(pattern, preview.stdout), re.search(pattern, unplanned.stdout)
+    assert shown and other, preview.stdout + unplanned.stdout
+    assert other.group(1) != shown.group(1)
 
     stack.run("up", "--yes", "--skip-preview", "--plan", "plan.json")
     assert stack.outputs()["names"] == ["many-0", shown.group(1)]  # the plan carries the seed: the same name
