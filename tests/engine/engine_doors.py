@@ -6,8 +6,9 @@
   ``mistral:index:Connector``, its properties in the state in camelCase, a provider resource
   ``pulumi:providers:mistral`` holding its configuration.
 
-Each test project has a native twin, ``projects/native-<name>``, written the same way with ``pulumi_mistral.native``
-and exporting the same stack outputs, so a scenario's assertions on stack outputs and on the API hold for both.
+The projects the shared scenarios use (full, many, tools, and the quickstart example) have native twins,
+``projects/native-<name>``, written the same way with ``pulumi_mistral.native`` and exporting the same stack
+outputs, so a scenario's assertions on stack outputs and on the API hold for both.
 """
 
 from __future__ import annotations
