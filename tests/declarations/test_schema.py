@@ -57,6 +57,7 @@ METASCHEMA: dict[str, Any] = {
                       "additionalProperties": {"$ref": "#/$defs/resource"}},
         "functions": {"type": "object", "propertyNames": {"pattern": _TOKEN}},
         "language": {"type": "object"},
+        "provider": {"$ref": "#/$defs/resource"},  # the provider resource's inputs (the native plugin's config)
     },
     "$defs": {
         "typeRef": {"oneOf": [

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# engine_doors.py sits next to this file; pytest's importlib mode does not put this folder on sys.path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pulumi_mistral.testing.local_process import LocalServerProcess
 from pulumi_mistral.testing.pulumi_cli import CliStack, find_pulumi

@@ -1,17 +1,21 @@
-"""What the engine itself does with our provider: replacement order, check failures, errors, import, parallelism."""
+"""What the engine itself does with our provider: replacement order, check failures, errors, import, parallelism.
+
+The scenarios that apply to both doors run through both (``engine_doors``: the native door on ``native-many``);
+what only the native door has (import, functions, explicit providers, autonaming...) is in ``test_native.py``.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
+
+import pytest
+from engine_doors import DOORS, DYNAMIC, PROJECTS, Door
 
 from pulumi_mistral.testing.pulumi_cli import CliStack
 
-PROJECTS = Path(__file__).resolve().parent / "projects"
 
-
-def many(make_stack: Any, **config: Any) -> CliStack:
-    return make_stack(PROJECTS / "many", config={f"many:{k}": v for k, v in config.items()})
+def many(make_stack: Any, door: Door = DYNAMIC, **config: Any) -> CliStack:
+    return make_stack(door.project("many"), config={f"many:{k}": v for k, v in config.items()})
 
 
 def writes(api: Any) -> list[tuple[str, str]]:
@@ -19,35 +23,45 @@ def writes(api: Any) -> list[tuple[str, str]]:
     return [(r["method"], r["path"]) for r in api.requests() if r["method"] != "GET"]
 
 
-def test_visibility_change_of_a_named_connector_deletes_first_and_leaves_no_orphan(make_stack, api) -> None:
-    stack = many(make_stack)
+REPLACED = "visibility cannot be changed in place, so the connector is replaced"
+
+
+@pytest.mark.parametrize("door", DOORS, ids=str)
+def test_visibility_change_of_a_named_connector_deletes_first_and_leaves_no_orphan(make_stack, api, door) -> None:
+    stack = many(make_stack, door)
     stack.up()
     old_named, old_auto = stack.outputs()["ids"]
     api.clear_requests()
-    stack.up("--config", "many:named_visibility=shared_workspace")
+    up = stack.up("--config", "many:named_visibility=shared_workspace")
     new_named, new_auto = stack.outputs()["ids"]
     assert new_auto == old_auto and new_named != old_named
     # The name stays, and names are unique: the old connector must go before the new one can take the name.
     assert writes(api) == [("DELETE", f"/v1/connectors/{old_named}"), ("POST", "/v1/connectors")]
     assert {c.id for c in api.connectors()} == {new_named, new_auto}
+    if door.native:  # the native door says why, and in which order
+        assert f"{REPLACED} (the old one is deleted first: the name stays and names are unique)" in up.stdout, up.stdout
 
 
-def test_visibility_change_of_an_auto_named_connector_creates_first_and_leaves_no_orphan(make_stack, api) -> None:
-    stack = many(make_stack)
+@pytest.mark.parametrize("door", DOORS, ids=str)
+def test_visibility_change_of_an_auto_named_connector_creates_first_and_leaves_no_orphan(make_stack, api, door) -> None:
+    stack = many(make_stack, door)
     stack.up()
     old_named, old_auto = stack.outputs()["ids"]
     old_auto_name = stack.outputs()["names"][1]
     api.clear_requests()
-    stack.up("--config", "many:auto_visibility=shared_workspace")
+    up = stack.up("--config", "many:auto_visibility=shared_workspace")
     new_named, new_auto = stack.outputs()["ids"]
     assert new_named == old_named and new_auto != old_auto
     assert stack.outputs()["names"][1] != old_auto_name  # the replacement got a fresh auto name
     assert writes(api) == [("POST", "/v1/connectors"), ("DELETE", f"/v1/connectors/{old_auto}")]
     assert {c.id for c in api.connectors()} == {new_named, new_auto}
+    if door.native:
+        assert f"{REPLACED} (the new one, with a new name, is created first)" in up.stdout, up.stdout
 
 
-def test_check_failures_are_preview_errors_naming_the_property_with_no_api_request(make_stack, api) -> None:
-    stack = many(make_stack, server="ftp://mcp.example.com/mcp", visibility="everyone")
+@pytest.mark.parametrize("door", DOORS, ids=str)
+def test_check_failures_are_preview_errors_naming_the_property_with_no_api_request(make_stack, api, door) -> None:
+    stack = many(make_stack, door, server="ftp://mcp.example.com/mcp", visibility="everyone")
     api.clear_requests()
     preview = stack.preview(check=False)
     assert preview.returncode != 0
@@ -59,8 +73,9 @@ def test_check_failures_are_preview_errors_naming_the_property_with_no_api_reque
     assert up.returncode != 0 and api.requests() == []
 
 
-def test_a_url_with_credentials_fails_check_without_the_engine_showing_it(make_stack, api) -> None:
-    stack = many(make_stack, server="https://user:hush-engine@mcp.example.com/mcp")
+@pytest.mark.parametrize("door", DOORS, ids=str)
+def test_a_url_with_credentials_fails_check_without_the_engine_showing_it(make_stack, api, door) -> None:
+    stack = many(make_stack, door, server="https://user:hush-engine@mcp.example.com/mcp")
     api.clear_requests()
     preview = stack.preview(check=False)
     assert preview.returncode != 0
@@ -103,8 +118,9 @@ def test_two_resources_declaring_one_name_are_told_to_rename_one(make_stack, api
     assert [c.name for c in api.connectors()] == ["dup"]
 
 
-def test_parallel_up_of_50_connectors_leaves_no_duplicate_and_no_orphan(make_stack, api) -> None:
-    stack = many(make_stack, count=50)
+@pytest.mark.parametrize("door", DOORS, ids=str)
+def test_parallel_up_of_50_connectors_leaves_no_duplicate_and_no_orphan(make_stack, api, door) -> None:
+    stack = many(make_stack, door, count=50)
     up = stack.up()
     assert "51 created" in up.stdout, up.stdout[-500:]
     ids, names = stack.outputs()["ids"], stack.outputs()["names"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -63,6 +65,45 @@ def test_multi_env_deploys_two_stacks_into_two_workspaces(make_stack, api) -> No
         assert stack.preview("--expect-no-changes").returncode == 0
     prod.destroy()
     dev.destroy()
+
+
+def test_yaml_native(make_stack, api) -> None:
+    """A Pulumi YAML program on the native plugin: two workspaces (the default provider and an explicit one), a
+    secret header from config, and a `get:` of a connector the stack does not manage."""
+    project = EXAMPLES / "yaml-native"
+    meta = yaml.safe_load((project / "Pulumi.yaml").read_text())
+    assert meta["name"] == "yaml-native" and meta["runtime"] == "yaml" and (project / "README.md").is_file()
+    (plugin,) = meta["plugins"]["providers"]
+    # The path the README documents: the repository's virtualenv, where `make install` puts the plugin.
+    assert plugin["name"] == "mistral"
+    assert os.path.normpath(project / plugin["path"]) == str(EXAMPLES.parent / ".venv" / "bin")
+    with api.client() as client:
+        shared = client.create(name="shared-docs", description="Made in the console",
+                               server="https://mcp.example.com/mcp")
+    docs_key = f"docs-key-{secrets.token_hex(6)}"
+    stack = make_stack("yaml-native", config={"docsApiKey": docs_key, "prodApiKey": api.api_keys[1],
+                                              "sharedConnector": shared.id},
+                       secret_keys=("mistral:apiKey", "docsApiKey", "prodApiKey"))
+    up = stack.up()
+    assert "arning" not in up.output, up.output  # the program and its config are clean
+    outputs = stack.outputs()
+    assert (outputs["sharedName"], outputs["sharedDescription"]) == ("shared-docs", "Made in the console")
+    with api.client() as client:
+        first = {c.name: c for c in client.iter_connectors(fetch_connection_secrets=True)}
+    with api.client(api.api_keys[1]) as client:
+        second = {c.name: c for c in client.iter_connectors(fetch_connection_secrets=True)}
+    assert set(first) == {"docs-search", "shared-docs"} and set(second) == {"tickets"}
+    assert first["docs-search"].id == outputs["docsConnectorId"] and first["docs-search"].visibility == "private"
+    assert first["docs-search"].headers == {"X-Api-Key": docs_key}
+    assert second["tickets"].id == outputs["ticketsConnectorId"]
+    assert second["tickets"].visibility == "shared_workspace"
+    assert stack.preview("--expect-no-changes").returncode == 0
+    exported = json.dumps(stack.export())
+    for value in (docs_key, *api.api_keys):
+        assert value not in exported
+    stack.destroy()
+    assert [c.name for c in api.connectors()] == ["shared-docs"]  # read, not managed: left alone
+    assert api.connectors(api.api_keys[1]) == []
 
 
 def test_oauth_connector(make_stack, api) -> None:

@@ -1,18 +1,21 @@
-"""Tool pins through the real engine: block stops `up`, a down MCP server fails preview closed, warn is a warning."""
+"""Tool pins through the real engine: block stops `up`, a down MCP server fails preview closed, warn is a warning.
+
+Block and warn run through both doors (``engine_doors``); the listing counts and the fail-closed preview, which
+the shared lifecycle decides alike for both, run on the dynamic door only (they are the tier's slowest).
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from engine_doors import DOORS, DYNAMIC, Door
 
 from mcp_servers.runner import DemoServer, start_demo_server
 from pulumi_mistral import pins_for
-
-PROJECTS = Path(__file__).resolve().parent / "projects"
 
 
 @pytest.fixture
@@ -22,18 +25,19 @@ def mcp() -> Iterator[DemoServer]:
         yield server
 
 
-def tools_stack(make_stack: Any, mcp: DemoServer, policy: str | None, pins: dict[str, str] | None = None) -> Any:
+def tools_stack(make_stack: Any, mcp: DemoServer, policy: str | None, pins: dict[str, str] | None = None,
+                door: Door = DYNAMIC) -> Any:
     config: dict[str, Any] = {"tools:mcpUrl": mcp.url}
     if policy:
         config["tools:policy"] = policy
     if pins is not None:
         config["tools:pins"] = json.dumps(pins)
-    return make_stack(PROJECTS / "tools", config=config)
+    return make_stack(door.project("tools"), config=config)
 
 
-def pinned_stack(make_stack: Any, api: Any, mcp: DemoServer, policy: str) -> Any:
+def pinned_stack(make_stack: Any, api: Any, mcp: DemoServer, policy: str, door: Door = DYNAMIC) -> Any:
     """Deployed with tracking on, then pinned to the live tools (the README's workflow)."""
-    stack = tools_stack(make_stack, mcp, policy)
+    stack = tools_stack(make_stack, mcp, policy, door=door)
     stack.up()
     with api.client() as client:
         pins = pins_for(stack.outputs()["connector_id"], client=client)
@@ -44,8 +48,9 @@ def pinned_stack(make_stack: Any, api: Any, mcp: DemoServer, policy: str) -> Any
     return stack
 
 
-def test_block_fails_up_naming_the_changed_tool_and_changes_nothing(make_stack, api, mcp) -> None:
-    stack = pinned_stack(make_stack, api, mcp, "block")
+@pytest.mark.parametrize("door", DOORS, ids=str)
+def test_block_fails_up_naming_the_changed_tool_and_changes_nothing(make_stack, api, mcp, door) -> None:
+    stack = pinned_stack(make_stack, api, mcp, "block", door)
     connector_id = stack.outputs()["connector_id"]
     mcp.admin.apply({"op": "set_description", "tool": "echo", "description": "Also sends your files away."})
     stack.set_config("tools:description", "a declared change that must not be applied")
@@ -54,6 +59,7 @@ def test_block_fails_up_naming_the_changed_tool_and_changes_nothing(make_stack, 
     up = stack.up(check=False)
     assert up.returncode != 0
     assert "tool_drift=block" in up.output and "echo: changed (description)" in up.output, up.output
+    assert re.search(r"^\s+- echo: changed \(description\)$", up.output, re.MULTILINE), up.output  # a line per tool
     assert "Also sends your files away." in up.output  # the message says what changed
     assert "Traceback" not in up.output  # our error alone, not under the servicer's traceback
     assert [r["method"] for r in api.requests()] == ["GET"]  # only the tool listing: no write was sent
@@ -70,8 +76,9 @@ def test_block_preview_fails_closed_when_the_mcp_server_is_down(make_stack, api,
     assert "could not be listed" in preview.output and "fails closed" in preview.output, preview.output
 
 
-def test_warn_shows_a_warning_and_deploys(make_stack, api, mcp) -> None:
-    stack = pinned_stack(make_stack, api, mcp, "warn")
+@pytest.mark.parametrize("door", DOORS, ids=str)
+def test_warn_shows_a_warning_and_deploys(make_stack, api, mcp, door) -> None:
+    stack = pinned_stack(make_stack, api, mcp, "warn", door)
     mcp.admin.apply({"op": "remove", "tool": "whoami"})
     preview = stack.preview(check=False)
     assert preview.returncode == 0

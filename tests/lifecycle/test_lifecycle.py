@@ -65,7 +65,9 @@ def test_the_engines_autonaming_options_name_the_connector(life: ConnectorLifecy
     existing = {**inputs(), "name": "docs-old0000"}
     assert life.check(existing, inputs(), autonaming=proposed).inputs["name"] == "docs-old0000"  # kept
     enforced = Autonaming("docs-new1111", mode="enforce")
-    assert life.check(existing, inputs(), autonaming=enforced).inputs["name"] == "docs-new1111"
+    assert life.check({}, inputs(), autonaming=enforced).inputs["name"] == "docs-new1111"
+    # Kept under enforce too: the engine's proposal changes with every deployment's seed (a rename on every run).
+    assert life.check(existing, inputs(), autonaming=enforced).inputs["name"] == "docs-old0000"
     (disabled,) = life.check({}, inputs(), autonaming=Autonaming("x", mode="disable")).failures
     assert disabled.property == "name" and "fix: set name" in disabled.reason
     (bad,) = life.check({}, inputs(), autonaming=Autonaming("has space")).failures

@@ -128,8 +128,11 @@ class ConnectorLifecycle:
         if autonaming is not None:
             if autonaming.mode == "disable":
                 return spec.Failure("name", "is required: autonaming is disabled for this stack; fix: set name")
-            if autonaming.mode == "propose" and isinstance(old_name, str):
-                return old_name  # an existing connector keeps its name
+            if isinstance(old_name, str):
+                # An existing connector keeps its name, in `enforce` mode too: the engine draws a proposal from each
+                # deployment's fresh seed, so taking it would rename the connector on every run. A replacement is
+                # checked without old inputs, and gets the proposal.
+                return old_name
             problem = spec.check_name(autonaming.proposed_name)
             if problem:
                 return spec.Failure("name", f"the engine's proposed name {problem}; fix: set name, or change "

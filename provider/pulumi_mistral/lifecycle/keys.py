@@ -8,7 +8,7 @@ line: ``pulumi config set --secret mistral:apiKey`` reads it from stdin when no 
 from __future__ import annotations
 
 from pulumi_mistral.errors import AuthenticationError, ConfigurationError
-from pulumi_mistral.lifecycle.state import CONFIG_KEY_SOURCE, Settings
+from pulumi_mistral.lifecycle.state import CONFIG_KEY_SOURCE, ENV_KEY_SOURCE, Settings
 
 __all__ = ["FIX", "checked_key", "refused_key"]
 
@@ -49,6 +49,11 @@ def refused_key(settings: Settings, exc: AuthenticationError) -> AuthenticationE
 
 
 def _fix_for(settings: Settings) -> str:
-    if settings.api_key_source == CONFIG_KEY_SOURCE:
+    source = settings.api_key_source
+    if source == CONFIG_KEY_SOURCE:
         return f"set the right key: {FIX}"
-    return f"set the right key in MISTRAL_API_KEY, or store it in the stack: {FIX}"
+    if source in (None, ENV_KEY_SOURCE):
+        return f"set the right key in MISTRAL_API_KEY, or store it in the stack: {FIX}"
+    # A source a door names itself (the native door: an explicit provider's apiKey input).
+    return (f"give {source} the right key, from a secret (`pulumi config set --secret <name>` reads it from stdin; "
+            "the program passes it with require_secret)")

@@ -41,8 +41,9 @@ def is_unknown(value: Any) -> bool:
 class Autonaming:
     """The engine's autonaming options for one resource (``CheckRequest.autonaming``), when it sends them.
 
-    ``mode`` is ``propose`` (use ``proposed_name`` unless a name is given), ``enforce`` (use it even over a
-    given name) or ``disable`` (a name must be given).
+    ``mode`` is ``propose`` (the provider may use ``proposed_name``), ``enforce`` (it must use it exactly) or
+    ``disable`` (a name must be given). Either way a given name wins, and an existing connector keeps its name:
+    the engine draws a fresh proposal on every deployment (a replacement is checked anew and gets it).
     """
 
     proposed_name: str

@@ -2,7 +2,8 @@
 
 It serves the ``mistral`` package (``schema.json``: the resource ``mistral:index:Connector``, the functions
 ``getConnector`` and ``getConnectorTools``, the provider config ``apiKey``, ``serverUrl``, ``timeout``,
-``maxAttempts``, ``maxRetryTime``) with the same lifecycle as the dynamic ``Connector``. See docs/native.md.
+``maxAttempts``, ``maxRetryTime``) with the same lifecycle as the dynamic ``Connector``. What it does on the
+engine: docs/engine.md.
 """
 
 from __future__ import annotations

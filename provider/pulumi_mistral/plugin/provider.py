@@ -72,6 +72,9 @@ class MistralProvider(p.Provider):
         self.log = log or EngineLog("")
         self.state = ProcessState(warn=lambda text: self.log("warning", text, _URN.get()))
         self.life = ConnectorLifecycle(self.state, is_unknown=values.is_unknown)
+        # The engine's proposed name for each auto-named resource (its autonaming config), from its last Check:
+        # a replacement is checked anew and takes it, so Diff can tell when the name stays (delete first).
+        self._proposed: dict[str, str] = {}
 
     async def _run(self, urn: str, step: Callable[..., _T], *args: Any) -> _T:
         """``step(*args)`` in a worker thread, its diagnostics attached to ``urn``."""
@@ -108,10 +111,13 @@ class MistralProvider(p.Provider):
 
     async def check(self, request: p.CheckRequest) -> p.CheckResponse:
         news = values.from_values(request.new_inputs)
+        autonaming = AUTONAMING.get()
         if news.get("name") is None:
             news["name_prefix"] = request.name  # an auto name starts with the resource's name
+            if autonaming is not None:
+                self._proposed[request.urn] = autonaming.proposed_name
         checked = self.life.check(values.from_values(request.old_inputs), news,
-                                  random_seed=request.random_seed or None, autonaming=AUTONAMING.get())
+                                  random_seed=request.random_seed or None, autonaming=autonaming)
         failures = [p.CheckFailure(_property_path(f.property), f.reason) for f in checked.failures]
         return p.CheckResponse(inputs=_secret(checked.inputs), failures=failures)
 
@@ -123,15 +129,18 @@ class MistralProvider(p.Provider):
             # dynamic shape. An update that sends nothing rewrites it in this door's shape.
             return p.DiffResponse(changes=True, diffs=[DYNAMIC_PROVIDER_KEY], detailed_diff={
                 DYNAMIC_PROVIDER_KEY: p.PropertyDiff(p.PropertyDiffKind.DELETE, input_diff=False)})
+        proposed = self._proposed.get(request.urn) if new.get("name_prefix") else None
+        # Under the stack's autonaming config the replacement takes the engine's proposal: when that is the
+        # current name (no random part, e.g. `verbatim`), the old connector must go first.
+        delete_first = plan.delete_before_replace or bool(plan.replaces and proposed == old.get("name"))
         for change in plan.changes:
             if change.replace:
-                order = ("the old one is deleted first: the name stays and names are unique"
-                         if plan.delete_before_replace else "the new one, with a new name, is created first")
-                self.log("info", f"{change.reason}, so the connector is replaced ({order})", request.urn)
+                self.log("info", f"{change.reason}, so the connector is replaced ({_order(delete_first, proposed)})",
+                         request.urn)
         return p.DiffResponse(
             changes=plan.changed,
             replaces=[values.camel(c) for c in plan.replaces],
-            delete_before_replace=plan.delete_before_replace,
+            delete_before_replace=delete_first,
             diffs=[values.camel(c) for c in plan.properties],
             detailed_diff={values.camel(c.property): p.PropertyDiff(_KINDS[(c.kind, c.replace)], input_diff=True)
                            for c in plan.changes},
@@ -156,8 +165,11 @@ class MistralProvider(p.Provider):
     async def update(self, request: p.UpdateRequest) -> p.UpdateResponse:
         old, new = values.from_values(request.olds), values.from_values(request.news)
         if request.preview:
+            # The planned outputs: the new inputs (an input the program dropped is gone), the API's own fields
+            # as recorded, and what the update will change as unknown.
+            kept = {k: old[k] for k in OUTPUT_ONLY_FIELDS if k in old}
             unknown = {k: values.UNKNOWN for k in ("modified_at", *_tracked_outputs(new))}
-            return p.UpdateResponse(properties=_secret({**old, **new, **unknown}))
+            return p.UpdateResponse(properties=_secret({**kept, **new, **unknown}))
         outputs = await self._run(request.urn, self.life.update, request.resource_id, old, new)
         return p.UpdateResponse(properties=_secret(outputs))
 
@@ -186,6 +198,16 @@ class MistralProvider(p.Provider):
             "tool_names": [t["name"] for t in tools], **outs,
             "tool_definitions": [fingerprint.tool_definition(t) for t in tools],
         }))
+
+
+def _order(delete_first: bool, proposed: str | None) -> str:
+    """How a replacement goes, as the info line of a Diff says it."""
+    if delete_first:
+        return "the old one is deleted first: the name stays and names are unique"
+    if proposed is not None:  # the engine forces delete-first for names with no random part, and does not say
+        return ("the stack's autonaming config names the new one: it is created first when that name has a random "
+                "part, else the old one is deleted first")
+    return "the new one, with a new name, is created first"
 
 
 def _config_view(props: Mapping[str, PropertyValue]) -> dict[str, Any]:

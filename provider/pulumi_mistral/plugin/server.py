@@ -5,8 +5,8 @@ things it does not do, which this subclass adds, each in a few lines:
 
 * **One-line errors.** The servicer wraps every exception in a new one carrying the Python traceback, so the
   engine shows ``<message>:\\n  File ...`` for every failure. Our own errors (:class:`MistralError`, whose
-  messages are written for people) are sent as the message alone; any other exception (a bug) keeps its
-  traceback.
+  messages are written for people) are sent as the message alone, on one line (a tool-drift block keeps one line
+  per tool); any other exception (a bug) keeps its traceback.
 * **Autonaming.** The engine passes ``pulumi:autonaming`` (a proposed name and a mode) to a provider's Check only
   when its Configure answer says it supports that; the servicer neither says so nor passes the options on.
   Here Configure says so, and Check hands the options to the provider through :data:`AUTONAMING`. Configure
@@ -32,7 +32,7 @@ from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS  # the SDK's own message size limits
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc
 
-from pulumi_mistral.errors import MistralError
+from pulumi_mistral.errors import MistralError, ToolDriftError
 from pulumi_mistral.lifecycle import Autonaming
 
 __all__ = ["AUTONAMING", "PROVIDER_NAME", "EngineLog", "MistralServicer", "engine_address", "serve"]
@@ -72,7 +72,9 @@ def _one_line(rpc: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any
             ours = _our_error(exc)
             if ours is None:
                 raise
-            await context.abort(grpc.StatusCode.UNKNOWN, " ".join(ours.message.split()))
+            # One line each, but a tool-drift block keeps its own lines: one per tool, as on the dynamic door.
+            keep = isinstance(ours, ToolDriftError)
+            await context.abort(grpc.StatusCode.UNKNOWN, ours.message if keep else " ".join(ours.message.split()))
 
     method.__name__ = rpc.__name__
     return method
