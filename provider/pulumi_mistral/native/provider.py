@@ -27,7 +27,7 @@ class ProviderArgs:
         """
         The set of arguments for constructing a Provider resource.
 
-        :param pulumi.Input[_builtins.str] api_key: Mistral API key (falls back to MISTRAL_API_KEY). Never stored in the state.
+        :param pulumi.Input[_builtins.str] api_key: Mistral API key (falls back to MISTRAL_API_KEY). The default provider reads it from stack config and keeps it out of the state; an explicit provider keeps its apiKey input encrypted in the state, as every secret input.
         :param pulumi.Input[_builtins.int] max_attempts: Attempts per API request, retries included (1-20).
         :param pulumi.Input[_builtins.float] max_retry_time: Seconds all retries of one request may take together.
         :param pulumi.Input[_builtins.str] server_url: Base URL of the Connectors API (falls back to MISTRAL_SERVER_URL; default https://api.mistral.ai).
@@ -58,7 +58,7 @@ class ProviderArgs:
     @pulumi.getter(name="apiKey")
     def api_key(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Mistral API key (falls back to MISTRAL_API_KEY). Never stored in the state.
+        Mistral API key (falls back to MISTRAL_API_KEY). The default provider reads it from stack config and keeps it out of the state; an explicit provider keeps its apiKey input encrypted in the state, as every secret input.
         """
         return pulumi.get(self, "api_key")
 
@@ -132,7 +132,7 @@ class Provider(pulumi.ProviderResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[_builtins.str] api_key: Mistral API key (falls back to MISTRAL_API_KEY). Never stored in the state.
+        :param pulumi.Input[_builtins.str] api_key: Mistral API key (falls back to MISTRAL_API_KEY). The default provider reads it from stack config and keeps it out of the state; an explicit provider keeps its apiKey input encrypted in the state, as every secret input.
         :param pulumi.Input[_builtins.int] max_attempts: Attempts per API request, retries included (1-20).
         :param pulumi.Input[_builtins.float] max_retry_time: Seconds all retries of one request may take together.
         :param pulumi.Input[_builtins.str] server_url: Base URL of the Connectors API (falls back to MISTRAL_SERVER_URL; default https://api.mistral.ai).

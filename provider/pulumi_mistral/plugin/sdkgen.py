@@ -1,10 +1,11 @@
 """The Python SDK of the native plugin, ``pulumi_mistral.native``, generated from schema.json by the pinned generator.
 
 ``pulumi package gen-sdk schema.json --language python`` (the CLI built by ``make install``; our language host's
-GeneratePackage runs the pinned ``pkg/v3`` code generator) writes the package; this keeps its modules and makes
-one edit: the generated ``_utilities.py`` reads its version from the installed distribution named after the
-top-level package, which for ``pulumi_mistral.native`` is ours under another name, so it takes the schema's
-version instead (the one its ``pulumi-plugin.json`` already names). A test regenerates it and fails when the
+GeneratePackage runs the pinned ``pkg/v3`` code generator) writes the package ``pulumi_mistral_native`` (the
+schema's plain Python name, which installs on its own); this keeps its modules and makes two edits to embed it
+here as ``pulumi_mistral.native``: its references to itself are renamed, and ``_utilities.py`` takes the schema's
+version (the one its ``pulumi-plugin.json`` already names) instead of reading the installed distribution named
+after the top-level package, which here is ours under another name. A test regenerates it and fails when the
 committed files differ::
 
     python -m pulumi_mistral.plugin.sdkgen            # rewrites provider/pulumi_mistral/native/
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,7 +26,8 @@ __all__ = ["NATIVE", "generate", "main"]
 
 ROOT = Path(__file__).resolve().parents[3]
 NATIVE = Path(__file__).resolve().parents[1] / "native"
-_PACKAGE_DIR = "pulumi_mistral.native"  # the generator names the directory after the dotted package name
+_GENERATED = "pulumi_mistral_native"  # the schema's Python package name
+_EMBEDDED = "pulumi_mistral.native"  # where this package keeps it
 _VERSION_LINE = "    pep440_version_string = importlib.metadata.version(root_package)\n"
 _SKIPPED = frozenset({"README.md"})
 
@@ -40,8 +43,8 @@ def generate(schema: Path, pulumi: Path) -> dict[str, str]:
                                str(out)], env=env, capture_output=True, text=True, timeout=300, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"pulumi package gen-sdk failed:\n{done.stdout}{done.stderr}")
-        package = out / "python" / _PACKAGE_DIR
-        files = {p.relative_to(package).as_posix(): p.read_text(encoding="utf-8")
+        package = out / "python" / _GENERATED
+        files = {p.relative_to(package).as_posix(): _embedded(p.read_text(encoding="utf-8"))
                  for p in sorted(package.rglob("*")) if p.is_file() and p.name not in _SKIPPED}
     utilities = files["_utilities.py"]
     if _VERSION_LINE not in utilities:
@@ -50,6 +53,11 @@ def generate(schema: Path, pulumi: Path) -> dict[str, str]:
     pinned = f"    pep440_version_string = {version!r}  # the schema's version (pulumi_mistral.plugin.sdkgen)\n"
     files["_utilities.py"] = utilities.replace(_VERSION_LINE, pinned)
     return files
+
+
+def _embedded(text: str) -> str:
+    """``text`` with the generated package's references to itself pointing at where it is embedded."""
+    return re.sub(rf"\b{_GENERATED}\b", _EMBEDDED, text)
 
 
 def main() -> int:

@@ -20,8 +20,10 @@ PACKAGE = "mistral"
 RESOURCE_TOKEN = f"{PACKAGE}:index:Connector"
 GET_CONNECTOR_TOKEN = f"{PACKAGE}:index:getConnector"
 GET_CONNECTOR_TOOLS_TOKEN = f"{PACKAGE}:index:getConnectorTools"
-# The generated Python SDK lives inside this package (pulumi_mistral.native): no top-level name of its own.
-PYTHON_PACKAGE = "pulumi_mistral.native"
+# The Python SDK's name: a plain package (`pulumi package gen-sdk` of this schema installs and imports as it, and it
+# does not clash with `pulumi_mistral`); this package embeds the same SDK as `pulumi_mistral.native`
+# (plugin/sdkgen.py).
+PYTHON_PACKAGE = "pulumi_mistral_native"
 AUTH_DATA_TOKEN = f"{PACKAGE}:index:AuthData"
 VISIBILITY_TOKEN = f"{PACKAGE}:index:ResourceVisibility"
 TOOL_DRIFT_TOKEN = f"{PACKAGE}:index:ToolDriftPolicy"
@@ -153,7 +155,9 @@ def _config_variables() -> dict[str, dict[str, Any]]:
     """The provider's settings: stack config ``mistral:*`` for the default provider, inputs of an explicit one."""
     return {
         "apiKey": {"type": "string", "secret": True,
-                   "description": "Mistral API key (falls back to MISTRAL_API_KEY). Never stored in the state.",
+                   "description": "Mistral API key (falls back to MISTRAL_API_KEY). The default provider reads it "
+                                  "from stack config and keeps it out of the state; an explicit provider keeps its "
+                                  "apiKey input encrypted in the state, as every secret input.",
                    "defaultInfo": {"environment": ["MISTRAL_API_KEY"]}},
         "serverUrl": {"type": "string",
                       "description": "Base URL of the Connectors API (falls back to MISTRAL_SERVER_URL; "

@@ -16,7 +16,7 @@ from .. import _utilities
 
 apiKey: Optional[str]
 """
-Mistral API key (falls back to MISTRAL_API_KEY). Never stored in the state.
+Mistral API key (falls back to MISTRAL_API_KEY). The default provider reads it from stack config and keeps it out of the state; an explicit provider keeps its apiKey input encrypted in the state, as every secret input.
 """
 
 maxAttempts: int

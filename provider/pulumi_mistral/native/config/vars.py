@@ -23,7 +23,7 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def api_key(self) -> Optional[str]:
         """
-        Mistral API key (falls back to MISTRAL_API_KEY). Never stored in the state.
+        Mistral API key (falls back to MISTRAL_API_KEY). The default provider reads it from stack config and keeps it out of the state; an explicit provider keeps its apiKey input encrypted in the state, as every secret input.
         """
         return __config__.get('apiKey') or _utilities.get_env('MISTRAL_API_KEY')
 
