@@ -75,7 +75,7 @@ def test_pulumi_import_prints_code_without_secrets_and_a_missing_id_records_noth
     assert NATIVE.connectors(stack) == []  # no ghost recorded
 
     single = stack.run("import", CONNECTOR, "console", made.id, "--yes", "--protect=false")
-    assert "import pulumi_mistral.native as mistral" in single.stdout, single.output
+    assert "import pulumi_mistral_native as mistral" in single.stdout, single.output  # installed with us
     assert 'console = mistral.Connector("console",' in single.stdout and 'name="console-made"' in single.stdout
     assert "visibility=mistral.ResourceVisibility.PRIVATE" in single.stdout
     (imported,) = NATIVE.connectors(stack)

@@ -62,3 +62,13 @@ def test_an_unknown_output_goes_out_as_the_engines_sentinel() -> None:
 def test_to_values_refuses_what_the_engine_cannot_carry() -> None:
     with pytest.raises(TypeError, match="cannot send a object"):
         values.to_values({"description": object()})
+
+
+def test_the_shipped_sdk_declares_no_plugin() -> None:
+    """pulumi_mistral_native is installed with every copy of this package: a pulumi-plugin.json at its top would
+    make every stack (dynamic ones included) declare the mistral plugin before its program runs, which costs a
+    download attempt per command, or a warning with an activated virtualenv (plugin/sdkgen.py leaves it out)."""
+    from pulumi_mistral.plugin import sdkgen
+
+    assert (sdkgen.NATIVE / "__init__.py").exists()
+    assert not (sdkgen.NATIVE / "pulumi-plugin.json").exists()

@@ -2,20 +2,22 @@
 
 ``pulumi package gen-sdk schema.json --language python`` (the CLI built by ``make install``; our language host's
 GeneratePackage runs the pinned ``pkg/v3`` code generator) writes the package ``pulumi_mistral_native`` (the
-schema's plain Python name, which installs on its own); this keeps its modules and makes two edits to embed it
-here as ``pulumi_mistral.native``: its references to itself are renamed, and ``_utilities.py`` takes the schema's
-version (the one its ``pulumi-plugin.json`` already names) instead of reading the installed distribution named
-after the top-level package, which here is ours under another name. A test regenerates it and fails when the
-committed files differ::
+schema's Python name); this distribution ships it as it is, as a top-level package beside ``pulumi_mistral``
+(``pulumi_mistral.native`` is the same module), so the code ``pulumi import`` prints imports what is installed.
+One edit: ``_utilities.py`` takes the schema's version instead of reading the installed distribution named after
+the package, which here is ours under another name. One file is left out: ``pulumi-plugin.json``. Installed
+with every copy of ``pulumi_mistral``, it would make every stack, dynamic ones included, declare the ``mistral``
+plugin to the engine before its program runs (the language host reports such files): a download attempt on
+every command, or a warning with an activated virtualenv. The plugin is found when a native resource needs it.
+A test regenerates the package and fails when the committed files differ::
 
-    python -m pulumi_mistral.plugin.sdkgen            # rewrites provider/pulumi_mistral/native/
+    python -m pulumi_mistral.plugin.sdkgen            # rewrites provider/pulumi_mistral_native/
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -25,11 +27,10 @@ from pathlib import Path
 __all__ = ["NATIVE", "generate", "main"]
 
 ROOT = Path(__file__).resolve().parents[3]
-NATIVE = Path(__file__).resolve().parents[1] / "native"
+NATIVE = Path(__file__).resolve().parents[2] / "pulumi_mistral_native"
 _GENERATED = "pulumi_mistral_native"  # the schema's Python package name
-_EMBEDDED = "pulumi_mistral.native"  # where this package keeps it
 _VERSION_LINE = "    pep440_version_string = importlib.metadata.version(root_package)\n"
-_SKIPPED = frozenset({"README.md"})
+_SKIPPED = frozenset({"README.md", "pulumi-plugin.json"})
 
 
 def generate(schema: Path, pulumi: Path) -> dict[str, str]:
@@ -44,7 +45,7 @@ def generate(schema: Path, pulumi: Path) -> dict[str, str]:
         if done.returncode != 0:
             raise RuntimeError(f"pulumi package gen-sdk failed:\n{done.stdout}{done.stderr}")
         package = out / "python" / _GENERATED
-        files = {p.relative_to(package).as_posix(): _embedded(p.read_text(encoding="utf-8"))
+        files = {p.relative_to(package).as_posix(): p.read_text(encoding="utf-8")
                  for p in sorted(package.rglob("*")) if p.is_file() and p.name not in _SKIPPED}
     utilities = files["_utilities.py"]
     if _VERSION_LINE not in utilities:
@@ -55,13 +56,8 @@ def generate(schema: Path, pulumi: Path) -> dict[str, str]:
     return files
 
 
-def _embedded(text: str) -> str:
-    """``text`` with the generated package's references to itself pointing at where it is embedded."""
-    return re.sub(rf"\b{_GENERATED}\b", _EMBEDDED, text)
-
-
 def main() -> int:
-    """Regenerate ``provider/pulumi_mistral/native`` from the repository's schema.json."""
+    """Regenerate ``provider/pulumi_mistral_native`` from the repository's schema.json."""
     from pulumi_mistral.testing.pulumi_cli import find_pulumi
 
     pulumi = find_pulumi()

@@ -16,10 +16,10 @@ from . import outputs
 
 # Make subpackages available:
 if typing.TYPE_CHECKING:
-    import pulumi_mistral.native.config as __config
+    import pulumi_mistral_native.config as __config
     config = __config
 else:
-    config = _utilities.lazy_import('pulumi_mistral.native.config')
+    config = _utilities.lazy_import('pulumi_mistral_native.config')
 
 _utilities.register(
     resource_modules="""
@@ -27,7 +27,7 @@ _utilities.register(
  {
   "pkg": "mistral",
   "mod": "index",
-  "fqn": "pulumi_mistral.native",
+  "fqn": "pulumi_mistral_native",
   "classes": {
    "mistral:index:Connector": "Connector"
   }
@@ -39,7 +39,7 @@ _utilities.register(
  {
   "pkg": "mistral",
   "token": "pulumi:providers:mistral",
-  "fqn": "pulumi_mistral.native",
+  "fqn": "pulumi_mistral_native",
   "class": "Provider"
  }
 ]
