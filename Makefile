@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python bench/client.py
 	$(BIN)/python bench/local_server.py
 	$(BIN)/python bench/provider.py
+	$(BIN)/python bench/imports.py
 	$(BIN)/python bench/engine.py
 
 clean:

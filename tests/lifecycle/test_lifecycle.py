@@ -44,6 +44,18 @@ def test_the_lifecycle_imports_no_pulumi() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
+@pytest.mark.parametrize("module", ["pulumi_mistral.lifecycle", "pulumi_mistral.provider",
+                                    "pulumi_mistral.provider.resource", "pulumi_mistral.plugin.provider"])
+def test_the_client_comes_with_the_first_request_not_with_the_import(module: str) -> None:
+    """A program declaring connectors and a provider answering check, diff or a preview never load the client's
+    pydantic models and httpx; the first API request does (ProcessState.client, Listing.lookup)."""
+    code = (f"import sys, {module}; "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'httpx', 'httpcore') "
+            "or m.startswith('pulumi_mistral.client')); "
+            "assert bad == [], bad")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
 # ---- check: the seed, autonaming, unknowns ----------------------------------------------------------------------
 
 

@@ -8,8 +8,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pulumi_mistral.client.connectors import MAX_PAGE_SIZE
-
 if TYPE_CHECKING:  # pragma: no cover
     from pulumi_mistral.client import ConnectorsClient
 
@@ -79,6 +77,8 @@ class Listing:
                 if snap is not None:
                     return snap.get(connector_id)
                 generation = self._generation
+            from pulumi_mistral.client.connectors import MAX_PAGE_SIZE  # the client comes with the first request
+
             started = time.monotonic()
             items = {
                 c.id: c.model_dump(mode="json")
