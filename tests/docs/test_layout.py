@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "provider" / "pulumi_mistral"
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
 MAX_LINES = 450
+MAX_LONG_LINES = 600  # not even a documented long module grows past this
 # Modules allowed to be longer, each for one reason (repeated in docs/architecture.md).
 LONG_MODULES: dict[str, str] = {
     "testing/stack_runner.py": "one concern: running a program's steps the way the engine does",
@@ -73,6 +74,8 @@ def test_modules_stay_small_unless_documented() -> None:
     long = {rel: n for rel in _modules()
             if (n := len((PACKAGE / rel).read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert sorted(set(long) - set(LONG_MODULES)) == [], long
+    assert sorted(set(LONG_MODULES) - set(long)) == [], "short now: drop them from LONG_MODULES and architecture.md"
+    assert {rel: n for rel, n in long.items() if n > MAX_LONG_LINES} == {}
     architecture = ARCHITECTURE.read_text(encoding="utf-8")
     section = architecture.split("### Modules longer than 450 lines", 1)[1].split("###", 1)[0]
     for rel in LONG_MODULES:
