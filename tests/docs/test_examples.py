@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -46,10 +47,41 @@ def test_examples_are_complete_projects(name: str) -> None:
         assert (project / file).is_file(), f"{name}/{file} is missing"
     meta = yaml.safe_load((project / "Pulumi.yaml").read_text())
     assert meta["name"] == name and meta["runtime"]["name"] == "python"
-    assert "pulumi-mistral-connectors" in (project / "requirements.txt").read_text()
+    assert requirement_lines(project) == ["pulumi>=3.150,<4", "../.."]  # the package, from this clone
     compile((project / "__main__.py").read_text(), f"{name}/__main__.py", "exec")
     for declared in project.glob("connectors.yaml"):
         load_declarations(declared)  # valid for the default stack
+
+
+def requirement_lines(project: Path) -> list[str]:
+    return [line.strip() for line in (project / "requirements.txt").read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+PYTHON_PROJECTS = sorted(p.parent.name for p in EXAMPLES.glob("*/requirements.txt"))
+
+
+@pytest.mark.parametrize("name", PYTHON_PROJECTS)
+def test_requirements_install_the_package_from_this_clone_and_say_so(name: str) -> None:
+    """The package is on no index: each example's requirements.txt names this clone's root, run from its directory."""
+    project = EXAMPLES / name
+    (path,) = [line for line in requirement_lines(project) if not line.startswith("pulumi>")]
+    assert (project / path.split("[", 1)[0]).resolve() == ROOT, path
+    text = (project / "requirements.txt").read_text()
+    assert "pulumi-mistral-connectors" in text and "no package index" in text and "run it here" in text
+
+
+@pytest.mark.parametrize("name", ["quickstart", "policy-pack"])
+def test_pip_resolves_the_requirements_to_this_clone(name: str, tmp_path: Path) -> None:
+    """What `venv/bin/pip install -r requirements.txt` in the example's directory installs (resolved, not installed)."""
+    report = tmp_path / "report.json"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "--no-build-isolation", "-q",
+                    "--report", str(report), "-r", "requirements.txt"], cwd=EXAMPLES / name, check=True,
+                   capture_output=True, timeout=300)
+    ours = [i for i in json.loads(report.read_text())["install"]
+            if i["metadata"]["name"] == "pulumi-mistral-connectors"]
+    assert [i["download_info"]["url"] for i in ours] == [ROOT.as_uri()]
+    assert ours[0].get("requested_extras", []) == (["policy"] if name == "policy-pack" else [])
 
 
 def test_yaml_declared(server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

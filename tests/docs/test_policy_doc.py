@@ -54,7 +54,9 @@ def test_the_example_pack_is_complete_and_uses_the_repository_virtualenv() -> No
     meta = yaml.safe_load((PACK / "PulumiPolicy.yaml").read_text())
     assert meta["runtime"]["name"] == "python" and meta["version"] == __version__
     assert (PACK / meta["runtime"]["options"]["virtualenv"]).resolve() == (ROOT / ".venv").resolve()
-    assert "pulumi-mistral-connectors[policy]" in (PACK / "requirements.txt").read_text()
+    requirements = (PACK / "requirements.txt").read_text()
+    assert "pulumi-mistral-connectors[policy]" in requirements  # named in the comment that says how it resolves
+    assert [line for line in requirements.splitlines() if line and not line.startswith("#")] == ["../..[policy]"]
     main = (PACK / "__main__.py").read_text()
     compile(main, "__main__.py", "exec")
     assert len([line for line in main.splitlines() if line and not line.startswith(('"""', "#"))]) <= 3

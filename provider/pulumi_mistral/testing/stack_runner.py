@@ -1,55 +1,8 @@
 """StackRunner: runs a Pulumi program's dynamic resources through the real provider, the way the engine does.
 
-This is a TEST TOOL, not a deployment engine. Use it to test your own connector stacks without the Pulumi
-CLI. What it does:
-
-* runs the program (a function, or a project directory's ``__main__.py``) under
-  ``pulumi.runtime.set_mocks``, with the stack config set (``pulumi.Config`` works in the program);
-* forwards every dynamic resource (``pulumi-python:dynamic...``) to the REAL dynamic-provider gRPC server
-  (``python -u -m pulumi.dynamic``, started as a subprocess with cwd = the project directory, or the same
-  servicer in-process with ``in_process=True``), calling ``Configure`` (the stack config, namespaces kept,
-  secrets marked), ``Check`` (olds = old inputs), ``Diff`` (olds = old OUTPUTS), then ``Create`` /
-  ``Update`` / ``Delete`` with the engine's rules: DIFF_NONE is a "same" step that keeps the old outputs;
-  DIFF_UNKNOWN falls back to comparing old and new inputs (``__provider`` included, as the engine does);
-  a replacement re-runs Check without olds and deletes first only when the provider says
-  ``deleteBeforeReplace``; secrets are stripped from every request and re-applied to outputs of the same
-  name; resources no longer declared are deleted;
-* keeps state between runs in a JSON file, ``refresh()`` (Read for every resource, drift reported per
-  property, gone resources dropped), ``preview()`` (Check and Diff only, no Create/Update/Delete) and
-  ``destroy()``.
-
-What it does NOT model: dependency ordering and parallelism (steps run one at a time, in declaration
-order), component resources and providers other than dynamic ones (they get mock ids), aliases, protect,
-ignore_changes, import, hooks, the engine's display, state encryption and locking.
-
-**Measured against the real engine** (the pinned Pulumi CLI, ``tests/engine/test_standin_agreement.py``): for a
-lifecycle, the replacement order and tool tracking, it sends the same API requests at each step and ends with
-the same stack outputs. The differences, by design: ``up()`` is ``pulumi up --skip-preview`` (a plain
-``pulumi up`` previews first, calling Check and Diff twice, so with tool tracking it lists the tools twice);
-the engine runs steps in parallel (the same requests, in another order across resources) and keeps a
-default-provider resource holding the stack config in its state, which this runner does not;
-``preview(expect_no_changes=True)`` raises ``StackRunError`` where the CLI exits 7. To test what only the
-engine decides (its display, exit codes, ``pulumi stack export``), use
-:class:`pulumi_mistral.testing.pulumi_cli.CliStack`.
-
-**The state file holds secrets in plain text** (headers, auth data, connection secrets). Keep it out of
-version control (the default location is a temporary directory) and delete it after use.
-
-Example::
-
-    from pulumi_mistral.testing.stack_runner import StackRunner
-
-    config = {"mistral:apiKey": key, "mistral:serverUrl": url}
-    with StackRunner("examples/quickstart", config=config) as stack:
-        result = stack.up()
-        print(result.outputs, [s.op for s in result.steps])
-        assert not stack.preview().changes
-        print(stack.refresh().drift)
-        stack.destroy()
-
-Provider diagnostics (lines the provider wrote to stderr as ``warning: ...``, ``error: ...``, which the
-engine shows) are in each result's ``diagnostics`` and in ``StackRunner.diagnostics`` (last operation, also
-after a failure).
+A TEST TOOL, not a deployment engine, and its state file holds secrets in plain text. What it models, what it
+does not, and how it differs from the real engine (measured): docs/engine.md, "The stand-in measured against the
+engine". How to use it: docs/testing.md.
 """
 
 from __future__ import annotations
@@ -239,8 +192,8 @@ class StackRunner:
 
     ``program`` is a project directory (with ``Pulumi.yaml`` and ``__main__.py``) or a function that declares
     resources. ``config`` is the stack config with namespaces (``{"mistral:apiKey": ..., "app:x": ...}``;
-    keys without a namespace get the project's); ``secret_keys`` says which values are secret. See the
-    module docstring for what is and is not modelled.
+    keys without a namespace get the project's); ``secret_keys`` says which values are secret. What is and is not
+    modelled: docs/engine.md, "The stand-in measured against the engine".
 
     Example::
 
