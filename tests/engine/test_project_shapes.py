@@ -9,6 +9,7 @@ with nothing of the host's machinery in it.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -90,8 +91,13 @@ def deploy_and_destroy(stack: CliStack, api: Any) -> None:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This project built as a wheel, as a user installs it before it is published."""
     out = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of the sources: a build in the checkout would leave build/ and *.egg-info in it.
+    source = tmp_path_factory.mktemp("source")
+    shutil.copytree(REPO / "provider", source / "provider", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
-                    str(out), str(REPO)], check=True, capture_output=True, timeout=300)
+                    str(out), str(source)], check=True, capture_output=True, timeout=300)
     (built,) = out.glob("pulumi_mistral_connectors-*.whl")
     return built
 
