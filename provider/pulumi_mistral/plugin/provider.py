@@ -123,7 +123,11 @@ class MistralProvider(p.Provider):
 
     async def diff(self, request: p.DiffRequest) -> p.DiffResponse:
         old, new = values.from_values(request.old_state), values.from_values(request.new_inputs)
-        plan = await self._run(request.urn, self.life.diff, request.resource_id, old, new)
+        if tracking(new) or tracking(old):
+            plan = await self._run(request.urn, self.life.diff, request.resource_id, old, new)
+        else:  # no tool tracking: a pure comparison, cheaper here than a hop to a worker thread and back
+            _URN.set(request.urn)
+            plan = self.life.diff(request.resource_id, old, new)
         if DYNAMIC_PROVIDER_KEY in old and not plan.changed:
             # A connector moved here from the dynamic door (an alias of its old type): its state is in the
             # dynamic shape. An update that sends nothing rewrites it in this door's shape.

@@ -10,6 +10,7 @@ values not known yet as the engine's unknown sentinel. The native door speaks th
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -23,12 +24,14 @@ __all__ = ["UNKNOWN", "camel", "from_values", "is_unknown", "snake", "to_values"
 _TYPED_OBJECTS = frozenset({"auth_data"})
 
 
+@functools.lru_cache(maxsize=1024)
 def camel(name: str) -> str:
     """``icon_url`` -> ``iconUrl`` (schema names)."""
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+@functools.lru_cache(maxsize=1024)
 def snake(name: str) -> str:
     """``iconUrl`` -> ``icon_url`` (schema names)."""
     return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), name)
