@@ -64,6 +64,28 @@ _AUTO_SUFFIX_LEN = 7
 _AUTO_ALPHABET = string.ascii_lowercase + string.digits
 
 
+class _Unknown:
+    """A value not known where it is looked at: a computed input during a preview, an encrypted secret, a secret
+    reference that cannot be read. One instance, :data:`UNKNOWN`, shared by the lifecycle, the drift report and
+    the policy rules; it pickles as a reference to that instance."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+
+
 @dataclass(frozen=True)
 class Failure:
     """One problem with one property: ``reason`` says what is wrong and how to fix it, never a secret value."""
@@ -367,6 +389,11 @@ def contains(value: Any, predicate: Callable[[Any], bool]) -> bool:
     if isinstance(value, (list, tuple)):
         return any(contains(v, predicate) for v in value)
     return False
+
+
+def holds_unknown(value: Any) -> bool:
+    """True for :data:`UNKNOWN`, and for a map or list holding it anywhere."""
+    return contains(value, lambda v: v is UNKNOWN)
 
 
 def ints_from_floats(value: Any) -> Any:
