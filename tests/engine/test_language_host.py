@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
+from pulumi_mistral.testing.processes import session_processes
 from pulumi_mistral.testing.projects import point_at_virtualenv
 from pulumi_mistral.testing.pulumi_cli import CliStack
 
@@ -36,19 +37,6 @@ def copy_plugin(name: str, into: Path) -> Path:
     manifest = next(target.glob("Pulumi*.yaml"))
     point_at_virtualenv(manifest, VENV)
     return target
-
-
-def session_processes(sid: int) -> list[str]:
-    """Command lines of the live processes of session ``sid`` (read from /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[3]) == sid and fields[0] != "Z":
-                found.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
 
 
 # -- interrupts --------------------------------------------------------------------------------------------------
