@@ -56,7 +56,8 @@ def test_ctrl_c_during_up_stops_the_program_quietly_and_the_next_up_converges(ma
     (project / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "slow", "runtime": "python"}))
     (project / "__main__.py").write_text(SLOW_PROGRAM)
     stack = make_stack(project)
-    api.set_latency(700)  # each create takes a while, so the interrupt lands while the program is registering
+    # each create takes a while, so the interrupt lands while the program is registering
+    api.controls().set_latency(700)
     up = subprocess.Popen([str(stack.pulumi), "--non-interactive", "up", "--yes", "--skip-preview", "--stack",
                            stack.stack], cwd=stack.project_dir, env=stack.env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -71,7 +72,7 @@ def test_ctrl_c_during_up_stops_the_program_quietly_and_the_next_up_converges(ma
         if up.poll() is None:
             os.killpg(up.pid, signal.SIGKILL)
             up.wait(30)
-    api.set_latency(0)
+    api.controls().set_latency(0)
     assert up.returncode != 0
     assert "update canceled" in output, output
     for noise in ("Traceback", "KeyboardInterrupt", "Resource monitor has terminated"):
@@ -202,7 +203,7 @@ def test_a_policy_pack_directory_runs_through_the_host_and_sees_stack_config(mak
     pack = copy_plugin("policy-pack", tmp_path)
     stack = make_stack("quickstart", config={"quickstart:mcpUrl": "https://mcp.example.com/mcp",
                                              "hostpack:forbidden": "Documentation search over MCP"})
-    api.clear_requests()
+    api.controls().clear_requests()
     preview = stack.preview("--policy-pack", str(pack), check=False)
     assert preview.returncode != 0, preview.output
     assert "no-forbidden-description" in preview.output and "mandatory" in preview.output, preview.output
@@ -212,4 +213,4 @@ def test_a_policy_pack_directory_runs_through_the_host_and_sees_stack_config(mak
     compliant = stack.preview("--policy-pack", str(pack), check=False)
     assert compliant.returncode == 0, compliant.output
     assert "host-test-pack" in compliant.output
-    assert [r for r in api.requests() if r["method"] != "GET"] == []
+    assert [r for r in api.controls().requests(api_only=True) if r["method"] != "GET"] == []
