@@ -1,5 +1,6 @@
-"""Fixtures shared by every test folder: the example MCP servers on the import path, running instances, and the
-guard that fails the session when a process a test started outlives the suite."""
+"""Fixtures shared by every test folder: the package's pytest plugin (local servers, their test controls, a
+configured provider and engine), the example MCP servers on the import path, running instances, and the guard that
+fails the session when a process a test started outlives the suite."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ from pulumi_mistral.testing.processes import Leftover, adopt_orphans, end_proces
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
 from mcp_servers.runner import DemoServer, OAuthServers, start_demo_server, start_oauth_servers
+
+# The fixtures users get (local_server, controls, mistral_client, mistral_provider, mistral_engine...), here for
+# every folder, so each is written once: pulumi_mistral.testing.fixtures.
+pytest_plugins = ["pulumi_mistral.testing.fixtures"]
 
 
 @pytest.fixture(scope="module")

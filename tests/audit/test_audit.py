@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from pulumi_mistral import cli
@@ -95,12 +94,10 @@ class Run:
         return code, captured.out, captured.err
 
     def log(self) -> list[dict[str, Any]]:
-        with httpx.Client(base_url=self.server.url, headers=self.server.headers()) as http:
-            return list(http.get("/_local/requests").raise_for_status().json()["requests"])
+        return self.server.controls().requests()
 
     def clear_log(self) -> None:
-        with httpx.Client(base_url=self.server.url, headers=self.server.headers()) as http:
-            http.delete("/_local/requests").raise_for_status()
+        self.server.controls().clear_requests()
 
 
 @pytest.fixture

@@ -92,8 +92,8 @@ def test_oauth_connector_without_a_token_is_not_retried_and_says_run_get_auth_ur
     with LocalServer() as local, local.client(max_attempts=4) as client:
         connector = client.create(name="oauth-docs", description="d", server=oauth.url,
                                   auth_data={"client_id": oauth.client_id, "client_secret": oauth.client_secret})
-        controls = local.client()._http._client
-        controls.delete("/_local/requests")
+        controls = local.controls()
+        controls.clear_requests()
         for call in (lambda: client.list_tools(connector.id, refresh=True),
                      lambda: client.call_tool(connector.id, "echo", arguments={"text": "x"})):
             started = time.monotonic()
@@ -104,7 +104,7 @@ def test_oauth_connector_without_a_token_is_not_retried_and_says_run_get_auth_ur
             assert exc.status_code == 502 and exc.auth_required
             assert "get_auth_url" in str(exc) and "attempts" not in str(exc)
             assert oauth.client_secret not in _texts(exc)
-        sent = [r for r in controls.get("/_local/requests").json()["requests"] if "/tools" in r["path"]]
+        sent = [r for r in controls.requests() if "/tools" in r["path"]]
         assert len(sent) == 2  # one list_tools, one call_tool: neither was retried
 
 

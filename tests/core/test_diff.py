@@ -140,3 +140,15 @@ def test_applying_the_update_payload_converges(old: dict[str, Any], new: dict[st
     assert not {"visibility", "tool_pins", "tool_drift", "adopt", "name_prefix"} & set(payload)
     applied = {**old, **payload}  # what the server holds after the PATCH: nothing left to update
     assert diff.update_payload(applied, new) == {}
+
+
+def test_create_differences_is_the_create_recovery_rule() -> None:
+    """The one rule the provider's create recovery (``lifecycle.outputs.matches``) and ``recover`` share."""
+    sent = {"name": "docs", "description": "Docs", "server": "https://mcp.example.com/mcp", "headers": {"X-K": "v"}}
+    live = {**sent, "server": "https://MCP.example.com:443/mcp", "visibility": "private",
+            "connection_config": {"set": "by a PATCH after the create"}}
+    # equal under the diff's comparison; a PATCH's fields and an unset visibility do not decide
+    assert diff.create_differences(live, sent) == []
+    theirs = {**live, "description": "theirs", "headers": {"X-K": "w"}}
+    assert diff.create_differences(theirs, sent) == ["description", "headers"]
+    assert set(spec.INPUT_FIELDS) - set(diff.CREATE_FIELDS) == {"connection_config", "connection_secrets"}

@@ -109,7 +109,7 @@ def test_auto_name_valid_and_recognised() -> None:
     rng = random.Random(1)
     for prefix in ["docs", "my connector/with#odd chars", "x" * 200, "", "---"]:
         name = spec.auto_name(prefix, rng)
-        assert spec.check_name(name) is None, name
+        assert spec.name_problem(name) is None, name
         assert spec.is_auto_name(name, prefix)
     assert not spec.is_auto_name("docs", "docs")
     assert not spec.is_auto_name("other-abcdefg", "docs")

@@ -64,7 +64,7 @@ def project(tmp_path: Path, connectors: str = CONNECTORS) -> Path:
 
 
 def config(server: LocalServer, **extra: Any) -> dict[str, Any]:
-    return {"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url, **extra}
+    return {**server.config(), **extra}
 
 
 def test_declared_connectors_are_created_with_secrets(server: LocalServer, tmp_path: Path,

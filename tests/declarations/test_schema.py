@@ -214,7 +214,7 @@ def test_live_outputs_match_the_schema(server: LocalServer) -> None:
                       connection_config={"n": 1}, connection_secrets={"tok": "t"})
         pulumi.export("outputs", c.connector_id)
 
-    config = {"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url}
+    config = server.config()
     with StackRunner(program, project="schema", config=config, in_process=True) as stack:
         stack.up()
         ((_, res),) = stack.state().items()

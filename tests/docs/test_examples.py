@@ -37,7 +37,7 @@ def copy_example(name: str, tmp_path: Path) -> Path:
 
 
 def base_config(server: LocalServer, key: str | None = None) -> dict[str, Any]:
-    return {"mistral:apiKey": key or server.api_key, "mistral:serverUrl": server.url}
+    return server.config(key)
 
 
 @pytest.mark.parametrize("name", ["yaml-declared", "oauth-connector", "multi-env", "ci-drift-check"])

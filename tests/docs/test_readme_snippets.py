@@ -133,7 +133,7 @@ def _run(block: Block, workdir: Path, server: LocalServer, env: dict[str, str]) 
         old_env = {k: os.environ.get(k) for k in env_refs}
         os.environ.update(env_refs)
         try:
-            full = {"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url, **config}
+            full = {**server.config(), **config}
             with StackRunner(workdir, config=full, secret_keys=["mistral:apiKey", *config],
                              state_path=workdir / ".state" / f"{block.name}.json", in_process=True) as stack:
                 stack.up()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,29 +27,19 @@ class Result:
 
 
 class Env:
-    """One test's world: the local server (reset), the demo MCP server (default tools), a client, the CLI."""
+    """One test's world: the local server (cleared) and its test controls, the demo MCP server (default tools), a
+    client, the CLI."""
 
     def __init__(self, server: LocalServer, demo: DemoServer, tmp: Path, capsys: Any, monkeypatch: Any) -> None:
         self.server, self.demo, self.tmp = server, demo, tmp
         self._capsys, self._monkeypatch = capsys, monkeypatch
         self.client = server.client()
-        self.controls = httpx.Client(base_url=server.url, headers=server.headers(), timeout=30)
+        self.controls = server.controls()
         monkeypatch.setenv("MISTRAL_API_KEY", server.api_key)
         monkeypatch.delenv("MISTRAL_SERVER_URL", raising=False)
 
     def close(self) -> None:
         self.client.close()
-        self.controls.close()
-
-    # -- server controls --------------------------------------------------------------------------------------
-    def requests(self) -> list[dict[str, Any]]:
-        return list(self.controls.get("/_local/requests").raise_for_status().json()["requests"])
-
-    def clear_requests(self) -> None:
-        self.controls.delete("/_local/requests").raise_for_status()
-
-    def faults(self, *rules: dict[str, Any]) -> None:
-        self.controls.post("/_local/faults", json={"rules": list(rules)}).raise_for_status()
 
     # -- connectors and declarations ----------------------------------------------------------------------------
     def connector(self, name: str, **props: Any) -> Any:
@@ -83,12 +74,11 @@ def server(demo: DemoServer) -> Iterator[LocalServer]:
 def env(server: LocalServer, demo: DemoServer, tmp_path: Path, capsys: Any, monkeypatch: Any) -> Iterator[Env]:
     demo.admin.reset()
     e = Env(server, demo, tmp_path, capsys, monkeypatch)
-    e.controls.post("/_local/reset").raise_for_status()
-    e.controls.delete("/_local/faults").raise_for_status()
-    e.clear_requests()
+    e.controls.clear()
     try:
         yield e
     finally:
-        e.controls.delete("/_local/faults")
+        with contextlib.suppress(httpx.HTTPError):
+            e.controls.clear_faults()
         e.close()
         demo.admin.reset()

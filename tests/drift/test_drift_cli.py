@@ -299,7 +299,7 @@ def test_api_and_input_errors_exit_1_with_one_line(env: Env, monkeypatch: pytest
 
 def test_tool_listing_failure_is_an_error_in_the_report(env: Env) -> None:
     path = _declare(env)
-    env.faults({"method": "GET", "path": "/tools$", "action": "status", "status": 404})
+    env.controls.set_faults([{"method": "GET", "path": "/tools$", "action": "status", "status": 404}])
     result = env.drift("--declared", path, "--format", "json")
     assert result.code == 1
     assert "connector 'docs': cannot list its tools" in result.err
@@ -371,11 +371,11 @@ def test_concurrency_lists_tools_in_parallel(env: Env, concurrency: int) -> None
     path = env.yaml("connectors:\n" + "".join(
         f"  {n}:\n    description: {n} connector\n    server: {env.demo.url}\n    tool_pins:\n{pins_yaml(pins)}"
         for n in names))
-    env.faults({"method": "GET", "path": r"/tools$", "action": "latency", "latency_ms": 400})
-    env.clear_requests()
+    env.controls.set_faults([{"method": "GET", "path": r"/tools$", "action": "latency", "latency_ms": 400}])
+    env.controls.clear_requests()
     result = env.drift("--declared", str(path), "--concurrency", str(concurrency), "--format", "json")
     assert result.code == 0, result.out + result.err
-    listings = [r for r in env.requests() if r["path"].endswith("/tools")]
+    listings = [r for r in env.controls.requests() if r["path"].endswith("/tools")]
     assert len(listings) == 4
     in_flight = _overlaps(listings)
     assert (in_flight == 1) if concurrency == 1 else (in_flight >= 2), (concurrency, in_flight)

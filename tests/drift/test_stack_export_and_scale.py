@@ -92,7 +92,7 @@ def test_real_stack_state(env: Env) -> None:
         Connector("docs", name="docs", description="docs connector", server=env.demo.url,
                   headers={"X-Api-Key": "stack-header-canary"})
 
-    config = {"mistral:apiKey": env.server.api_key, "mistral:serverUrl": env.server.url}
+    config = env.server.config()
     with StackRunner(program, project="drift", config=config, in_process=True) as stack:
         stack.up()
         clean = env.drift("--stack-export", str(stack.state_path))
@@ -134,7 +134,7 @@ def test_workspace_scan_settings_part_in_few_requests(env: Env, count: int) -> N
     resources.append(_resource("ghost", {"name": "ghost", "description": "gone", "server": FAR}, {},
                                str(uuid.uuid4())))  # one deleted
     path = _write(env, _export(*resources))
-    env.clear_requests()
+    env.controls.clear_requests()
     started = time.monotonic()
     result = env.drift("--stack-export", path, "--format", "json", "-v")
     elapsed = time.monotonic() - started
@@ -143,7 +143,7 @@ def test_workspace_scan_settings_part_in_few_requests(env: Env, count: int) -> N
     assert report["summary"] | {"requests": None} == {
         "declared": count, "live": count, "ignored": 0, "tools_checked": 0, "findings": 3, "settings": 1,
         "tools": 0, "deleted": 1, "unmanaged": 1, "errors": 0, "requests": None}
-    logged = [r for r in env.requests() if r["path"].startswith("/v1/")]
+    logged = env.controls.requests(api_only=True)
     assert len(logged) == report["summary"]["requests"]["total"] < 30
     assert len(logged) <= 2  # 1,000 per page: one page, plus the empty last page when exactly full
     assert elapsed < 30

@@ -46,7 +46,7 @@ def local_api_session(pulumi_bin: Path) -> Iterator[LocalServerProcess]:
 @pytest.fixture
 def api(local_api_session: LocalServerProcess) -> LocalServerProcess:
     """The local API with an empty workspace, no fault rules and an empty request log."""
-    local_api_session.reset()
+    local_api_session.controls().clear()
     return local_api_session
 
 

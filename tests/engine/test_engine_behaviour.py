@@ -20,7 +20,7 @@ def many(make_stack: Any, door: Door = DYNAMIC, **config: Any) -> CliStack:
 
 def writes(api: Any) -> list[tuple[str, str]]:
     """The API's write requests since the last clear: (method, path), ids kept."""
-    return [(r["method"], r["path"]) for r in api.requests() if r["method"] != "GET"]
+    return [(r["method"], r["path"]) for r in api.controls().requests(api_only=True) if r["method"] != "GET"]
 
 
 REPLACED = "visibility cannot be changed in place, so the connector is replaced"
@@ -31,7 +31,7 @@ def test_visibility_change_of_a_named_connector_deletes_first_and_leaves_no_orph
     stack = many(make_stack, door)
     stack.up()
     old_named, old_auto = stack.outputs()["ids"]
-    api.clear_requests()
+    api.controls().clear_requests()
     up = stack.up("--config", "many:named_visibility=shared_workspace")
     new_named, new_auto = stack.outputs()["ids"]
     assert new_auto == old_auto and new_named != old_named
@@ -48,7 +48,7 @@ def test_visibility_change_of_an_auto_named_connector_creates_first_and_leaves_n
     stack.up()
     old_named, old_auto = stack.outputs()["ids"]
     old_auto_name = stack.outputs()["names"][1]
-    api.clear_requests()
+    api.controls().clear_requests()
     up = stack.up("--config", "many:auto_visibility=shared_workspace")
     new_named, new_auto = stack.outputs()["ids"]
     assert new_named == old_named and new_auto != old_auto
@@ -62,28 +62,28 @@ def test_visibility_change_of_an_auto_named_connector_creates_first_and_leaves_n
 @pytest.mark.parametrize("door", DOORS, ids=str)
 def test_check_failures_are_preview_errors_naming_the_property_with_no_api_request(make_stack, api, door) -> None:
     stack = many(make_stack, door, server="ftp://mcp.example.com/mcp", visibility="everyone")
-    api.clear_requests()
+    api.controls().clear_requests()
     preview = stack.preview(check=False)
     assert preview.returncode != 0
     assert "property server value" in preview.output and "has a problem" in preview.output, preview.output
     assert "property visibility value" in preview.output, preview.output
     assert "must be one of" in preview.output  # the fix is named
-    assert api.requests() == []
+    assert api.controls().requests(api_only=True) == []
     up = stack.up(check=False)
-    assert up.returncode != 0 and api.requests() == []
+    assert up.returncode != 0 and api.controls().requests(api_only=True) == []
 
 
 @pytest.mark.parametrize("door", DOORS, ids=str)
 def test_a_url_with_credentials_fails_check_without_the_engine_showing_it(make_stack, api, door) -> None:
     stack = many(make_stack, door, server="https://user:hush-engine@mcp.example.com/mcp")
-    api.clear_requests()
+    api.controls().clear_requests()
     preview = stack.preview(check=False)
     assert preview.returncode != 0
     # No property path, so the engine prints no value: the reason names the property and the fix.
     assert "has a problem: property server embeds credentials (user:password@)" in preview.output, preview.output
     assert "fix: remove them from the URL" in preview.output
     assert "hush-engine" not in preview.output and "property server value" not in preview.output
-    assert api.requests() == []
+    assert api.controls().requests(api_only=True) == []
 
 
 def test_our_errors_are_one_line_each_and_a_bug_keeps_its_traceback(make_stack, api) -> None:
@@ -138,7 +138,7 @@ def test_pulumi_import_of_a_connector_fails_and_adopt_is_the_way(make_stack, api
                                  server="https://mcp.example.com/mcp", visibility="private")
     stack = many(make_stack, count=0)
     stack.up()
-    api.clear_requests()
+    api.controls().clear_requests()
     imported = stack.run("import", "pulumi-python:dynamic/connector:Connector", "console", existing.id,
                          "--yes", check=False)
     # The engine's import sends Read with no properties, so the dynamic provider cannot be found (upstream
@@ -150,7 +150,7 @@ def test_pulumi_import_of_a_connector_fails_and_adopt_is_the_way(make_stack, api
     # adopt=True takes the existing connector over: no create, one update to the declared description.
     stack.set_config("many:count", "1")
     stack.set_config("many:adopt", "true")
-    api.clear_requests()
+    api.controls().clear_requests()
     stack.up()
     assert stack.outputs()["ids"] == [existing.id]
     assert writes(api) == [("PATCH", f"/v1/connectors/{existing.id}")]

@@ -87,7 +87,7 @@ def interrupted(api: LocalServerProcess) -> Iterator[Callable[..., Interruption]
     runs: list[Interruption] = []
 
     def start(stack: CliStack, command: str, method: str, until: Callable[[], bool], what: str) -> Interruption:
-        api.set_faults([{"method": method, "path": "^/v1/", "action": "latency", "latency_ms": LATENCY_MS}])
+        api.controls().set_faults([{"method": method, "path": "^/v1/", "action": "latency", "latency_ms": LATENCY_MS}])
         run = Interruption(stack, command, "--yes", "--skip-preview")
         runs.append(run)
         run.wait_for(until, what=what)
@@ -96,7 +96,7 @@ def interrupted(api: LocalServerProcess) -> Iterator[Callable[..., Interruption]
     yield start
     for run in runs:
         run.__exit__(None, None, None)
-    api.set_latency(0)
+    api.controls().set_latency(0)
 
 
 def live_ids(api: LocalServerProcess, api_key: str | None = None) -> dict[str, str]:
@@ -145,7 +145,7 @@ def kill_during_creates(stack: CliStack, api: LocalServerProcess, interrupted: C
                       and len(api.connectors(api_key)) >= landed,
                       what=f"{total} pending creates, {landed} of them landed")
     run.kill()
-    api.set_latency(0)
+    api.controls().set_latency(0)
     assert run.leftovers() == []
     return live_ids(api, api_key)
 
@@ -339,7 +339,7 @@ def test_a_kill_during_updates_is_recovered(door: Door, deploy: Any, api: LocalS
     run = interrupted(stack, "up", "PATCH", lambda: len(pending_operations(stack, "updating")) >= 4,
                       what="4 pending updates")
     run.kill()
-    api.set_latency(0)
+    api.controls().set_latency(0)
     assert [kind for kind, _ in pending(stack)] == ["updating"] * 4
     stack.run("cancel", "--yes")
 
@@ -363,7 +363,7 @@ def test_a_kill_during_a_destroy_is_recovered(door: Door, deploy: Any, api: Loca
     run = interrupted(stack, "destroy", "DELETE", lambda: len(pending_operations(stack, "deleting")) >= 4,
                       what="4 pending deletes")
     run.kill()
-    api.set_latency(0)
+    api.controls().set_latency(0)
     assert [kind for kind, _ in pending(stack)] == ["deleting"] * 4
     stack.run("cancel", "--yes")
 
@@ -387,7 +387,7 @@ def test_deletes_that_landed_before_the_kill_are_forgotten_and_the_next_up_recre
     run = interrupted(stack, "destroy", "DELETE", lambda: len(pending_operations(stack, "deleting")) >= 4,
                       what="4 pending deletes")
     run.kill()
-    api.set_latency(0)
+    api.controls().set_latency(0)
     gone = sorted(live_ids(api))[:2]
     with api.client() as client:
         for connector_id in gone:
@@ -420,7 +420,7 @@ def test_ctrl_c_leaves_nothing_pending_and_the_command_run_again_converges(
     run = interrupted(stack, command, method, lambda: len(pending_operations(stack, kind)) >= 4,
                       what=f"4 pending {kind}")
     run.ctrl_c()  # the CLI lets the steps in flight finish, then stops
-    api.set_latency(0)
+    api.controls().set_latency(0)
     assert run.leftovers() == []
     assert pending(stack) == []
     nothing = recover(stack, "--yes")

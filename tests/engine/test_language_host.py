@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
+from pulumi_mistral.testing.processes import session_processes
 from pulumi_mistral.testing.projects import point_at_virtualenv
 from pulumi_mistral.testing.pulumi_cli import CliStack
 
@@ -36,19 +37,6 @@ def copy_plugin(name: str, into: Path) -> Path:
     manifest = next(target.glob("Pulumi*.yaml"))
     point_at_virtualenv(manifest, VENV)
     return target
-
-
-def session_processes(sid: int) -> list[str]:
-    """Command lines of the live processes of session ``sid`` (read from /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[3]) == sid and fields[0] != "Z":
-                found.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
 
 
 # -- interrupts --------------------------------------------------------------------------------------------------
@@ -68,7 +56,8 @@ def test_ctrl_c_during_up_stops_the_program_quietly_and_the_next_up_converges(ma
     (project / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "slow", "runtime": "python"}))
     (project / "__main__.py").write_text(SLOW_PROGRAM)
     stack = make_stack(project)
-    api.set_latency(700)  # each create takes a while, so the interrupt lands while the program is registering
+    # each create takes a while, so the interrupt lands while the program is registering
+    api.controls().set_latency(700)
     up = subprocess.Popen([str(stack.pulumi), "--non-interactive", "up", "--yes", "--skip-preview", "--stack",
                            stack.stack], cwd=stack.project_dir, env=stack.env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -83,7 +72,7 @@ def test_ctrl_c_during_up_stops_the_program_quietly_and_the_next_up_converges(ma
         if up.poll() is None:
             os.killpg(up.pid, signal.SIGKILL)
             up.wait(30)
-    api.set_latency(0)
+    api.controls().set_latency(0)
     assert up.returncode != 0
     assert "update canceled" in output, output
     for noise in ("Traceback", "KeyboardInterrupt", "Resource monitor has terminated"):
@@ -214,7 +203,7 @@ def test_a_policy_pack_directory_runs_through_the_host_and_sees_stack_config(mak
     pack = copy_plugin("policy-pack", tmp_path)
     stack = make_stack("quickstart", config={"quickstart:mcpUrl": "https://mcp.example.com/mcp",
                                              "hostpack:forbidden": "Documentation search over MCP"})
-    api.clear_requests()
+    api.controls().clear_requests()
     preview = stack.preview("--policy-pack", str(pack), check=False)
     assert preview.returncode != 0, preview.output
     assert "no-forbidden-description" in preview.output and "mandatory" in preview.output, preview.output
@@ -224,4 +213,4 @@ def test_a_policy_pack_directory_runs_through_the_host_and_sees_stack_config(mak
     compliant = stack.preview("--policy-pack", str(pack), check=False)
     assert compliant.returncode == 0, compliant.output
     assert "host-test-pack" in compliant.output
-    assert [r for r in api.requests() if r["method"] != "GET"] == []
+    assert [r for r in api.controls().requests(api_only=True) if r["method"] != "GET"] == []

@@ -41,14 +41,14 @@ def test_quickstart_up_then_preview_and_refresh_show_no_changes(make_stack, api,
     assert set(live) == {outputs["tools_connector_name"], outputs["docs_connector_name"]}
     assert live[outputs["tools_connector_name"]].id == outputs["tools_connector_id"]
 
-    api.clear_requests()
+    api.controls().clear_requests()
     preview = stack.preview("--expect-no-changes", "--diff")
     assert preview.returncode == 0 and "3 unchanged" in preview.stdout
     refresh = stack.refresh("--preview-only", "--expect-no-changes", "--diff")
     assert refresh.returncode == 0 and "3 unchanged" in refresh.stdout
     # A preview asks the API nothing (Check and Diff are local; on the native door Create and Update are called
     # in a preview too, and send nothing); the refresh reads each connector once.
-    assert sorted(r["method"] for r in api.requests()) == ["GET", "GET"]
+    assert sorted(r["method"] for r in api.controls().requests(api_only=True)) == ["GET", "GET"]
 
 
 OUT_OF_BAND = [

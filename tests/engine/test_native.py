@@ -37,7 +37,7 @@ def native_many(make_stack: Any, **config: Any) -> CliStack:
 
 def writes(api: Any) -> list[tuple[str, str]]:
     """The API's write requests since the last clear: (method, path)."""
-    return [(r["method"], r["path"]) for r in api.requests() if r["method"] != "GET"]
+    return [(r["method"], r["path"]) for r in api.controls().requests(api_only=True) if r["method"] != "GET"]
 
 
 def made_in_the_console(api: Any, server: str = "https://mcp.example.com/mcp",
@@ -66,7 +66,7 @@ def one_line_errors(output: str, text: str) -> list[str]:
 def test_pulumi_import_prints_code_without_secrets_and_a_missing_id_records_nothing(make_stack, api) -> None:
     made, canaries = made_in_the_console(api)
     stack = native_many(make_stack, count=0)  # a program that declares no connector, never deployed
-    api.clear_requests()
+    api.controls().clear_requests()
 
     ghost = stack.run("import", CONNECTOR, "ghost", "does-not-exist", "--yes", check=False)
     assert ghost.returncode != 0
@@ -123,7 +123,7 @@ def test_connector_get_and_the_functions_read_a_connector_the_stack_does_not_man
     made, canaries = made_in_the_console(api, server=demo.url, oauth=False)
     header, token = canaries
     stack = make_stack(PROJECTS / "native-read", config={"read:id": made.id, "read:name": "console-made"})
-    api.clear_requests()
+    api.controls().clear_requests()
     stack.up()
     outputs = stack.outputs()
     assert outputs["got_name"] == "console-made" and outputs["got_description"] == "Made in the console"
@@ -201,12 +201,12 @@ def engine_calls(log: str, method: str) -> list[str]:
 
 def test_a_preview_sends_no_api_write_and_up_under_its_plan_creates_the_name_it_showed(make_stack, api) -> None:
     stack = native_many(make_stack)
-    api.clear_requests()
+    api.controls().clear_requests()
     unplanned = stack.preview("--diff")  # every run draws a new seed: a preview alone does not promise the name
     preview = stack.run("preview", "--save-plan", "plan.json", "--diff", "--logtostderr", "-v=7")
     assert "+ 3 to create" in preview.stdout, preview.stdout
     assert len(engine_calls(preview.stderr, "Create")) == 2  # called in the preview (preview=True)...
-    assert api.requests() == []  # ...and nothing reached the API
+    assert api.controls().requests(api_only=True) == []  # ...and nothing reached the API
     pattern = r'Connector::many-1\]\n(?:.*\n)*?\s+name\s+: "(many-1-[a-z0-9]{7})"'
     shown, other = re.search(pattern, preview.stdout), re.search(pattern, unplanned.stdout)
     assert shown and other, preview.stdout + unplanned.stdout
@@ -215,7 +215,7 @@ def test_a_preview_sends_no_api_write_and_up_under_its_plan_creates_the_name_it_
     stack.run("up", "--yes", "--skip-preview", "--plan", "plan.json")
     assert stack.outputs()["names"] == ["many-0", shown.group(1)]  # the plan carries the seed: the same name
 
-    api.clear_requests()
+    api.controls().clear_requests()
     changed = stack.run("preview", "--diff", "--config", "many:server=https://mcp2.example.com/mcp",
                         "--logtostderr", "-v=7")
     assert "~ 2 to update" in changed.stdout, changed.stdout
@@ -233,7 +233,7 @@ def test_the_engines_autonaming_config_reaches_check(make_stack, api) -> None:
     stack.up()
     assert stack.outputs()["names"] == ["many-0", "many-1"]  # a given name wins; the other one is verbatim
     old_named, old_auto = stack.outputs()["ids"]
-    api.clear_requests()
+    api.controls().clear_requests()
     up = stack.up("--config", "many:auto_visibility=shared_workspace")
     new_named, new_auto = stack.outputs()["ids"]
     assert stack.outputs()["names"] == ["many-0", "many-1"] and new_named == old_named and new_auto != old_auto
@@ -243,7 +243,7 @@ def test_the_engines_autonaming_config_reaches_check(make_stack, api) -> None:
 
     stack.run("config", "rm", "pulumi:autonaming")
     stack.run("config", "set", "--path", "pulumi:autonaming.pattern", "--", "${name}-${hex(4)}")
-    api.clear_requests()
+    api.controls().clear_requests()
     up = stack.up("--config", "many:auto_visibility=private")
     auto = stack.outputs()["names"][1]
     assert re.fullmatch(r"many-1-[0-9a-f]{4}", auto), auto  # the replacement is named by the pattern
@@ -256,14 +256,14 @@ def test_the_engines_autonaming_config_reaches_check(make_stack, api) -> None:
 
     stack.run("config", "rm", "pulumi:autonaming")
     stack.run("config", "set", "--path", "pulumi:autonaming.mode", "disabled")
-    api.clear_requests()
+    api.controls().clear_requests()
     refused = stack.preview(check=False)
     assert refused.returncode != 0
     # A connector the program leaves unnamed fails, an existing one too (the engine then stops the program).
     lines = one_line_errors(refused.output, "is required: autonaming is disabled for this stack; fix: set name")
     assert all("resource 'many-1'" in line for line in lines), lines
     assert "resource 'many-0'" not in refused.output, refused.output  # it has a name
-    assert api.requests() == []
+    assert api.controls().requests(api_only=True) == []
 
 
 # -- errors and concurrency --------------------------------------------------------------------------------------------
@@ -317,13 +317,13 @@ def overlap(intervals: list[tuple[float, float]]) -> int:
 
 def test_the_plugin_serves_at_least_4_calls_at_once(make_stack, api) -> None:
     stack = native_many(make_stack, count=8)
-    api.set_latency(1000)  # every API request answers a second later
+    api.controls().set_latency(1000)  # every API request answers a second later
     try:
-        api.clear_requests()
+        api.controls().clear_requests()
         stack.up()
-        posts = [r for r in api.requests() if r["method"] == "POST"]
+        posts = [r for r in api.controls().requests(api_only=True) if r["method"] == "POST"]
     finally:
-        api.set_latency(0)
+        api.controls().set_latency(0)
     assert len(posts) == 8
     ends = [datetime.fromisoformat(r["time"].replace("Z", "+00:00")) for r in posts]
     intervals = [((end - timedelta(milliseconds=r["duration_ms"])).timestamp(), end.timestamp())

@@ -34,10 +34,10 @@ def test_export_import_file_then_pulumi_import_takes_the_whole_workspace(make_st
     }))
     (project / "__main__.py").write_text("import pulumi\n")
     stack = make_stack(project)
-    api.clear_requests()
+    api.controls().clear_requests()
     imported = stack.run("import", "--file", str(import_file), "--yes", "--protect=false")
     assert "= 2 imported" in imported.stdout, imported.output
     assert CANARY not in imported.output
     assert "import pulumi_mistral_native as mistral" in imported.stdout  # the SDK this distribution installs
     assert {r["id"] for r in stack.resources("mistral:index:Connector")} == set(live.values())
-    assert [r for r in api.requests() if r["method"] != "GET"] == []
+    assert [r for r in api.controls().requests(api_only=True) if r["method"] != "GET"] == []

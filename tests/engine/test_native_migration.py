@@ -37,10 +37,11 @@ def test_a_dynamic_stack_moves_to_the_native_door_with_no_api_write(make_stack, 
     assert {r["type"] for r in stack.resources("")} >= {DYNAMIC_TYPE}
 
     to_native(stack.project_dir)
-    api.clear_requests()
+    api.controls().clear_requests()
     moved = stack.up()
     assert "2 updated" in moved.stdout, moved.output
-    assert [r for r in api.requests() if r["method"] != "GET"] == []  # zero writes: nothing recreated or renamed
+    # zero writes: nothing recreated or renamed
+    assert [r for r in api.controls().requests(api_only=True) if r["method"] != "GET"] == []
     assert stack.outputs() == before
     connectors = stack.resources(NATIVE_TYPE)
     assert sorted(r["id"] for r in connectors) == sorted([before["tools_connector_id"], before["docs_connector_id"]])
@@ -48,8 +49,8 @@ def test_a_dynamic_stack_moves_to_the_native_door_with_no_api_write(make_stack, 
     state: Any = json.dumps(connectors)
     assert "__provider" not in state and "connector_id" not in state  # the native door's shape, camelCase
 
-    api.clear_requests()
+    api.controls().clear_requests()
     assert stack.preview("--expect-no-changes").returncode == 0
     assert stack.refresh("--preview-only", "--expect-no-changes").returncode == 0
-    assert [r for r in api.requests() if r["method"] != "GET"] == []
+    assert [r for r in api.controls().requests(api_only=True) if r["method"] != "GET"] == []
     assert {c.id for c in api.connectors()} == {before["tools_connector_id"], before["docs_connector_id"]}

@@ -93,13 +93,13 @@ def preview(stack: Any, pack: Path, tmp_path: Path, config: dict[str, Any] | Non
 
 
 def writes(api: Any) -> list[tuple[str, str]]:
-    return [(r["method"], r["path"]) for r in api.requests() if r["method"] != "GET"]
+    return [(r["method"], r["path"]) for r in api.controls().requests(api_only=True) if r["method"] != "GET"]
 
 
 @pytest.mark.parametrize("door", DOORS)
 def test_a_violating_connector_fails_preview_naming_rule_and_resource(door, make_stack, api, pack, tmp_path) -> None:
     stack = policy_stack(make_stack, VIOLATING, door)
-    api.clear_requests()
+    api.controls().clear_requests()
     result = preview(stack, pack, tmp_path)
     assert result.returncode != 0, result.output
     for rule in ("connector-server-https", "connector-visibility", "connector-shared-tools-tracked"):
@@ -188,7 +188,7 @@ def test_stack_rules_see_a_property_removed_from_the_program(door, make_stack, a
     stack.up()
     untracked = {k: v for k, v in tracked.items() if k != "tool_drift"}
     stack.set_config("policy:connectors", json.dumps({"a": tracked, "b": {**untracked, "name": "engine-b"}}))
-    api.clear_requests()
+    api.controls().clear_requests()
     result = preview(stack, pack, tmp_path)
     assert result.returncode != 0, result.output
     assert f"connector-server-tool-policy  ({door.shown}: b)" in result.output, result.output

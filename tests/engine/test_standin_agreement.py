@@ -25,7 +25,7 @@ _AUTO = re.compile(r"^([a-z0-9-]+)-[a-z0-9]{7}$")
 
 
 def requests_of(api: Any) -> list[tuple[str, str]]:
-    return [(r["method"], _UUID.sub("{id}", r["path"])) for r in api.requests()]
+    return [(r["method"], _UUID.sub("{id}", r["path"])) for r in api.controls().requests(api_only=True)]
 
 
 def normalised(value: Any) -> Any:
@@ -83,18 +83,18 @@ def lifecycle(side: Side, api: Any) -> list[tuple[str, list[tuple[str, str]]]]:
     """up, preview, an out-of-band change and refresh, a declared change, destroy: requests per step."""
     seen = []
     for op in ("up", "preview", "refresh"):
-        api.clear_requests()
+        api.controls().clear_requests()
         side.run(op)
         seen.append((op, sorted(requests_of(api))))
     with api.client() as client:
         tools = next(c for c in client.iter_connectors() if c.name.startswith("quickstart-tools"))
         client.update(tools.id, description="edited in the console")
     for op in ("refresh", "up"):
-        api.clear_requests()
+        api.controls().clear_requests()
         side.run(op)
         seen.append((f"{op} after drift", sorted(requests_of(api))))
     side.set_config("quickstart:mcpUrl", "https://mcp.example.com/other")
-    api.clear_requests()
+    api.controls().clear_requests()
     side.run("up")
     seen.append(("up after a declared change", sorted(requests_of(api))))
     return seen
@@ -106,7 +106,7 @@ def replacement(side: Side, api: Any) -> list[tuple[str, list[tuple[str, str]]]]
     seen = []
     for key in ("many:named_visibility", "many:auto_visibility"):
         side.set_config(key, "shared_workspace")
-        api.clear_requests()
+        api.controls().clear_requests()
         side.run("up")
         seen.append((f"up with {key}", requests_of(api)))  # in order: the order is the point
     return seen
@@ -124,7 +124,7 @@ def tool_tracking(side: Side, api: Any) -> list[tuple[str, list[tuple[str, str]]
         ("refresh after", lambda: side.run("refresh")),
     ]
     for label, action in steps:
-        api.clear_requests()
+        api.controls().clear_requests()
         action()
         seen.append((label, requests_of(api)))  # one connector: in order
     return seen
@@ -144,12 +144,12 @@ def test_the_stand_in_sends_what_the_engine_sends_and_ends_with_the_same_outputs
     project, config, scenario = SCENARIOS[name]
     results = {}
     for kind in ("engine", "stand-in"):
-        api.reset()
+        api.controls().clear()
         demo.admin.apply({"op": "reset"})
         side = Side(kind, make_stack, project, {"tools:mcpUrl": demo.url, **config}, api, demo)
         try:
             steps = scenario(side, api)
-            api.clear_requests()
+            api.controls().clear_requests()
             outputs = normalised(side.outputs())
             side.run("destroy")
             results[kind] = (steps, outputs, Counter(requests_of(api)))

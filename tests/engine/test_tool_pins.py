@@ -54,7 +54,7 @@ def test_block_fails_up_naming_the_changed_tool_and_changes_nothing(make_stack, 
     connector_id = stack.outputs()["connector_id"]
     mcp.admin.apply({"op": "set_description", "tool": "echo", "description": "Also sends your files away."})
     stack.set_config("tools:description", "a declared change that must not be applied")
-    api.clear_requests()
+    api.controls().clear_requests()
 
     up = stack.up(check=False)
     assert up.returncode != 0
@@ -62,7 +62,8 @@ def test_block_fails_up_naming_the_changed_tool_and_changes_nothing(make_stack, 
     assert re.search(r"^\s+- echo: changed \(description\)$", up.output, re.MULTILINE), up.output  # a line per tool
     assert "Also sends your files away." in up.output  # the message says what changed
     assert "Traceback" not in up.output  # our error alone, not under the servicer's traceback
-    assert [r["method"] for r in api.requests()] == ["GET"]  # only the tool listing: no write was sent
+    # only the tool listing: no write was sent
+    assert [r["method"] for r in api.controls().requests(api_only=True)] == ["GET"]
     with api.client() as client:
         assert client.get(connector_id).description == "The demo MCP server, its tools pinned"
 
@@ -90,14 +91,14 @@ def test_warn_shows_a_warning_and_deploys(make_stack, api, mcp, door) -> None:
 def test_refresh_calls_diff_after_read_and_lists_the_tools_once(make_stack, api, mcp) -> None:
     stack = pinned_stack(make_stack, api, mcp, "warn")
     mcp.admin.apply({"op": "set_description", "tool": "echo", "description": "changed"})
-    api.clear_requests()
+    api.controls().clear_requests()
     # The engine's own log (verbosity 7) names each provider call: Read, then the refresh's Diff.
     refresh = stack.refresh("--preview-only", "--logtostderr", "-v=7", check=False)
     calls = [line for line in refresh.stderr.splitlines() if "Provider[" in line and "executing" in line]
     kinds = [name for line in calls for name in ("Read", "Diff") if f"].{name}(" in line]
     assert kinds == ["Read", "Diff"], calls
     # Diff reused Read's tool list: one listing per connector, and the drift against the pins is reported.
-    paths = [r["path"] for r in api.requests()]
+    paths = [r["path"] for r in api.controls().requests(api_only=True)]
     assert sum(p.endswith("/tools") for p in paths) == 1, paths
     assert "1 to update" in refresh.stdout, refresh.stdout
     # Read warned; the refresh's own Diff does not repeat the warning.
@@ -108,11 +109,11 @@ def test_refresh_calls_diff_after_read_and_lists_the_tools_once(make_stack, api,
 def test_preview_refresh_lists_the_tools_once_and_warns_once(make_stack, api, mcp) -> None:
     stack = pinned_stack(make_stack, api, mcp, "warn")
     mcp.admin.apply({"op": "remove", "tool": "whoami"})
-    api.clear_requests()
+    api.controls().clear_requests()
     # Read, the refresh's Diff, then the program's Diff: the three share one tool listing and one warning.
     preview = stack.preview("--refresh", check=False)
     assert preview.returncode == 0, preview.output
-    paths = [r["path"] for r in api.requests()]
+    paths = [r["path"] for r in api.controls().requests(api_only=True)]
     assert sum(p.endswith("/tools") for p in paths) == 1, paths
     diagnostics = preview.stdout.split("Diagnostics:", 1)[1]
     assert diagnostics.count("whoami: removed") == 1, diagnostics

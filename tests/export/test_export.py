@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from pulumi_mistral.cli import main
@@ -120,8 +119,7 @@ def test_export_reads_every_page_and_round_trips(server: LocalServer, tmp_path: 
     assert decls["conn-000"]["system_prompt"] == "You are connector 0.\nBe brief."
     assert decls["conn-001"]["connection_config"] == {"region": "eu", "retries": 1, "tags": ["a", "b"]}
     # three pages of 5: the request log shows the listing followed the cursor
-    log = httpx.get(f"{server.url}/_local/requests", headers={"Authorization": f"Bearer {server.api_key}"}).json()
-    lists = [r for r in log["requests"] if r["method"] == "GET" and r["path"] == "/v1/connectors"]
+    lists = [r for r in server.controls().requests() if r["method"] == "GET" and r["path"] == "/v1/connectors"]
     assert len(lists) == 3
     # one `pulumi config set --secret` line per referenced key, and the keys are the ones in the file
     keys = {ref.key for _, _, ref in secret_references(decls)}
@@ -207,19 +205,19 @@ def adopt_round_trip(server: LocalServer, tmp_path: Path, monkeypatch: pytest.Mo
     decls = load_declarations(project / "connectors.yaml")
     assert len(decls) == count
     # The operator sets each referenced secret to its live value (here: the values the test created).
-    config: dict[str, Any] = {"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url}
+    config: dict[str, Any] = server.config()
     for resource, prop, ref in secret_references(decls):
         value: Any = secrets[resource]
         for part in prop.split("."):
             value = value[part]
         config[ref.key] = value
     secret_keys = [k for k in config if k != "mistral:serverUrl"]
-    control = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.api_key}"})
-    control.delete("/_local/requests").raise_for_status()
+    controls = server.controls()
+    controls.clear_requests()
     with StackRunner(project, config=config, secret_keys=secret_keys, in_process=True) as stack:
         result = stack.up()
         assert [s.op for s in result.steps] == ["create"] * count  # creates in the state, adopted in the API
-        log = control.get("/_local/requests").json()["requests"]
+        log = controls.requests()
         assert count <= len(log) < 1000  # the adoption's lookups, and the bounded log did not overflow
         writes = [f"{r['method']} {r['path']}" for r in log if r["method"] in ("POST", "PATCH", "PUT", "DELETE")]
         assert writes == [], writes[:5]
@@ -230,7 +228,6 @@ def adopt_round_trip(server: LocalServer, tmp_path: Path, monkeypatch: pytest.Mo
         assert stack.preview(refresh=True, expect_no_changes=True).changes is False
         for res in stack.state().values():  # adopt is recorded, the state knows every connector's id
             assert res["outputs"]["adopt"] is True and res["id"]
-    control.close()
 
 
 @pytest.mark.parametrize("style", ["declare", "explicit"])

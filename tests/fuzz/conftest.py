@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pulumi.dynamic import Config, ConfigureRequest
 
 # pytest's importlib mode does not put this folder on sys.path; the counters module sits next to this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fuzz_counts import write_counts
 
-from pulumi_mistral.provider import ConnectorProvider, reset_process_state
+from pulumi_mistral.provider import ConnectorProvider
+from pulumi_mistral.testing.fixtures import configured_provider
 from pulumi_mistral.testing.local_server import LocalServer
 
 
@@ -36,11 +36,6 @@ def fuzz_server() -> Iterator[LocalServer]:
 
 @pytest.fixture(scope="module")
 def fuzz_provider(fuzz_server: LocalServer) -> Iterator[ConnectorProvider]:
-    reset_process_state()
-    provider = ConnectorProvider()
-    provider.configure(ConfigureRequest(Config(
-        {"mistral:apiKey": fuzz_server.api_key, "mistral:serverUrl": fuzz_server.url}, "fuzz")))
-    try:
+    """The plugin's configured provider, for a whole module (hypothesis runs many cases per test)."""
+    with configured_provider(fuzz_server) as provider:
         yield provider
-    finally:
-        reset_process_state()

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from pulumi.runtime import rpc
@@ -46,7 +45,7 @@ def test_header_value_the_api_refuses_is_refused_in_check(fuzz_provider: Connect
 
 
 def _reset(server: LocalServer) -> None:
-    httpx.post(server.url + "/_local/reset", headers=server.headers(), timeout=10).raise_for_status()
+    server.controls().reset()
 
 
 def _create_and_read(provider: ConnectorProvider, c: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -83,10 +82,10 @@ def _update(provider: ConnectorProvider, server: LocalServer, a: dict[str, Any],
     ident, _, outs = _create_and_read(provider, a)
     checked = provider.check(a, b)
     assert checked.failures == []
-    with httpx.Client(base_url=server.url, headers=server.headers(), timeout=10) as http:
-        http.delete("/_local/requests").raise_for_status()
-        updated = provider.update(ident, outs, checked.inputs)
-        patches = [r for r in http.get("/_local/requests").json()["requests"] if r["method"] == "PATCH"]
+    controls = server.controls()
+    controls.clear_requests()
+    updated = provider.update(ident, outs, checked.inputs)
+    patches = [r for r in controls.requests() if r["method"] == "PATCH"]
     # The server's own judgement, not the diff's: it moves modified_at only when a PATCH changes something.
     # So one PATCH that changed the connector, or none when there was nothing to change (a missed change is
     # caught by the no-diff check below, a needless PATCH here).

@@ -27,6 +27,7 @@ from typing import Any
 import h11
 
 from pulumi_mistral.core import spec
+from pulumi_mistral.core.json_values import MAX_JSON_DEPTH
 
 SECRET = "hostile-canary-" + secrets.token_hex(8)  # in every secret position of every hostile body
 CANARY_SECRETS = {"header": "canary-header-" + secrets.token_hex(8),
@@ -150,12 +151,12 @@ def cases() -> list[Case]:
             add(route, "surrogate", f"key-in-{_dotted(path)}", _rename_key(base, path, '"k\\ud800"'))
             add(route, "duplicate-key", _dotted(path),
                 _rename_key(base, path, json.dumps(next(iter(_at(base, path)), "x"))))
-        for depth in (spec.MAX_JSON_DEPTH + 1, 1_000, 100_000):
+        for depth in (MAX_JSON_DEPTH + 1, 1_000, 100_000):
             add(route, "deep-nesting", f"body-{depth}", _deep(depth).encode())
         for path in [p for p in _objects(base) if p]:
-            for depth in (spec.MAX_NESTING + 1, spec.MAX_JSON_DEPTH):
+            for depth in (spec.MAX_NESTING + 1, MAX_JSON_DEPTH):
                 # call_tool's arguments have no nesting rule of their own, only the body's depth limit
-                refused = route != "call_tool" or len(path) == 1 or depth + len(path) >= spec.MAX_JSON_DEPTH
+                refused = route != "call_tool" or len(path) == 1 or depth + len(path) >= MAX_JSON_DEPTH
                 add(route, "deep-nesting", f"{_dotted(path)}-{depth}", _replace(base, path, _deep(depth)),
                     refused=refused)
         big = json.dumps({**base, "pad": "x" * ONE_MIB}).encode()
@@ -457,7 +458,7 @@ def check_cases() -> list[CheckCase]:
         for label, value in (("list", [SECRET]), ("map", {"v": SECRET}), ("number", 7.0)):
             out.append(CheckCase(f"{prop}-{label}", "wrong-type", fields[prop](value), prop))
     for prop in ("connection_config", "connection_secrets"):
-        for depth in (spec.MAX_NESTING + 1, spec.MAX_JSON_DEPTH + 1):
+        for depth in (spec.MAX_NESTING + 1, MAX_JSON_DEPTH + 1):
             deep: Any = "x"
             for _ in range(depth):
                 deep = {"d": deep}

@@ -21,6 +21,7 @@ from pulumi_mistral.core import spec
 from pulumi_mistral.declarations import DeclarationError, load_declarations
 from pulumi_mistral.provider import ConnectorProvider, reset_process_state
 from pulumi_mistral.testing.engine import EngineClient, InProcessProviderHost
+from pulumi_mistral.testing.fixtures import configured_engine
 from pulumi_mistral.testing.local_server import LocalServer
 
 CASES = hostile.cases()
@@ -76,21 +77,12 @@ def test_summary_counts(outcomes: dict[str, hostile.Outcome]) -> None:
 def check_results() -> Iterator[tuple[dict[str, list[tuple[str, str]]], int]]:
     reset_process_state()
     pickle = serialize_provider(ConnectorProvider())
-    with LocalServer() as server, InProcessProviderHost() as host:
-        engine = EngineClient(host.target)
-        try:
-            engine.configure({"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url},
-                             secret_keys={"mistral:apiKey"})
-            results = {}
-            for case in CHECK_CASES:
-                _, failures = engine.check(URN, {}, {**hostile.GOOD, **case.inputs, "__provider": pickle})
-                results[case.id] = failures
-            client = server.client()
-            sent = [r for r in client._http._client.get("/_local/requests").json()["requests"]
-                    if r["path"].startswith("/v1/")]
-            client.close()
-        finally:
-            engine.close()
+    with LocalServer() as server, configured_engine(server) as engine:
+        results = {}
+        for case in CHECK_CASES:
+            _, failures = engine.check(URN, {}, {**hostile.GOOD, **case.inputs, "__provider": pickle})
+            results[case.id] = failures
+        sent = server.controls().requests(api_only=True)
     reset_process_state()
     yield results, len(sent)
 

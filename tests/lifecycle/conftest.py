@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import pytest
 
 from pulumi_mistral.lifecycle import ConnectorLifecycle, ProcessState
-from pulumi_mistral.testing.fixtures import local_server, mistral_client  # noqa: F401 - fixtures
 from pulumi_mistral.testing.local_server import LocalServer
 
 
@@ -24,11 +23,11 @@ def warnings() -> Warnings:
 
 
 @pytest.fixture
-def life(local_server: LocalServer, warnings: Warnings) -> Iterator[ConnectorLifecycle]:  # noqa: F811
+def life(local_server: LocalServer, warnings: Warnings) -> Iterator[ConnectorLifecycle]:
     """A lifecycle configured (from stack config) for this test's local server, warnings kept."""
     state = ProcessState(warn=warnings)
     lifecycle = ConnectorLifecycle(state)
-    lifecycle.configure({"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url}, {})
+    lifecycle.configure(local_server.config(), {})
     try:
         yield lifecycle
     finally:

@@ -15,8 +15,6 @@ import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-# The plugin's fixtures, imported so these tests exercise them (pytest_plugins is only allowed at the root).
-from pulumi_mistral.testing.fixtures import local_server, local_server_session, mistral_client  # noqa: F401
 from pulumi_mistral.testing.local_server import LocalServer
 
 CONTRACT_PATH = Path(__file__).resolve().parents[2] / "contract" / "connectors-openapi.json"

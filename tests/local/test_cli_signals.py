@@ -188,7 +188,7 @@ def test_many_signals_at_random_moments(tmp_path: Path) -> None:
 def _in_flight(api: LocalServerProcess, latency_ms: float) -> tuple[threading.Thread, list[object]]:
     """A request that takes ``latency_ms`` (a latency fault), sent from a thread; its answer (or error) lands in
     the list. Returns once the server is holding it."""
-    api.set_latency(latency_ms)
+    api.controls().set_latency(latency_ms)
     answers: list[object] = []
 
     def call() -> None:

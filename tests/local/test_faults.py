@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pulumi_mistral.errors import ServerError
 from pulumi_mistral.testing.local_server import LocalServer
 
 
@@ -178,3 +179,44 @@ def test_controls_can_be_disabled() -> None:
         for path in ("/_local/state", "/_local/requests", "/_local/faults"):
             assert httpx.get(server.url + path, headers=server.headers()).status_code == 404
         assert httpx.get(server.url + "/v1/connectors", headers=server.headers()).status_code == 200
+
+
+def test_the_controls_client_drives_every_route() -> None:
+    """``pulumi_mistral.testing.controls.Controls``, as both server handles give it out: one per key, closed with
+    the server, each call raising on a refusal."""
+    with LocalServer(api_keys=["ws-one-key", "ws-two-key"]) as server:
+        one, two = server.controls(), server.controls("ws-two-key")
+        assert server.controls("ws-one-key") is one and two is not one
+        with server.client() as client:
+            client.create(name="a", description="d", server="https://x.example", headers={"X-Secret": "hv"})
+        with server.client("ws-two-key") as client:
+            client.create(name="b", description="d", server="https://x.example")
+        assert [c["name"] for c in one.connectors()] == ["a"] and one.connectors()[0]["headers"] == {"X-Secret": "hv"}
+        assert one.state()["oauth"] == {"pending_states": 0, "connectors_with_token": []}
+        assert one.calls() == ["POST /v1/connectors", "POST /v1/connectors"] and one.request_total() == 2
+        assert two.requests() == one.requests()  # the log is server-wide
+        rules = one.set_faults([{"method": "GET", "path": "^/v1/connectors$", "action": "status", "status": 503,
+                                 "times": 1}])
+        assert [r["status"] for r in rules] == [503] and one.faults() == rules
+        with server.client(max_attempts=1) as client, pytest.raises(ServerError):
+            client.list()
+        assert one.faults()[0]["fired"] == 1
+        one.set_latency(200)
+        assert [r["action"] for r in one.faults()] == ["latency"]
+        one.set_latency(0)
+        assert one.faults() == []
+        one.clear_requests()
+        with httpx.Client(base_url=server.url, headers=server.headers()) as http:
+            http.get("/v1/connectors")
+            http.get("/oauth/callback")
+        assert [r["path"] for r in one.requests(api_only=True)] == ["/v1/connectors"]
+        assert len(one.requests()) == 2
+        assert one.reset() == 1 and [c["name"] for c in two.connectors()] == ["b"]  # per workspace
+        one.set_faults([{"action": "latency", "latency_ms": 1}])
+        one.clear()  # every workspace, the rules, the log
+        assert two.connectors() == [] and one.faults() == [] and one.request_total() == 0
+        with pytest.raises(httpx.HTTPStatusError):
+            one.set_faults([{"action": "explode"}])
+        one.close()
+        assert server.controls() is not one and server.controls().request_total() >= 0  # a closed one is replaced
+    assert two.closed  # closed with the server

@@ -156,12 +156,12 @@ def _with_cached_tools_and_token(http: httpx.Client, local: LocalServer, demo: D
                                     "updated_at": "2025-01-01T00:00:00.000000Z"})
     demo.admin.apply({"op": "rug_pull"})  # the MCP server changes its tools; the cache still shows the old ones
     assert "echo" in [t["name"] for t in http.get(f"/v1/connectors/{conn['id']}/tools").json()]
-    assert _has_token(http, conn["id"])
+    assert _has_token(local, conn["id"])
     return conn
 
 
-def _has_token(http: httpx.Client, connector_id: str) -> bool:
-    return connector_id in http.get("/_local/state").json()["oauth"]["connectors_with_token"]
+def _has_token(local: LocalServer, connector_id: str) -> bool:
+    return connector_id in local.controls().state()["oauth"]["connectors_with_token"]
 
 
 @pytest.mark.parametrize("field", list(DROPS_TOKEN))
@@ -173,7 +173,7 @@ def test_changing_the_connection_drops_the_cached_tools(http: httpx.Client, loca
     assert resp.json()["tools"] is None  # the cached list is gone
     names = [t["name"] for t in http.get(f"/v1/connectors/{conn['id']}/tools").json()]  # no refresh=true
     assert "exfiltrate" in names and "echo" not in names  # fetched again from the MCP server
-    assert _has_token(http, conn["id"]) is not DROPS_TOKEN[field]
+    assert _has_token(local, conn["id"]) is not DROPS_TOKEN[field]
 
 
 def test_other_changes_keep_the_cached_tools_and_the_token(http: httpx.Client, local: LocalServer,
@@ -182,4 +182,4 @@ def test_other_changes_keep_the_cached_tools_and_the_token(http: httpx.Client, l
     resp = http.patch(f"/v1/connectors/{conn['id']}", json={"description": "new words", "system_prompt": "Hi"})
     assert resp.status_code == 200 and resp.json()["tools"] is not None
     assert "echo" in [t["name"] for t in http.get(f"/v1/connectors/{conn['id']}/tools").json()]  # still cached
-    assert _has_token(http, conn["id"])
+    assert _has_token(local, conn["id"])

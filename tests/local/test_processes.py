@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_mistral.testing.processes import redact_command, spawn, stop_process
+from pulumi_mistral.testing.processes import redact_command, session_processes, spawn, stop_process
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 
@@ -126,3 +126,17 @@ def test_the_session_guard_names_kills_and_fails(tmp_path: Path) -> None:
     finally:
         for pid in _running_with(marker):  # a failing guard must not leave them to this session
             os.kill(pid, signal.SIGKILL)
+
+
+def test_session_processes_lists_a_whole_session_with_command_lines_redacted() -> None:
+    key = secrets.token_urlsafe(12)
+    proc = spawn([sys.executable, "-c", STUBBORN, f"--api-key={key}"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        grandchild = int(proc.stdout.readline())
+        found = {p.pid: p.command for p in session_processes(proc.pid)}  # spawn starts a session of its own
+        assert set(found) == {proc.pid, grandchild}
+        assert key not in found[proc.pid] and "--api-key=***" in found[proc.pid]
+    finally:
+        stop_process(proc)
+    assert session_processes(proc.pid) == []

@@ -6,36 +6,26 @@ the quickstart project directory, which proves the pickled provider imports in a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from provider_helpers import REPO, Controls, connector_inputs
+from provider_helpers import REPO, connector_inputs
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
 from pulumi_mistral.provider import ConnectorProvider
-from pulumi_mistral.testing.engine import (
-    EngineClient,
-    InProcessProviderHost,
-    ProviderCallError,
-    SubprocessProviderHost,
-)
+from pulumi_mistral.testing.controls import Controls
+from pulumi_mistral.testing.engine import EngineClient, ProviderCallError, SubprocessProviderHost
+from pulumi_mistral.testing.fixtures import configured_engine
 
 URN = "urn:pulumi:dev::tests::pulumi-python:dynamic/connector:Connector::c1"
 PICKLE = serialize_provider(ConnectorProvider())
 
 
 @pytest.fixture
-def engine(local_server) -> Iterator[EngineClient]:
-    with InProcessProviderHost() as host:
-        client = EngineClient(host.target)
-        client.configure({"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url},
-                         secret_keys={"mistral:apiKey"})
-        try:
-            yield client
-        finally:
-            client.close()
+def engine(mistral_engine: EngineClient) -> EngineClient:
+    """The plugin's ``mistral_engine``: the servicer in this process, configured for this test's local server."""
+    return mistral_engine
 
 
 def _news(**overrides: Any) -> dict[str, Any]:
@@ -80,14 +70,14 @@ def test_update_over_grpc(engine: EngineClient, controls: Controls) -> None:
     ident, outs, checked = _create(engine, name="grpc-upd")
     news, _ = engine.check(URN, checked, _news(name="grpc-upd", description="new"))
     assert engine.diff(ident, URN, outs, news, checked).changes == "some"
-    controls.clear()
+    controls.clear_requests()
     updated = engine.update(ident, URN, outs, news, checked)
     assert controls.calls() == [f"PATCH /v1/connectors/{ident}"]
     assert updated["description"] == "new" and updated["connector_id"] == ident
 
 
 def test_check_failures_over_grpc_make_no_request(engine: EngineClient, controls: Controls) -> None:
-    controls.clear()
+    controls.clear_requests()
     _, failures = engine.check(URN, {}, {"name": "no spaces!", "server": "nope", "visibilty": "private",
                                          "__provider": PICKLE})
     props = {p for p, _ in failures}
@@ -128,15 +118,10 @@ def test_delete_over_grpc(engine: EngineClient, mistral_client) -> None:
 def test_subprocess_servicer_from_project_dir(local_server, mistral_client) -> None:
     project = REPO / "examples" / "quickstart"
     with SubprocessProviderHost(cwd=project, env={"PULUMI_PROJECT": "quickstart"}) as host:
-        engine = EngineClient(host.target)
-        try:
-            engine.configure({"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url},
-                             secret_keys={"mistral:apiKey"})
+        with configured_engine(local_server, host) as engine:
             ident, outs, checked = _create(engine, name="subproc", headers={"X-K": "hush-subprocess"})
             assert mistral_client.get(ident).name == "subproc"
             engine.delete(ident, URN, outs, checked)
-        finally:
-            engine.close()
         logs = host.logs()
     assert host.proc.poll() is not None  # stopped
     assert "hush-subprocess" not in logs and local_server.api_key not in logs
@@ -147,19 +132,15 @@ def test_subprocess_servicer_sends_our_errors_alone_and_bugs_with_their_tracebac
     """The real ``python -m pulumi.dynamic``: once our module is loaded, a MistralError reaches the engine as its
     message alone; an exception that is not one (a bug) keeps the servicer's traceback."""
     mistral_client.create(name="taken-sub", description="theirs", server="https://mcp.example.com/mcp")
-    with SubprocessProviderHost(cwd=REPO / "examples" / "quickstart", env={"PULUMI_PROJECT": "quickstart"}) as host:
-        engine = EngineClient(host.target)
-        try:
-            engine.configure({"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url},
-                             secret_keys={"mistral:apiKey"})
-            checked, _ = engine.check(URN, {}, _news(name="taken-sub"))
-            with pytest.raises(ProviderCallError) as ours:
-                engine.create(URN, checked)
-            assert ours.value.details.startswith("a connector named 'taken-sub' already exists")
-            assert "Traceback" not in ours.value.details and "\n" not in ours.value.details.strip()
-            with pytest.raises(ProviderCallError) as bug:
-                engine.create(URN, {"description": "no name: check was skipped", "__provider": PICKLE})
-            assert bug.value.details.startswith("Traceback (most recent call last):")
-            assert "KeyError: 'name'" in bug.value.details
-        finally:
-            engine.close()
+    project = REPO / "examples" / "quickstart"
+    with SubprocessProviderHost(cwd=project, env={"PULUMI_PROJECT": "quickstart"}) as host, \
+            configured_engine(local_server, host) as engine:
+        checked, _ = engine.check(URN, {}, _news(name="taken-sub"))
+        with pytest.raises(ProviderCallError) as ours:
+            engine.create(URN, checked)
+        assert ours.value.details.startswith("a connector named 'taken-sub' already exists")
+        assert "Traceback" not in ours.value.details and "\n" not in ours.value.details.strip()
+        with pytest.raises(ProviderCallError) as bug:
+            engine.create(URN, {"description": "no name: check was skipped", "__provider": PICKLE})
+        assert bug.value.details.startswith("Traceback (most recent call last):")
+        assert "KeyError: 'name'" in bug.value.details

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from provider_helpers import Controls
 
 from mcp_servers.runner import DemoServer, start_demo_server
 from pulumi_mistral.client.connectors import MAX_PAGE_SIZE
 from pulumi_mistral.provider import ConnectorProvider
+from pulumi_mistral.testing.controls import Controls
 
 EXTRA_TOOLS = 1000
 
@@ -34,7 +34,7 @@ def test_create_records_every_tool_past_one_page(provider: ConnectorProvider, co
     checked = provider.check({}, {"name": "crowded", "description": "Many tools", "server": crowded.url,
                                   "tool_drift": "audit"})
     assert checked.failures == []
-    controls.clear()
+    controls.clear_requests()
     created = provider.create(checked.inputs)
     recorded = created.outs["tools"]
     assert sorted(row["name"] for row in recorded) == expected

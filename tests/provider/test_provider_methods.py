@@ -40,7 +40,7 @@ from typing import Any
 
 import dill
 import pytest
-from provider_helpers import SERVER_URL, Controls, connector_inputs
+from provider_helpers import SERVER_URL, connector_inputs
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
@@ -51,6 +51,7 @@ from pulumi_mistral import provider as provider_module
 from pulumi_mistral.errors import MistralError
 from pulumi_mistral.lifecycle.listing import Listing
 from pulumi_mistral.provider import PROCESS, ConnectorProvider
+from pulumi_mistral.testing.controls import Controls
 
 
 def _create(provider: ConnectorProvider, **inputs: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -110,8 +111,7 @@ def test_an_old_release_pickle_still_loads_and_works(local_server) -> None:
     assert _provider_pickle() == OLD_RELEASE_PICKLE  # and today's provider pickles to the very same bytes
     provider_module.reset_process_state()
     try:
-        loaded.configure(ConfigureRequest(Config(
-            {"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url}, "p")))
+        loaded.configure(ConfigureRequest(Config(local_server.config(), "p")))
         bad = loaded.check({}, {"name": "Bad Name!", "server": "ftp://x"})
         assert {"name", "server", "description"} <= {f.property for f in bad.failures}
         checked = loaded.check({}, connector_inputs(name="old-state"))
@@ -125,8 +125,7 @@ def test_an_old_release_pickle_still_loads_and_works(local_server) -> None:
 def test_configure_reads_stack_config_then_env(local_server, monkeypatch: pytest.MonkeyPatch) -> None:
     provider_module.reset_process_state()
     try:
-        ConnectorProvider().configure(ConfigureRequest(Config(
-            {"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url}, "p")))
+        ConnectorProvider().configure(ConfigureRequest(Config(local_server.config(), "p")))
         assert PROCESS.settings.server_url == local_server.url
         assert PROCESS.client().list().items == []  # configured from stack config: key and URL work
         monkeypatch.setenv("MISTRAL_API_KEY", "env-key-value")
@@ -142,7 +141,7 @@ def test_configure_reads_stack_config_then_env(local_server, monkeypatch: pytest
 
 
 def test_check_failures_name_each_property_and_make_no_request(provider, controls: Controls) -> None:
-    controls.clear()
+    controls.clear_requests()
     result = provider.check({}, {"name": "Bad Name!", "server": "ftp://x", "visibility": "public",
                                  "descripton": "typo", "headers": {"X-K": "a\nb"}})
     props = {f.property for f in result.failures}
@@ -189,7 +188,7 @@ def test_numbers_arriving_as_floats(provider) -> None:
 
 
 def test_create_returns_full_outputs(provider, controls: Controls) -> None:
-    controls.clear()
+    controls.clear_requests()
     ident, outs, _ = _create(provider, name="full", headers={"X-Key": "hush-1234"}, icon_url="https://x.io/i.png",
                              connection_config={"region": "eu"}, connection_secrets={"token": "hush-5678"})
     assert controls.calls() == ["POST /v1/connectors", f"PATCH /v1/connectors/{ident}"]
@@ -227,7 +226,7 @@ def test_update_patches_only_changed_fields_and_returns_full_outputs(provider, c
     news.pop("icon_url")
     diff = provider.diff(ident, outs, news)
     assert diff.changes is True and diff.replaces == []
-    controls.clear()
+    controls.clear_requests()
     updated = provider.update(ident, outs, news)
     assert controls.calls() == [f"PATCH /v1/connectors/{ident}"]
     assert updated.outs["description"] == "New words" and "icon_url" not in updated.outs
@@ -249,7 +248,7 @@ def test_visibility_change_replaces(provider) -> None:
 def test_read_after_create_shows_no_drift(provider, controls: Controls) -> None:
     ident, outs, checked = _create(provider, name="nodrift", headers={"X-K": "hush-9"},
                                    connection_config={"n": 1}, connection_secrets={"s": "hush-10"})
-    controls.clear()
+    controls.clear_requests()
     read = provider.read(ident, outs)
     assert controls.calls() == [f"GET /v1/connectors/{ident}"]
     assert read.id == ident and read.outs == outs
@@ -299,7 +298,7 @@ def test_conflict_that_cannot_be_looked_up_says_run_again(provider, local_server
                                                 "mistral:serverUrl": local_server.url, "mistral:maxAttempts": "1"},
                                                "tests")))
     mistral_client.create(name="unseen", description="d", server=SERVER_URL)
-    controls.faults({"method": "GET", "path": r"^/v1/connectors/unseen", "action": "status", "status": 503})
+    controls.set_faults([{"method": "GET", "path": r"^/v1/connectors/unseen", "action": "status", "status": 503}])
     checked = provider.check({}, connector_inputs(name="unseen"))
     with pytest.raises(MistralError, match="run the deployment again"):
         provider.create(checked.inputs)
@@ -347,7 +346,7 @@ def test_adopt_without_existing_creates(provider, mistral_client) -> None:
 
 
 def test_ambiguous_create_recovers_without_duplicate(provider, controls: Controls, mistral_client) -> None:
-    controls.faults({"method": "POST", "path": "^/v1/connectors$", "action": "drop_after_commit", "times": 1})
+    controls.set_faults([{"method": "POST", "path": "^/v1/connectors$", "action": "drop_after_commit", "times": 1}])
     ident, outs, _ = _create(provider, name="ambiguous", connection_config={"a": 1})
     connectors = list(mistral_client.iter_connectors())
     assert [c.id for c in connectors] == [ident]
@@ -356,8 +355,8 @@ def test_ambiguous_create_recovers_without_duplicate(provider, controls: Control
 
 
 def test_create_is_transactional(provider, controls: Controls, mistral_client) -> None:
-    controls.faults({"method": "PATCH", "path": "^/v1/connectors/", "action": "status", "status": 400,
-                     "times": 1})
+    controls.set_faults([{"method": "PATCH", "path": "^/v1/connectors/", "action": "status", "status": 400,
+                          "times": 1}])
     checked = provider.check({}, connector_inputs(name="half", connection_secrets={"tok": "hush-half"}))
     with pytest.raises(MistralError) as info:
         provider.create(checked.inputs)
@@ -374,7 +373,7 @@ def test_concurrent_reads_share_one_listing(provider, controls: Controls, mistra
                                      headers={"X-I": f"v{i}"}) for i in range(24)]
     expected = {c.id: provider.read(c.id, {"description": "x"}).outs for c in created[:2]}
     PROCESS.listing.invalidate()
-    controls.clear()
+    controls.clear_requests()
     results: dict[str, Any] = {}
     ids = [c.id for c in created]
 
@@ -421,7 +420,7 @@ def _listings(controls: Controls) -> int:
 def test_burst_threshold_is_8_distinct_reads_within_2_s(provider, controls: Controls, mistral_client) -> None:
     assert (Listing.BURST_DISTINCT, Listing.BURST_WINDOW_S) == (8, 2.0)
     ids = _seed(mistral_client, 9, "burst")
-    controls.clear()
+    controls.clear_requests()
     for _ in range(3):
         provider.read(ids[0], {"description": "x"})  # the same connector again and again is never a burst
     for cid in ids[1:7]:
@@ -434,7 +433,7 @@ def test_burst_threshold_is_8_distinct_reads_within_2_s(provider, controls: Cont
 
     PROCESS.listing.invalidate()
     time.sleep(2.1)  # a quiet 2 s: the reads above leave the window
-    controls.clear()
+    controls.clear_requests()
     for cid in ids[:7]:
         provider.read(cid, {"description": "x"})
     time.sleep(2.1)  # and so do these 7
@@ -451,9 +450,8 @@ def test_a_fresh_process_state_has_no_recent_reads(provider, controls: Controls,
     for cid in ids[:7]:
         provider.read(cid, {"description": "x"})
     provider_module.reset_process_state()
-    provider.configure(ConfigureRequest(Config(
-        {"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url}, "tests")))
-    controls.clear()
+    provider.configure(ConfigureRequest(Config(local_server.config(), "tests")))
+    controls.clear_requests()
     provider.read(ids[7], {"description": "x"})
     assert controls.calls() == [f"GET /v1/connectors/{ids[7]}"]  # one GET: no burst carried over
 
@@ -465,7 +463,7 @@ def test_a_listing_is_used_for_at_most_3_s(provider, controls: Controls, mistral
         provider.read(cid, {"description": "x"})  # the 8th read made the listing
     listed_at = time.monotonic()
     mistral_client.update(ids[0], description="changed elsewhere")  # not this process's write: not seen yet
-    controls.clear()
+    controls.clear_requests()
     time.sleep(max(0.0, 2.5 - (time.monotonic() - listed_at)))
     assert provider.read(ids[0], {"description": "x"}).outs["description"] == "Docs search"  # the listing
     assert controls.calls() == []
@@ -495,13 +493,13 @@ def test_a_listing_raced_by_a_write_is_discarded(provider, controls: Controls, m
     monkeypatch.setattr(client, "iter_connectors", listing_then_a_write)
     for cid in ids[:7]:
         provider.read(cid, {"description": "x"})
-    controls.clear()
+    controls.clear_requests()
     read = provider.read(ids[7], {"description": "x"})
     assert read.outs["description"] == "written during the listing"  # not the listing's stale copy
     assert controls.calls() == ["GET /v1/connectors", f"PATCH /v1/connectors/{ids[7]}",
                                 f"GET /v1/connectors/{ids[7]}"]
     monkeypatch.undo()
-    controls.clear()
+    controls.clear_requests()
     assert provider.read(ids[6], {"description": "x"}).id == ids[6]
     assert controls.calls() == ["GET /v1/connectors"]  # the discarded listing was not kept: a fresh one
 

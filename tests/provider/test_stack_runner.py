@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from provider_helpers import REPO, SERVER_URL, Controls
+from provider_helpers import REPO, SERVER_URL
 
+from pulumi_mistral.testing.controls import Controls
 from pulumi_mistral.testing.stack_runner import StackRunError, StackRunner
 
 TYPE = "pulumi-python:dynamic/connector:Connector"
@@ -54,7 +55,7 @@ def test_program_lifecycle(stack_config, controls: Controls, mistral_client) -> 
         assert "docs_headers" in first.secret_outputs and first.outputs["docs_tools"] == []
         assert mistral_client.get(first.outputs["docs_id"]).header_names == ["X-Key"]
 
-        controls.clear()
+        controls.clear_requests()
         calls_before = len(stack.provider_calls)
         second = stack.up()
         assert _ops(second.steps) == [("same", "docs")]
@@ -78,7 +79,7 @@ def test_update_patches_only_changed_fields(stack_config, controls: Controls) ->
         ident = stack.up().outputs["c_id"]
         spec["c"]["description"] = "v2"
         assert _ops(stack.preview().steps) == [("update", "c")]
-        controls.clear()
+        controls.clear_requests()
         result = stack.up()
         assert [s.op for s in result.steps] == ["update"]
         assert controls.calls() == [f"PATCH /v1/connectors/{ident}"]
@@ -90,7 +91,7 @@ def test_replace_explicit_name_deletes_first(stack_config, controls: Controls, m
     with StackRunner(make_program(spec), project="t", config=stack_config, in_process=True) as stack:
         old_id = stack.up().outputs["c_id"]
         spec["c"]["visibility"] = "shared_workspace"
-        controls.clear()
+        controls.clear_requests()
         result = stack.up()
         assert result.steps[0].op == "replace" and result.steps[0].detail[0] == "delete-before-replace"
         calls = controls.calls()
@@ -105,7 +106,7 @@ def test_replace_auto_name_creates_first(stack_config, controls: Controls, mistr
     with StackRunner(make_program(spec), project="t", config=stack_config, in_process=True) as stack:
         first = stack.up().outputs
         spec["c"]["visibility"] = "shared_workspace"
-        controls.clear()
+        controls.clear_requests()
         result = stack.up()
         assert result.steps[0].detail[0] == "create-before-delete"
         calls = controls.calls()
@@ -146,7 +147,7 @@ def test_check_failures_stop_the_run_without_requests(stack_config, controls: Co
     spec = {"bad": {"name": "bad name", "description": "d", "server": "ftp://x", "visibility": "everyone",
                     "headers": {"X-K": "hush-\nbad"}}}
     with StackRunner(make_program(spec), project="t", config=stack_config, in_process=True) as stack:
-        controls.clear()
+        controls.clear_requests()
         with pytest.raises(StackRunError) as info:
             stack.up()
         message = str(info.value)
@@ -166,7 +167,7 @@ def test_preview_with_unknown_input(stack_config, controls: Controls) -> None:
         Connector("second", description=first.connector_id.apply(lambda i: f"after {i}"), server=SERVER_URL)
 
     with StackRunner(program, project="t", config=stack_config, in_process=True) as stack:
-        controls.clear()
+        controls.clear_requests()
         preview = stack.preview()
         assert _ops(preview.steps) == [("create", "first"), ("create", "second")]
         assert controls.calls() == []

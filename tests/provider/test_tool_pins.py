@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from mcp_servers.runner import DemoServer, start_demo_server
@@ -55,30 +54,21 @@ def api(demo: DemoServer) -> Iterator[LocalServer]:
 
 
 class World:
-    """One test's view: the API's request log, a client, the demo server's admin, the stack config."""
+    """One test's view: the API's test controls, a client, the demo server's admin, the stack config."""
 
     def __init__(self, api: LocalServer, demo: DemoServer) -> None:
         self.api, self.demo = api, demo
         self.client = api.client()
-        self.http = httpx.Client(base_url=api.url, headers=api.headers(), timeout=30)
-        self.config = {"mistral:apiKey": api.api_key, "mistral:serverUrl": api.url}
+        self.controls = api.controls()
+        self.config = api.config()
 
     def writes(self) -> list[str]:
         """Writes to /v1/connectors since the last clear (the request log excludes /_local/)."""
-        log = self.http.get("/_local/requests").raise_for_status().json()["requests"]
-        return [f"{r['method']} {r['path']}" for r in log
+        return [f"{r['method']} {r['path']}" for r in self.controls.requests()
                 if r["method"] in WRITES and r["path"].startswith("/v1/connectors")]
-
-    def requests(self) -> list[str]:
-        log = self.http.get("/_local/requests").raise_for_status().json()["requests"]
-        return [f"{r['method']} {r['path']}" for r in log]
-
-    def clear(self) -> None:
-        self.http.delete("/_local/requests").raise_for_status()
 
     def close(self) -> None:
         self.client.close()
-        self.http.close()
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +87,8 @@ def pins(api: LocalServer, demo: DemoServer) -> dict[str, str]:
 def world(api: LocalServer, demo: DemoServer) -> Iterator[World]:
     demo.admin.reset()
     w = World(api, demo)
-    w.http.post("/_local/reset").raise_for_status()
-    w.clear()
+    w.controls.reset()
+    w.controls.clear_requests()
     try:
         yield w
     finally:
@@ -162,7 +152,7 @@ def test_tool_change_is_caught(world: World, pins: dict[str, str], scenario: str
             with pytest.raises(StackRunError) as previewed:
                 stack.preview()
             assert all(w in str(previewed.value) for w in words)
-            world.clear()
+            world.controls.clear_requests()
             calls_before = len(stack.provider_calls)
             with pytest.raises(StackRunError) as failed:
                 stack.up()
@@ -177,7 +167,7 @@ def test_tool_change_is_caught(world: World, pins: dict[str, str], scenario: str
             assert bool(_mentions(previewed.diagnostics, tool)) is (mode == "warn")
             with pytest.raises(StackRunError, match="no changes were expected"):
                 stack.preview(expect_no_changes=True)
-            world.clear()
+            world.controls.clear_requests()
             deployed = stack.up()
             assert [s.op for s in deployed.steps] == ["update"]
             assert world.writes() == []  # only our own outputs changed: nothing to PATCH
@@ -206,7 +196,7 @@ def test_create_under_block_with_mismatched_pins_leaves_nothing(world: World, pi
         assert "whoami: changed" in message and "deleted again" in message
         assert stack.state() == {}
     assert list(world.client.iter_connectors()) == []
-    assert [r for r in world.requests() if r.startswith("DELETE")]  # the create was undone
+    assert [r for r in world.controls.calls() if r.startswith("DELETE")]  # the create was undone
 
 
 def test_tracking_is_opt_in_and_costs_one_tools_request(world: World, pins: dict[str, str]) -> None:
@@ -215,33 +205,33 @@ def test_tracking_is_opt_in_and_costs_one_tools_request(world: World, pins: dict
     with StackRunner(program(kwargs), project="pins", config=world.config, in_process=True) as stack:
         # off: exactly today's counts (create 1, diff 0, read 1, update 1), no tool outputs
         assert stack.up().outputs["tools"] is None
-        world.clear()
+        world.controls.clear_requests()
         stack.preview()
-        assert world.requests() == []
+        assert world.controls.calls() == []
         stack.refresh()
-        assert [r.split()[0] for r in world.requests()] == ["GET"]
-        assert not [r for r in world.requests() if r.endswith(tools_path)]
+        assert [r.split()[0] for r in world.controls.calls()] == ["GET"]
+        assert not [r for r in world.controls.calls() if r.endswith(tools_path)]
         assert "tools" not in _outputs(stack)
-        world.clear()
+        world.controls.clear_requests()
         kwargs["description"] = "Docs v2"
         stack.up()
-        assert [r.split()[0] for r in world.requests()] == ["PATCH"]
+        assert [r.split()[0] for r in world.controls.calls()] == ["PATCH"]
 
         # on: one tools listing more per create/update/read, and one per diff
         kwargs.update(tool_pins=pins, tool_drift="warn")
-        world.clear()
+        world.controls.clear_requests()
         stack.up()  # diff (1 listing) + control-only update (1 listing, no PATCH)
-        assert [r for r in world.requests() if not r.endswith(tools_path)] == []
-        assert len(world.requests()) == 2
-        world.clear()
+        assert [r for r in world.controls.calls() if not r.endswith(tools_path)] == []
+        assert len(world.controls.calls()) == 2
+        world.controls.clear_requests()
         stack.preview()
-        assert len(world.requests()) == 1
-        world.clear()
+        assert len(world.controls.calls()) == 1
+        world.controls.clear_requests()
         stack.refresh()  # GET + one listing; the refresh's own Diff reuses the listing
-        assert len(world.requests()) == 2 and sum(r.endswith(tools_path) for r in world.requests()) == 1
-        world.clear()
+        assert len(world.controls.calls()) == 2 and sum(r.endswith(tools_path) for r in world.controls.calls()) == 1
+        world.controls.clear_requests()
         stack.preview(refresh=True)  # Read's listing is reused by the program's Diff
-        assert len(world.requests()) == 2
+        assert len(world.controls.calls()) == 2
         stack.destroy()
 
 
@@ -284,7 +274,7 @@ def test_unreachable_server_keeps_recorded_tools_and_warns(world: World) -> None
             assert any("could not be listed" in ln for ln in previewed.diagnostics)
 
             kwargs["description"] = "Docs, edited"  # an update under warn: Update tries the listing once, not twice
-            world.clear()
+            world.controls.clear_requests()
             updated = stack.up()
             kept = [ln for ln in updated.diagnostics if "tp-down" in ln and "fingerprints were kept" in ln]
             assert len(kept) == 1, updated.diagnostics
@@ -292,7 +282,7 @@ def test_unreachable_server_keeps_recorded_tools_and_warns(world: World) -> None
             assert [w.split()[0] for w in world.writes()] == ["PATCH"]
 
             kwargs["tool_drift"] = "block"  # fail closed: unverifiable tools stop the preview and the deployment
-            world.clear()
+            world.controls.clear_requests()
             with pytest.raises(StackRunError, match=r"could not be listed.*fails closed"):
                 stack.preview()
             with pytest.raises(StackRunError, match=r"could not be listed.*fails closed"):
@@ -327,13 +317,13 @@ def test_tools_are_checked_after_an_update_that_changes_the_connection(world: Wo
         before = _outputs(stack)
         world.demo.admin.apply(SCENARIOS["description"][0])  # the new connection shows other tools
         kwargs.update(_connection_change(field, world))
-        world.clear()
+        world.controls.clear_requests()
         with pytest.raises(StackRunError) as failed:
             stack.up()
         message = str(failed.value)
         assert "search_docs: changed (description)" in message
         assert "The settings change was applied" in message and "Nothing was changed" not in message
-        calls = world.requests()
+        calls = world.controls.calls()
         patches = [i for i, c in enumerate(calls) if c.startswith("PATCH ")]
         listings = [i for i, c in enumerate(calls) if c.endswith("/tools")]
         assert len(patches) == 1 and listings and min(listings) > patches[0], calls  # checked after the PATCH
@@ -376,7 +366,7 @@ def test_tool_drift_alone_tracks_against_the_recorded_tools(world: World, mode: 
             previewed = stack.preview()
             assert [(s.op, s.name) for s in previewed.steps] == [("update", "docs")]
             assert _mentions(previewed.diagnostics, "exfiltrate"), previewed.diagnostics
-            world.clear()
+            world.controls.clear_requests()
             deployed = stack.up()  # the update records the new tools: the baseline moves
             assert world.writes() == []
             assert "exfiltrate" in [t["name"] for t in deployed.outputs["tools"]]

@@ -1,4 +1,6 @@
-"""Fixtures of the reliability suite: a fresh local server per test, the harness module on sys.path."""
+"""Fixtures of the reliability suite: the harness module on sys.path, a fresh provider process state per test.
+
+The local server and its test controls are the package plugin's fixtures (``local_server``, ``controls``)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,7 @@ import pytest
 # pytest's importlib mode does not put this folder on sys.path; the harness is shared with the benchmark.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Controls
-
 from pulumi_mistral.provider import reset_process_state
-from pulumi_mistral.testing.fixtures import local_server  # noqa: F401 - fixture
-from pulumi_mistral.testing.local_server import LocalServer
 
 
 @pytest.fixture(autouse=True)
@@ -24,12 +22,3 @@ def _fresh_provider_process_state() -> Iterator[None]:
     reset_process_state()
     yield
     reset_process_state()
-
-
-@pytest.fixture
-def controls(local_server: LocalServer) -> Iterator[Controls]:  # noqa: F811
-    c = Controls(local_server)
-    try:
-        yield c
-    finally:
-        c.close()

@@ -5,8 +5,8 @@ Shared by the reliability tests (short variants always on, long ones behind ``sl
 ``bench/reliability.py`` (which prints the README table from the same functions).
 
 Everything is real: the local server on loopback, the SDK's gRPC dynamic-provider servicer, the provider and
-its HTTP client. Faults come from the server's own fault rules (``POST /_local/faults``) and are counted
-from its request log (``GET /_local/requests``).
+its HTTP client. Faults come from the server's own fault rules and are counted from its request log, both
+through the server's test controls (``LocalServer.controls()``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import httpx
 from pulumi.runtime import rpc
 
 from pulumi_mistral.core import diff, spec
+from pulumi_mistral.testing.controls import Controls
 from pulumi_mistral.testing.engine import ProviderCallError
 from pulumi_mistral.testing.local_server import LocalServer
 from pulumi_mistral.testing.stack_runner import StackRunError, StackRunner
@@ -30,43 +31,6 @@ from pulumi_mistral.testing.stack_runner import StackRunError, StackRunner
 MCP_URL = "https://mcp.example.com/mcp"
 MAX_UP_RUNS = 5  # the bound on re-running `up` (or destroy/refresh) until it converges
 PROVIDER_OPS = ("Create", "Read", "Update", "Delete")
-
-
-# ---- the server's test controls ------------------------------------------------------------------------------
-
-
-class Controls:
-    """The local server's /_local/ routes (fault rules, request log, state) for one workspace."""
-
-    def __init__(self, server: LocalServer, api_key: str | None = None) -> None:
-        self.server = server
-        self.http = httpx.Client(base_url=server.url, timeout=30.0,
-                                 headers={"Authorization": f"Bearer {api_key or server.api_key}"})
-
-    def close(self) -> None:
-        self.http.close()
-
-    def set_faults(self, rules: list[dict[str, Any]]) -> None:
-        self.http.post("/_local/faults", json={"rules": rules}).raise_for_status()
-
-    def clear_faults(self) -> None:
-        self.http.delete("/_local/faults").raise_for_status()
-
-    def requests(self) -> list[dict[str, Any]]:
-        return list(self.http.get("/_local/requests").raise_for_status().json()["requests"])
-
-    def clear_requests(self) -> None:
-        self.http.delete("/_local/requests").raise_for_status()
-
-    def take_requests(self) -> list[dict[str, Any]]:
-        """The log so far, then empty it (the log is bounded: it is drained after every step)."""
-        entries = self.requests()
-        self.clear_requests()
-        return entries
-
-    def connectors(self) -> list[dict[str, Any]]:
-        """Every connector of this workspace, secrets included (faults never apply to /_local/)."""
-        return list(self.http.get("/_local/state").raise_for_status().json()["connectors"])
 
 
 # ---- fault profiles ------------------------------------------------------------------------------------------
@@ -298,7 +262,8 @@ def run_until_converged(
             phase.errors.append(str(exc).splitlines()[-1][:300])
             continue
         finally:
-            entries = [e for e in controls.take_requests() if e["path"].startswith("/v1/")]
+            entries = controls.requests(api_only=True)  # then emptied: the log is bounded
+            controls.clear_requests()
             phase.http_requests += len(entries)
             kinds = [k for k in map(fault_kind, entries) if k is not None]
             phase.injected += len(kinds)
@@ -319,8 +284,7 @@ def run_until_converged(
 @contextlib.contextmanager
 def lifecycle_stack(server: LocalServer, declared: dict[str, dict[str, Any]], *,
                     project: str = "chaos") -> Iterator[StackRunner]:
-    config = {"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url}
-    with StackRunner(make_program(declared), project=project, config=config, in_process=True) as stack:
+    with StackRunner(make_program(declared), project=project, config=server.config(), in_process=True) as stack:
         yield stack
 
 
@@ -335,7 +299,7 @@ def run_lifecycle(server: LocalServer, seed: int, *, connectors: int = 6,
     tag = f"r{seed}"
     result = LifecycleResult(seed=seed, connectors=connectors)
     started = time.monotonic()
-    controls = Controls(server)
+    controls = server.controls()
     declared: dict[str, dict[str, Any]] = {f"res{i}": connector_args(rng, i, tag) for i in range(connectors)}
     phase_no = [0]
 
@@ -387,6 +351,5 @@ def run_lifecycle(server: LocalServer, seed: int, *, connectors: int = 6,
     finally:
         with contextlib.suppress(httpx.HTTPError):
             controls.clear_faults()
-        controls.close()
     result.seconds = time.monotonic() - started
     return result

@@ -13,11 +13,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from harness import Controls, make_program
+from harness import make_program
 from pulumi.dynamic.dynamic import serialize_provider
 
 from pulumi_mistral.provider import ConnectorProvider
-from pulumi_mistral.testing.engine import EngineClient, InProcessProviderHost
+from pulumi_mistral.testing.controls import Controls
+from pulumi_mistral.testing.engine import EngineClient
+from pulumi_mistral.testing.fixtures import configured_engine
 from pulumi_mistral.testing.local_server import LocalServer
 from pulumi_mistral.testing.stack_runner import StackRunError, StackRunner
 
@@ -121,23 +123,13 @@ def server() -> Iterator[LocalServer]:
 @pytest.fixture(scope="module")
 def engine(server: LocalServer) -> Iterator[EngineClient]:
     """The SDK's servicer on real gRPC, configured like the engine does it."""
-    with InProcessProviderHost() as host:
-        client = EngineClient(host.target)
-        client.configure({"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url},
-                         secret_keys={"mistral:apiKey"})
-        try:
-            yield client
-        finally:
-            client.close()
+    with configured_engine(server) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
-def controls(server: LocalServer) -> Iterator[Controls]:
-    c = Controls(server)
-    try:
-        yield c
-    finally:
-        c.close()
+def controls(server: LocalServer) -> Controls:
+    return server.controls()
 
 
 PICKLE = serialize_provider(ConnectorProvider())
@@ -163,7 +155,7 @@ def test_bad_input_fails_check_before_any_request(
     named = {p: reason for p, reason in failures}
     assert prop in named, f"{case}: failures name {sorted(named)}, not {prop}"
     assert FIX_RE.search(named[prop]), f"{case}: no fix in {named[prop]!r}"
-    assert [r for r in controls.requests() if r["path"].startswith("/v1/")] == []
+    assert controls.requests(api_only=True) == []
 
 
 STACK_CASES = ["name-65-chars", "server-ftp", "header-value-number", "auth-missing-secret", "visibility-unknown",
@@ -176,9 +168,8 @@ def test_bad_input_stops_the_whole_program_before_any_request(server: LocalServe
     """A whole program: preview and up both stop at Check, with the engine's diagnostic, and send nothing."""
     _, prop, overrides = next(c for c in CASES if c[0] == case)
     declared = {"bad": _inputs(overrides)}
-    config = {"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url}
     controls.clear_requests()
-    with StackRunner(make_program(declared), project="bad", config=config, in_process=True) as stack:
+    with StackRunner(make_program(declared), project="bad", config=server.config(), in_process=True) as stack:
         for operation in (stack.preview, stack.up):
             with pytest.raises(StackRunError) as caught:
                 operation()
@@ -186,5 +177,5 @@ def test_bad_input_stops_the_whole_program_before_any_request(server: LocalServe
             assert "resource 'bad' has check errors" in message
             assert f"property {prop} has a problem" in message
         assert stack.state() == {}
-    assert [r for r in controls.requests() if r["path"].startswith("/v1/")] == []
+    assert controls.requests(api_only=True) == []
     assert controls.connectors() == []

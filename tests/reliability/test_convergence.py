@@ -11,15 +11,10 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from harness import (
-    MAX_UP_RUNS,
-    Controls,
-    lifecycle_stack,
-    run_lifecycle,
-    run_until_converged,
-)
+from harness import MAX_UP_RUNS, lifecycle_stack, run_lifecycle, run_until_converged
 
 from pulumi_mistral import errors
+from pulumi_mistral.testing.controls import Controls
 from pulumi_mistral.testing.local_server import LocalServer
 from pulumi_mistral.testing.stack_runner import StackRunError
 
@@ -47,7 +42,7 @@ def test_lifecycle_converges_under_faults(local_server: LocalServer) -> None:
         kinds.update(phase.injected_by_kind)
         assert phase.injected_by_kind["429"] >= 3 * phase.runs, (phase.name, phase.injected_by_kind)
     assert {"503", "429", "drop", "drop_after_commit"} <= set(kinds), kinds
-    assert Controls(local_server).connectors() == []  # destroy left nothing behind
+    assert local_server.controls().connectors() == []  # destroy left nothing behind
 
 
 @pytest.mark.slow
@@ -169,8 +164,8 @@ def test_provider_timeout_on_every_operation(local_server: LocalServer, controls
     from pulumi_mistral.testing.stack_runner import StackRunner
 
     declared: dict[str, dict[str, Any]] = {"c": {"name": f"slow-{operation}", "description": "d", "server": MCP}}
-    config = {"mistral:apiKey": local_server.api_key, "mistral:serverUrl": local_server.url,
-              "mistral:timeout": "0.3", "mistral:maxAttempts": "1", "mistral:maxRetryTime": "1"}
+    config = {**local_server.config(), "mistral:timeout": "0.3", "mistral:maxAttempts": "1",
+              "mistral:maxRetryTime": "1"}
     with StackRunner(make_program(declared), project="to", config=config, in_process=True) as stack:
         actions = {"create": stack.up, "update": stack.up, "refresh": stack.refresh, "delete": stack.destroy}
         if operation != "create":

@@ -151,7 +151,6 @@ def test_a_stack_with_another_key_cannot_see_change_or_delete(two_workspaces: Lo
     with httpx.Client(base_url=server.url, headers=server.headers(key_a), timeout=10) as http:
         live = http.get(f"/v1/connectors/{created.id}", params={"fetch_connection_secrets": "true"}).json()
         assert live["description"] == "A's" and live["headers"] == {"X-K": "a-secret"}
-        assert [c["id"] for c in http.get("/_local/state").json()["connectors"]] == [created.id]
-        assert http.post("/_local/reset").json()["deleted"] == 1  # a reset without all=true is per workspace
-    with httpx.Client(base_url=server.url, headers=server.headers(key_b), timeout=10) as http:
-        assert [c["id"] for c in http.get("/_local/state").json()["connectors"]] == [mine_b.id]
+    assert [c["id"] for c in server.controls(key_a).connectors()] == [created.id]
+    assert server.controls(key_a).reset() == 1  # a reset without all_workspaces is per workspace
+    assert [c["id"] for c in server.controls(key_b).connectors()] == [mine_b.id]

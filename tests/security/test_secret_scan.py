@@ -93,9 +93,7 @@ def test_whole_lifecycle_leaks_no_secret(server: LocalServer, caplog: pytest.Log
                                          tmp_path: Path) -> None:
     caplog.set_level(logging.DEBUG)
     http = server.client()
-    import httpx
-
-    controls = httpx.Client(base_url=server.url, headers=server.headers(), timeout=10)
+    controls = server.controls()
     errors: list[BaseException] = []
     declared: dict[str, dict[str, Any]] = {"docs": {
         "name": "docs", "description": "Docs", "server": MCP,
@@ -104,7 +102,7 @@ def test_whole_lifecycle_leaks_no_secret(server: LocalServer, caplog: pytest.Log
         "connection_secrets": {"token": CANARIES["connection_secret"]},
     }}
     # Two attempts per request: the failures under faults below are what is scanned, not the retries' waits.
-    config = {"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url, "mistral:maxAttempts": "2"}
+    config = {**server.config(), "mistral:maxAttempts": "2"}
     state_path = tmp_path / "state.json"
     stack = CapturingRunner(_program(declared), project="scan", config=config, state_path=state_path)
     try:
@@ -124,15 +122,14 @@ def test_whole_lifecycle_leaks_no_secret(server: LocalServer, caplog: pytest.Log
         declared["more"] = {"name": "more", "description": "d", "server": MCP,
                             "headers": {"X-Api-Key": CANARIES["header"]},
                             "connection_secrets": {"token": CANARIES["connection_secret"]}}
-        controls.post("/_local/faults", json={"rules": [
-            {"method": "*", "path": r"^/v1/", "action": "status", "status": 503}]}).raise_for_status()
+        controls.set_faults([{"method": "*", "path": r"^/v1/", "action": "status", "status": 503}])
         with pytest.raises(StackRunError) as create_error:
             stack.up()
         errors.append(create_error.value)
         with pytest.raises(ProviderCallError) as delete_error:
             stack.destroy()
         errors.append(delete_error.value)
-        controls.delete("/_local/faults").raise_for_status()
+        controls.clear_faults()
         del declared["more"]
         state_text = state_path.read_text()
         state = json.loads(state_text)["resources"]
@@ -162,10 +159,8 @@ def test_whole_lifecycle_leaks_no_secret(server: LocalServer, caplog: pytest.Log
     for bag in (docs["inputs"], docs["outputs"]):
         for key in ("headers", "auth_data", "connection_secrets"):
             assert rpc.is_rpc_secret(bag[key]), (key, "not marked secret")
-    # the local server's request log (paths and queries only)
-    with httpx.Client(base_url=server.url, headers=server.headers(), timeout=10) as http2:
-        log_text = http2.get("/_local/requests").text
-    controls.close()
+    # the local server's request log (paths and queries only), as the route answers it
+    log_text = controls.http.get("/_local/requests").raise_for_status().text
     assert _leaks(log_text) == []
 
 

@@ -21,6 +21,7 @@ from pulumi_mistral._version import __version__
 
 EXIT_USAGE = 1  # not argparse's 2: `pulumi-mistral drift` exits 2 for "drift found"
 ENV_API_KEY = "MISTRAL_API_KEY"
+ENV_TIMEOUT = "MISTRAL_TIMEOUT"
 
 
 class Parser(argparse.ArgumentParser):
@@ -51,6 +52,22 @@ def positive_float(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text!r}")
     return value
+
+
+def timeout_seconds(given: float | None, default: float) -> float:
+    """A command's timeout: ``--timeout`` when given, else ``MISTRAL_TIMEOUT``, else ``default``. A bad value in
+    the environment is an InputError naming the variable."""
+    if given is not None:
+        return float(given)
+    raw = os.environ.get(ENV_TIMEOUT)
+    if not raw:
+        return default
+    try:
+        return positive_float(raw)
+    except argparse.ArgumentTypeError as exc:
+        from pulumi_mistral.errors import InputError
+
+        raise InputError(f"{ENV_TIMEOUT}: {exc}") from None
 
 
 def require_api_key() -> None:

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["write_atomic", "write_output"]
 
 
 def _default_mode() -> int:
@@ -36,3 +36,13 @@ def write_atomic(path: str | os.PathLike[str], text: str, *, mode: int | None = 
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_output(path: str, text: str) -> None:
+    """A command's output file (``-o FILE``), written atomically; a failure is an InputError naming the file."""
+    from pulumi_mistral.errors import InputError
+
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -16,29 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pulumi_mistral.core import diff, spec
+from pulumi_mistral.core.spec import UNKNOWN  # a declared value we cannot read here: compared as "unknown"
 
 __all__ = ["UNKNOWN", "PropertyDrift", "compare_settings"]
-
-
-class _Unknown:
-    """A declared value we cannot know (an encrypted secret, a config secret): compared as 'unknown'."""
-
-    _instance: _Unknown | None = None
-
-    def __new__(cls) -> _Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "<unknown>"
-
-
-UNKNOWN = _Unknown()
-
-
-def _contains_unknown(value: Any) -> bool:
-    return spec.contains(value, lambda v: v is UNKNOWN)
 
 
 @dataclass(frozen=True)
@@ -65,14 +45,14 @@ def _secret_details(prop: str, declared: Any, live: Any) -> tuple[str, ...]:
         if declared is None or live is None:
             return (f"auth_data {'set' if declared is None else 'removed'} on the live connector",)
         return tuple(f"{k} changed" for k in spec.AUTH_DATA_FIELDS
-                     if _keys(declared) and not _contains_unknown(declared.get(k))
+                     if _keys(declared) and not spec.holds_unknown(declared.get(k))
                      and declared.get(k) != (live or {}).get(k))
     label = "header" if prop == "headers" else "secret"
     d, live_keys = _keys(declared), _keys(live)
     out = [f"{label} '{k}' only declared" for k in sorted(d - live_keys)]
     out += [f"{label} '{k}' only live" for k in sorted(live_keys - d)]
     out += [f"{label} '{k}' value changed" for k in sorted(d & live_keys)
-            if not _contains_unknown(declared[k]) and declared[k] != live[k]]
+            if not spec.holds_unknown(declared[k]) and declared[k] != live[k]]
     return tuple(out)
 
 
@@ -84,7 +64,7 @@ def compare_settings(inputs: Mapping[str, Any], live: Mapping[str, Any]) -> tupl
     provider would not update is never drift here.
     """
     desired = spec.normalize_inputs({k: v for k, v in inputs.items() if k in spec.INPUT_FIELDS})
-    unknown = sorted(k for k, v in desired.items() if _contains_unknown(v))
+    unknown = sorted(k for k, v in desired.items() if spec.holds_unknown(v))
     known = {k: v for k, v in desired.items() if k not in unknown}
     state = diff.live_state(live, known)
     drifted: list[PropertyDrift] = []

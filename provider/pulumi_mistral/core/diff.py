@@ -27,6 +27,8 @@ STATE_ONLY_FIELDS: tuple[str, ...] = ("tool_pins", "tool_drift")
 _URL_FIELDS = frozenset({"server", "icon_url"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 UPDATABLE_FIELDS: tuple[str, ...] = tuple(f for f in INPUT_FIELDS if f not in REPLACE_FIELDS)
+# What POST /v1/connectors accepts; connection_config and connection_secrets need a PATCH after it.
+CREATE_FIELDS: tuple[str, ...] = tuple(f for f in INPUT_FIELDS if f not in ("connection_config", "connection_secrets"))
 
 
 def normalize_url(value: str) -> str:
@@ -130,6 +132,15 @@ def live_state(connector: Mapping[str, Any], previous: Mapping[str, Any] | None)
     else:
         state["auth_data"] = prev.get("auth_data")
     return {k: ints_from_floats(v) for k, v in state.items()}
+
+
+def create_differences(connector: Mapping[str, Any], sent: Mapping[str, Any]) -> list[str]:
+    """The create fields in which a live connector (as the API returned it) differs from what a create sent,
+    sorted. None: it carries exactly what that create sent (the create-recovery rule: the provider adopts it
+    after an ambiguous create, ``recover`` leaves a named one for the next ``up``)."""
+    live = live_state(connector, None)
+    wanted = {k: sent.get(k) for k in CREATE_FIELDS}
+    return [f for f in changed_fields(live, wanted) if f in CREATE_FIELDS]
 
 
 @dataclass(frozen=True)

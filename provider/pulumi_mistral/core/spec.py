@@ -1,10 +1,11 @@
 """The desired state of a connector: its input fields and their validation, one failure per property (pure).
 
 Used by the provider's ``check``, the YAML declarations and the drift report, so all three reject exactly
-the same inputs with exactly the same words. The local server applies the rules that describe what the API
-itself refuses (header names, JSON values that cannot be carried, size limits) through the same functions,
-so a preview refuses what an apply would. Nothing here does I/O or imports pulumi; values that are not
-known yet (a preview) are recognised through the ``is_unknown`` predicate the caller passes in.
+the same inputs with exactly the same words. Each rule is one ``*_problem(value) -> str | None`` function
+(``name_problem``, ``url_problem``, ``choice_problem``, ``header_name_problem``...); the local server calls
+the same functions for what the API itself refuses, so a preview refuses what an apply would. Nothing here
+does I/O or imports pulumi; values that are not known yet (a preview) are recognised through the
+``is_unknown`` predicate the caller passes in.
 
     >>> validate_inputs({"description": "Docs", "server": "ftp://x"})[0].property
     'server'
@@ -21,19 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from pulumi_mistral.core.json_values import INVALID_TEXT, SURROGATE_RE, json_problem, never_unknown, type_name
+
 # Fields sent to the Connectors API, in the order the API documents them.
-INPUT_FIELDS: tuple[str, ...] = (
-    "name",
-    "description",
-    "server",
-    "icon_url",
-    "visibility",
-    "headers",
-    "auth_data",
-    "system_prompt",
-    "connection_config",
-    "connection_secrets",
-)
+INPUT_FIELDS: tuple[str, ...] = ("name", "description", "server", "icon_url", "visibility", "headers", "auth_data",
+                                 "system_prompt", "connection_config", "connection_secrets")
 # Fields that steer the provider and are never sent to the API.
 CONTROL_FIELDS: tuple[str, ...] = ("adopt", "tool_pins", "tool_drift", "name_prefix")
 ALL_FIELDS: tuple[str, ...] = INPUT_FIELDS + CONTROL_FIELDS
@@ -55,14 +48,11 @@ _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 toke
 _FINGERPRINT_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 # RFC 9110 field values: visible characters, spaces and tabs; no other control character (CR, LF, NUL...).
 _HEADER_VALUE_BAD_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-# Lone UTF-16 surrogates: Python strings can hold them (from JSON \ud800 escapes), UTF-8 and JSON answers cannot.
-SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 # Limits a real API has, shared with the local server. Keys are counted per map, at any level.
 MAX_HEADERS = 64
 MAX_MAP_KEYS = 256
 MAX_NESTING = 16  # levels of maps and lists inside connection_config / connection_secrets (the map is level 1)
-MAX_JSON_DEPTH = 64  # any JSON document the local server accepts
 # Header names the API sets itself when it calls the MCP server: framing and hop-by-hop headers (RFC 9110
 # 7.6.1, RFC 9112) and the MCP session and protocol headers. A connector header of one of these names would
 # break every forwarded call, so it is refused at check and at the API.
@@ -74,6 +64,28 @@ _AUTO_SUFFIX_LEN = 7
 _AUTO_ALPHABET = string.ascii_lowercase + string.digits
 
 
+class _Unknown:
+    """A value not known where it is looked at: a computed input during a preview, an encrypted secret, a secret
+    reference that cannot be read. One instance, :data:`UNKNOWN`, shared by the lifecycle, the drift report and
+    the policy rules; it pickles as a reference to that instance."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+
+
 @dataclass(frozen=True)
 class Failure:
     """One problem with one property: ``reason`` says what is wrong and how to fix it, never a secret value."""
@@ -83,16 +95,6 @@ class Failure:
 
     def __str__(self) -> str:
         return f"{self.property}: {self.reason}"
-
-
-def _never_unknown(_: Any) -> bool:
-    return False
-
-
-def _type_name(value: Any) -> str:
-    return {bool: "boolean", int: "number", float: "number", str: "string", list: "list", dict: "map"}.get(
-        type(value), type(value).__name__
-    )
 
 
 def suggest(key: str, candidates: tuple[str, ...] | list[str]) -> str:
@@ -110,9 +112,15 @@ CREDENTIALS_PROBLEM = ("embeds credentials (user:password@), which would sit in 
 
 
 def url_problem(value: str) -> str | None:
-    """Why ``value`` is not an absolute http(s) URL with a host (credentials first, never quoted), or None."""
+    """Why ``value`` is not an absolute http(s) URL with a host, with the fix (credentials first, never quoted),
+    or None. The local server answers a bad ``server`` with the same words."""
     if _USERINFO_RE.match(value):
         return CREDENTIALS_PROBLEM
+    problem = _url_shape_problem(value)
+    return f"{problem}; fix: use an absolute URL such as https://mcp.example.com/mcp" if problem else None
+
+
+def _url_shape_problem(value: str) -> str | None:
     if not value.strip():
         return "is empty"
     if any(c.isspace() for c in value):
@@ -130,12 +138,14 @@ def url_problem(value: str) -> str | None:
     return None
 
 
-def check_name(value: Any) -> str | None:
-    """Why ``value`` is not a valid connector name, or None when it is one."""
+def name_problem(value: Any, *, can_omit: bool = True) -> str | None:
+    """Why ``value`` is not a valid connector name, or None. The fix offers auto-naming only where the name
+    ``can_omit`` (a resource's input; the API itself requires a name)."""
+    omit = ", or omit name to auto-name" if can_omit else ""
     if not isinstance(value, str):
-        return f"must be a string (got {_type_name(value)}); fix: quote it, or omit name to auto-name"
+        return f"must be a string (got {type_name(value)}); fix: quote it{omit}"
     if not value:
-        return "must not be empty; fix: give 1-64 letters, digits, '_' or '-', or omit name to auto-name"
+        return f"must not be empty; fix: give 1-64 letters, digits, '_' or '-'{omit}"
     if len(value) > NAME_MAX:
         return f"is {len(value)} characters long, the limit is {NAME_MAX}; fix: shorten it"
     if not _NAME_RE.match(value):
@@ -143,6 +153,14 @@ def check_name(value: Any) -> str | None:
         shown = ", ".join(repr(c) for c in bad[:5])
         return f"may only contain letters, digits, '_' and '-' (found {shown}); fix: replace them with '-' or '_'"
     return None
+
+
+def choice_problem(value: Any, choices: tuple[str, ...]) -> str | None:
+    """Why ``value`` is not one of ``choices`` (the nearest one suggested), or None."""
+    if isinstance(value, str) and value in choices:
+        return None
+    shown = repr(value) if isinstance(value, str) else type_name(value)
+    return f"must be one of {', '.join(choices)} (got {shown}){suggest(str(value), choices)}"
 
 
 class _Collector:
@@ -158,7 +176,7 @@ class _Collector:
     def string(self, prop: str, value: Any, *, allow_empty: bool = True,
                empty_fix: str = "give a short human-readable text") -> bool:
         if not isinstance(value, str):
-            self.add(prop, f"must be a string (got {_type_name(value)}); fix: quote the value")
+            self.add(prop, f"must be a string (got {type_name(value)}); fix: quote the value")
             return False
         if not allow_empty and not value.strip():
             self.add(prop, f"must not be empty; fix: {empty_fix}")
@@ -167,19 +185,15 @@ class _Collector:
 
     def url(self, prop: str, value: Any) -> None:
         if self.string(prop, value):
-            problem = url_problem(value)
-            if problem:
-                fix = "" if problem == CREDENTIALS_PROBLEM else "; fix: use an absolute URL such as https://mcp.example.com/mcp"
-                self.add(prop, problem + fix)
+            self.problem(prop, url_problem(value))
 
-    def choice(self, prop: str, value: Any, choices: tuple[str, ...]) -> None:
-        if not isinstance(value, str) or value not in choices:
-            shown = repr(value) if isinstance(value, str) else _type_name(value)
-            self.add(prop, f"must be one of {', '.join(choices)} (got {shown}){suggest(str(value), choices)}")
+    def problem(self, prop: str, reason: str | None) -> None:
+        if reason is not None:
+            self.add(prop, reason)
 
     def mapping(self, prop: str, value: Any) -> bool:
         if not isinstance(value, Mapping):
-            self.add(prop, f"must be a map of names to values (got {_type_name(value)}); "
+            self.add(prop, f"must be a map of names to values (got {type_name(value)}); "
                            'fix: write it as {"name": "value", ...}')
             return False
         for key in value:
@@ -202,11 +216,11 @@ def header_name_problem(name: str) -> str | None:
 def header_value_problem(value: Any) -> str | None:
     """Why ``value`` cannot be a header value, or None when it can. Never quotes the value (it is a secret)."""
     if not isinstance(value, str):
-        return f"must be a string (got {_type_name(value)}); fix: quote the value"
+        return f"must be a string (got {type_name(value)}); fix: quote the value"
     if _HEADER_VALUE_BAD_RE.search(value):
         return "must not contain control characters (line breaks, NUL...); fix: remove them from the value"
     if SURROGATE_RE.search(value):
-        return f"{_INVALID_TEXT}; fix: remove the invalid character"
+        return f"{INVALID_TEXT}; fix: remove the invalid character"
     return None
 
 
@@ -225,23 +239,23 @@ def header_names_problems(names: Iterable[str]) -> list[tuple[str, str]]:
     return found
 
 
-def _check_headers(c: _Collector, value: Any) -> None:
-    if not c.mapping("headers", value):
+def _check_headers(c: _Collector, prop: str, value: Any) -> None:
+    if not c.mapping(prop, value):
         return
     bad_names = set()
     for name, reason in header_names_problems(value):
-        c.add(f"headers.{name}" if name else "headers", reason)
+        c.add(f"{prop}.{name}" if name else prop, reason)
         bad_names.add(name)
     for key, item in value.items():
         if key in bad_names or c.is_unknown(item):
             continue
         problem = header_value_problem(item)
         if problem:
-            c.add(f"headers.{key}", problem)
+            c.add(f"{prop}.{key}", problem)
 
 
-def _check_auth_data(c: _Collector, value: Any) -> None:
-    if not c.mapping("auth_data", value):
+def _check_auth_data(c: _Collector, prop: str, value: Any) -> None:
+    if not c.mapping(prop, value):
         return
     for key in value:
         if key not in AUTH_DATA_FIELDS:
@@ -265,58 +279,8 @@ def _check_json_map(c: _Collector, prop: str, value: Any) -> None:
         c.add(".".join([prop, *map(str, path)]), reason)
 
 
-_INVALID_TEXT = "is not valid Unicode text (it holds a lone UTF-16 surrogate, which JSON cannot carry)"
-_NOT_FINITE = "is not a finite number (NaN or Infinity), which JSON cannot carry; fix: use a finite number or null"
-
-
-def json_problem(
-    value: Any, *, max_depth: int = MAX_JSON_DEPTH, max_keys: int | None = None,
-    skip: Callable[[Any], bool] = _never_unknown,
-) -> tuple[tuple[str | int, ...], str] | None:
-    """The first place in ``value`` that a JSON answer could not carry back, as (path, reason), or None.
-
-    Finds non-finite numbers, strings and keys that are not valid Unicode (lone surrogates), values that are
-    not JSON data, nesting deeper than ``max_depth`` levels (``value`` itself is level 1) and maps with more
-    than ``max_keys`` keys. Reasons name the problem, never the value; a key in the path that is not valid
-    text is shown with U+FFFD in place of the surrogate. Values for which ``skip`` is true are not looked into.
-    Iterative, so a hostile depth cannot exhaust the stack.
-    """
-    stack: list[tuple[Any, tuple[str | int, ...], int]] = [(value, (), 1)]
-    while stack:
-        node, path, depth = stack.pop()
-        if skip(node) or node is None or isinstance(node, (bool, int)):
-            continue
-        if isinstance(node, float):
-            if node != node or node in (float("inf"), float("-inf")):
-                return path, _NOT_FINITE
-            continue
-        if isinstance(node, str):
-            if SURROGATE_RE.search(node):
-                return path, f"{_INVALID_TEXT}; fix: remove the invalid character"
-            continue
-        if not isinstance(node, (Mapping, list, tuple)):
-            return path, f"must be JSON data (string, number, boolean, list or map), got {_type_name(node)}"
-        if depth > max_depth:
-            return path, f"is nested more than {max_depth} levels deep; fix: flatten the structure"
-        if isinstance(node, Mapping):
-            if max_keys is not None and len(node) > max_keys:
-                return path, f"has {len(node)} keys, the limit is {max_keys}; fix: split or shrink the map"
-            children: list[tuple[Any, tuple[str | int, ...], int]] = []
-            for key, item in node.items():
-                if not isinstance(key, str):
-                    return path, f"has a key that is not a string (got {_type_name(key)}); fix: use string keys"
-                shown = SURROGATE_RE.sub("\ufffd", key)
-                if shown != key:
-                    return (*path, shown), f"{_INVALID_TEXT} in its name; fix: rename the key"
-                children.append((item, (*path, key), depth + 1))
-            stack.extend(reversed(children))
-        else:
-            stack.extend(reversed([(item, (*path, i), depth + 1) for i, item in enumerate(node)]))
-    return None
-
-
-def _check_tool_pins(c: _Collector, value: Any) -> None:
-    if not c.mapping("tool_pins", value):
+def _check_tool_pins(c: _Collector, prop: str, value: Any) -> None:
+    if not c.mapping(prop, value):
         return
     for key, item in value.items():
         if c.is_unknown(item):
@@ -326,8 +290,28 @@ def _check_tool_pins(c: _Collector, value: Any) -> None:
                                       "fix: copy it from the connector's `tools` output")
 
 
+# Each field's check, in the order its failures are reported (after unknown and missing keys).
+_FIELD_CHECKS: dict[str, Callable[[_Collector, str, Any], object]] = {
+    "name": lambda c, prop, value: c.problem(prop, name_problem(value)),
+    "description": lambda c, prop, value: c.string(prop, value, allow_empty=False),
+    "server": _Collector.url,
+    "icon_url": _Collector.url,
+    "visibility": lambda c, prop, value: c.problem(prop, choice_problem(value, VISIBILITIES)),
+    "system_prompt": _Collector.string,
+    "headers": _check_headers,
+    "auth_data": _check_auth_data,
+    "connection_config": _check_json_map,
+    "connection_secrets": _check_json_map,
+    "adopt": lambda c, prop, value: c.problem(
+        prop, None if isinstance(value, bool) else f"must be true or false (got {type_name(value)})"),
+    "tool_pins": _check_tool_pins,
+    "tool_drift": lambda c, prop, value: c.problem(prop, choice_problem(value, TOOL_DRIFT_POLICIES)),
+    "name_prefix": _Collector.string,
+}
+
+
 def validate_inputs(
-    props: Mapping[str, Any], *, is_unknown: Callable[[Any], bool] = _never_unknown
+    props: Mapping[str, Any], *, is_unknown: Callable[[Any], bool] = never_unknown
 ) -> list[Failure]:
     """Every problem in ``props`` (a connector's inputs), one :class:`Failure` per property.
 
@@ -335,46 +319,28 @@ def validate_inputs(
     ``is_unknown`` is true (not known until deployment) are skipped.
     """
     c = _Collector(is_unknown)
+    _check_keys(c, props)
+
+    def present(field: str) -> bool:
+        return props.get(field) is not None and not is_unknown(props.get(field))
+
+    for field, check in _FIELD_CHECKS.items():
+        if present(field):
+            check(c, field, props[field])
+    _check_json_values(c, props, present)
+    return c.failures
+
+
+def _check_keys(c: _Collector, props: Mapping[str, Any]) -> None:
+    """Keys that are not connector properties (the nearest one suggested), then missing required ones."""
     for key in props:
         if key.startswith("__") or key in ALL_FIELDS:
             continue
         c.add(key, f"is not a connector property{suggest(key, ALL_FIELDS)}; fix: remove it, or use one of "
                    f"{', '.join(f for f in ALL_FIELDS if f != 'name_prefix')}")
-
-    def present(field: str) -> bool:
-        return props.get(field) is not None and not is_unknown(props.get(field))
-
     for field in REQUIRED_FIELDS:
         if props.get(field) is None:
             c.add(field, f"is required; fix: set {field}")
-    if present("name") and (problem := check_name(props["name"])):
-        c.add("name", problem)
-    if present("description"):
-        c.string("description", props["description"], allow_empty=False)
-    for field in ("server", "icon_url"):
-        if present(field):
-            c.url(field, props[field])
-    if present("visibility"):
-        c.choice("visibility", props["visibility"], VISIBILITIES)
-    if present("system_prompt"):
-        c.string("system_prompt", props["system_prompt"])
-    if present("headers"):
-        _check_headers(c, props["headers"])
-    if present("auth_data"):
-        _check_auth_data(c, props["auth_data"])
-    for field in ("connection_config", "connection_secrets"):
-        if present(field):
-            _check_json_map(c, field, props[field])
-    if present("adopt") and not isinstance(props["adopt"], bool):
-        c.add("adopt", f"must be true or false (got {_type_name(props['adopt'])})")
-    if present("tool_pins"):
-        _check_tool_pins(c, props["tool_pins"])
-    if present("tool_drift"):
-        c.choice("tool_drift", props["tool_drift"], TOOL_DRIFT_POLICIES)
-    if present("name_prefix"):
-        c.string("name_prefix", props["name_prefix"])
-    _check_json_values(c, props, present)
-    return c.failures
 
 
 def _check_json_values(c: _Collector, props: Mapping[str, Any], present: Callable[[str], bool]) -> None:
@@ -423,6 +389,11 @@ def contains(value: Any, predicate: Callable[[Any], bool]) -> bool:
     if isinstance(value, (list, tuple)):
         return any(contains(v, predicate) for v in value)
     return False
+
+
+def holds_unknown(value: Any) -> bool:
+    """True for :data:`UNKNOWN`, and for a map or list holding it anywhere."""
+    return contains(value, lambda v: v is UNKNOWN)
 
 
 def ints_from_floats(value: Any) -> Any:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from pulumi_mistral.core import spec
+from pulumi_mistral.core.json_values import type_name
 from pulumi_mistral.declarations.positions import MAX_DEPTH, Document, Issue, Location, PropertyPath, parse_file
 from pulumi_mistral.errors import DeclarationError
 
@@ -112,7 +113,7 @@ def _as_ref(doc: Document, path: PropertyPath, value: Any) -> SecretRef:
     if isinstance(value, SecretRef):
         return value
     if not isinstance(value, Mapping):
-        shown = "written in the file" if isinstance(value, str) else f"a {spec._type_name(value)}"
+        shown = "written in the file" if isinstance(value, str) else f"a {type_name(value)}"
         doc.issue(path, f"is a secret but its value is {shown}; secrets are never written in the file; {hint}")
         return _INVALID_REF
     if len(value) != 1:
@@ -149,7 +150,7 @@ def _props_layer(doc: Document, path: PropertyPath, value: Any, what: str) -> di
     if value is None:
         return None
     if not isinstance(value, dict):
-        doc.issue(path, f"must be a map of connector properties (got {spec._type_name(value)})")
+        doc.issue(path, f"must be a map of connector properties (got {type_name(value)})")
         return {}
     _check_keys(doc, path, value, DECLARABLE_FIELDS, what)
     props = {k: v for k, v in value.items() if k in DECLARABLE_FIELDS}
@@ -173,7 +174,7 @@ def _layer(doc: Document, prefix: PropertyPath, value: Any, allowed: tuple[str, 
     if value is None:
         return layer
     if not isinstance(value, dict):
-        doc.issue(prefix, f"must be a map with keys {', '.join(allowed)} (got {spec._type_name(value)})")
+        doc.issue(prefix, f"must be a map with keys {', '.join(allowed)} (got {type_name(value)})")
         return layer
     _check_keys(doc, prefix, value, allowed, "a known key here")
     if "version" in value and value["version"] != FORMAT_VERSION:
@@ -188,7 +189,7 @@ def _layer(doc: Document, prefix: PropertyPath, value: Any, allowed: tuple[str, 
         return layer
     if not isinstance(connectors, dict):
         doc.issue((*prefix, "connectors"), f"must be a map of resource names to connector properties "
-                                           f"(got {spec._type_name(connectors)})")
+                                           f"(got {type_name(connectors)})")
         return layer
     for name, props in connectors.items():
         path = (*prefix, "connectors", name)
@@ -304,7 +305,7 @@ def load_declarations(path: str | os.PathLike[str], stack: str | None = None) ->
     if base_doc.data is not None:
         if not isinstance(base_doc.data, dict):
             base_doc.issue((), f"must be a map with the keys {', '.join(TOP_LEVEL_KEYS)} "
-                               f"(got {spec._type_name(base_doc.data)})")
+                               f"(got {type_name(base_doc.data)})")
         else:
             if "connectors" not in base_doc.data:
                 base_doc.issue((), "has no `connectors:` map; fix: add one (resource name -> properties)")
@@ -312,7 +313,7 @@ def load_declarations(path: str | os.PathLike[str], stack: str | None = None) ->
             stacks = base_doc.data.get("stacks")
             if stacks is not None and not isinstance(stacks, dict):
                 base_doc.issue(("stacks",), f"must be a map of stack names to overrides "
-                                            f"(got {spec._type_name(stacks)})")
+                                            f"(got {type_name(stacks)})")
             elif isinstance(stacks, dict):
                 for name, block in stacks.items():
                     layer = _layer(base_doc, ("stacks", name), block, STACK_KEYS, base=False)

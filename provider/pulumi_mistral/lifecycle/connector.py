@@ -133,7 +133,7 @@ class ConnectorLifecycle:
                 # deployment's fresh seed, so taking it would rename the connector on every run. A replacement is
                 # checked without old inputs, and gets the proposal.
                 return old_name
-            problem = spec.check_name(autonaming.proposed_name)
+            problem = spec.name_problem(autonaming.proposed_name)
             if problem:
                 return spec.Failure("name", f"the engine's proposed name {problem}; fix: set name, or change "
                                             "the stack's autonaming pattern")

@@ -26,9 +26,7 @@ __all__ = [
 # Outputs the API computes; everything else in the outputs is an input echoed back (as live state).
 OUTPUT_ONLY_FIELDS: tuple[str, ...] = ("connector_id", "created_at", "modified_at", "auth_type", "tool_names")
 # Fields accepted by POST /v1/connectors; connection_config / connection_secrets need a PATCH afterwards.
-CREATE_FIELDS: tuple[str, ...] = (
-    "name", "description", "server", "icon_url", "visibility", "headers", "auth_data", "system_prompt",
-)
+CREATE_FIELDS: tuple[str, ...] = _diff.CREATE_FIELDS
 
 
 def connector_dict(connector: Any) -> dict[str, Any]:
@@ -67,9 +65,7 @@ def inputs_from_outputs(outs: Mapping[str, Any]) -> dict[str, Any]:
 
 def matches(connector: Any, sent: Mapping[str, Any]) -> bool:
     """True when a connector found by name carries exactly what our create sent (it is ours)."""
-    live = _diff.live_state(connector_dict(connector), None)
-    wanted = {k: sent.get(k) for k in CREATE_FIELDS}
-    return not [f for f in _diff.changed_fields(live, wanted) if f in CREATE_FIELDS]
+    return not _diff.create_differences(connector_dict(connector), sent)
 
 
 def drift_line(subject: str, fields: set[str]) -> str:

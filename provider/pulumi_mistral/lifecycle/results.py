@@ -11,25 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pulumi_mistral.core import spec
+from pulumi_mistral.core.spec import UNKNOWN  # a value not known until deployment (a preview)
 
 __all__ = ["UNKNOWN", "Autonaming", "Checked", "Created", "Plan", "PropertyChange", "ReadOutcome", "is_unknown"]
-
-
-class _Unknown:
-    """A value not known until deployment (a preview). One instance: :data:`UNKNOWN`."""
-
-    _instance: _Unknown | None = None
-
-    def __new__(cls) -> _Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN = _Unknown()
 
 
 def is_unknown(value: Any) -> bool:

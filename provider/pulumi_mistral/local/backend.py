@@ -1,75 +1,19 @@
 """The rules of the local Connectors API: input checks and Backend (CRUD, pagination, MCP forwarding, OAuth).
 
-Routes only parse and serialise; this module decides. Below is every rule of the API (the README is written
-from this list); where a helper module keeps one, the rule names it.
-
-Workspaces
-  Each configured API key is one workspace. Only its SHA-256 fingerprint is stored. The key presented in
-  ``Authorization: Bearer <key>`` is compared with every configured key in constant time
-  (``hmac.compare_digest``, no early exit; ``workspaces.py``). A missing or unknown key is a 401. A connector of another
-  workspace does not exist for the caller: 404 by id and by name, and it never shows up in a list.
-
-Connectors
-  * ``name`` matches ``^[A-Za-z0-9_-]{1,64}$`` and is unique per workspace (409 on create and rename).
-  * Ids are UUID4 strings. get, list_tools, call_tool and get_auth_url accept an id or a name (the id is
-    tried first, then the name); update and delete take an id only (a name is a 404 with a hint).
-  * ``server`` (create and update) is an http(s) URL with a host and no embedded credentials (422).
-  * ``visibility`` defaults to ``shared_workspace`` and must be one of the four known values (422).
-  * ``headers`` map HTTP header names (RFC 9110 tokens) to string values without control characters
-    (RFC 9110 field values: no CR, LF, NUL...) (422). Names the server sets itself when it forwards to the
-    MCP server (``Host``, ``Content-Length``, ``Transfer-Encoding``, ``Connection`` and the other hop-by-hop
-    headers, ``Mcp-Session-Id``, ``Mcp-Protocol-Version``) are refused, and so are two names that differ
-    only by case; at most ``spec.MAX_HEADERS`` headers. These are ``spec``'s rules: the provider's check
-    refuses the same names at preview.
-  * ``connection_config`` and ``connection_secrets`` nest at most ``spec.MAX_NESTING`` levels with at most
-    ``spec.MAX_MAP_KEYS`` keys per map (422). What no JSON answer could carry (NaN, lone surrogates) never
-    reaches this module: ``bodies.py`` refuses it for every body.
-  * PATCH is tri-state: an absent key is unchanged, ``null`` clears. ``name``, ``description`` and
-    ``server`` are required, so ``null`` for them is a 422. A PATCH that changes nothing keeps
-    ``modified_at``. Changing ``server``, ``headers`` or ``auth_data`` drops the cached tool list and the
-    upstream MCP session; changing ``server`` or ``auth_data`` also drops the stored OAuth token.
-  * ``auth_type`` is ``"oauth2"`` when ``auth_data`` is set, else ``"none"`` (``presenters.py``).
-  * Secrets (header values, ``auth_data.client_secret``, ``connection_secrets``) are returned only with
-    ``fetch_connection_secrets=true`` (get and list); names of headers and secrets are always returned
-    (``presenters.py``). ``fetch_customer_data`` is accepted and has no effect.
-  * Timestamps are RFC 3339 UTC with microseconds and ``Z``; within one process they strictly increase,
-    so (created_at, id) is a stable, total order (``clock.py``).
-  * ``tools`` is the cached tool list in ConnectorTool shape, or null when tools were never fetched.
-  * ``active``: every connector is active; ``active=false`` lists nothing.
-
-Pagination (list)
-  Keyset over (created_at, id), served from an index, so a deep page costs what the first page costs.
-  ``page_size`` is 1..1000 (422). ``next_cursor`` is an opaque token (``cursors.py``): base64url JSON of
-  the last (created_at, id) and the caller's workspace tag, HMAC-SHA256 signed with a per-database secret.
-  A garbled, tampered or foreign (other workspace or other database) cursor is a 422 on ``query.cursor``.
-  ``next_cursor`` is null on the last page. Connectors created while paging appear on a later page.
-
-MCP (list_tools, call_tool)
-  Calls go through one ``MCPForwarder`` per app, keyed by connector id, with the connector's headers and
-  its stored OAuth access token as bearer. ``list_tools`` serves the cached list and fetches it once when
-  absent or when ``refresh=true``; ``page`` (from 1) and ``page_size`` (1..1000) slice it; ``pretty=true``
-  returns name, description, annotations and a compact input schema (property -> type, required).
-  ``credentials_name`` is accepted and ignored (one credential per connector). Upstream failures are
-  502 (bad answer / unreachable) or 504 (timeout).
-
-OAuth (get_auth_url, callback)
-  A connector without ``auth_data`` is a 400. ``get_auth_url`` starts an authorization-code flow with
-  PKCE and stores the pending state (single use, expires after ``ttl`` = 600 s) with ``app_return_url``
-  (an http(s) URL, else 422). The browser callback ``/oauth/callback`` needs no API key: an unknown,
-  expired or used state is a 400; otherwise the code is exchanged, the token stored for that connector,
-  and the browser is redirected only to the ``app_return_url`` registered with that state.
+Routes only parse and serialise; this module decides. Every rule it keeps is listed, with the module that keeps
+it, in docs/local-server.md ("The local Connectors API server: its rules"): change a rule there and here
+together. The rules about a connector's inputs (name, URL, visibility, headers, nesting) are
+``core.spec``'s, called here and answered as 422s naming the field.
 """
 
 from __future__ import annotations
 
 import builtins
-import re
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 import anyio.to_thread
 
@@ -82,8 +26,6 @@ from pulumi_mistral.local.presenters import present, pretty_tool
 from pulumi_mistral.local.store import NameTaken, Store
 from pulumi_mistral.local.workspaces import KeyRing, Workspace
 
-NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-VISIBILITIES = ("shared_global", "shared_org", "shared_workspace", "private")
 DEFAULT_VISIBILITY = "shared_workspace"
 AUTH_URL_TTL_SECONDS = 600
 MAX_URL_LENGTH = 2048
@@ -95,29 +37,29 @@ def _show(value: str) -> str:
     return repr(value)
 
 
-# -- validation helpers ----------------------------------------------------------------------------------
+# -- validation helpers: spec's rules (the provider's check applies the same) as 422s naming the field ----------
 def check_name(name: str, loc: Sequence[str] = ("body", "name")) -> str:
-    if not NAME_RE.fullmatch(name):
-        raise Invalid(loc, "name must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'", "string_pattern_mismatch")
+    problem = spec.name_problem(name, can_omit=False)
+    if problem:
+        raise Invalid(loc, f"name {problem}", "string_pattern_mismatch")
     return name
 
 
-def check_server(server: str, loc: Sequence[str] = ("body", "server")) -> str:
-    if len(server) > MAX_URL_LENGTH or any(c.isspace() for c in server):
-        raise Invalid(loc, f"server must be an http(s) URL without spaces, at most {MAX_URL_LENGTH} characters",
-                      "url_parsing")
-    try:
-        parts = urlsplit(server)
-        hostname = parts.hostname
-        _ = parts.port  # raises ValueError on a bad port
-    except ValueError:
-        raise Invalid(loc, "server must be an http(s) URL with a host", "url_parsing") from None
-    if parts.scheme not in ("http", "https") or not hostname:
-        raise Invalid(loc, "server must be an http(s) URL with a host, e.g. https://mcp.example.com/mcp",
-                      "url_scheme")
-    if parts.username is not None or parts.password is not None:
-        raise Invalid(loc, "server must not embed credentials; send them in headers or auth_data", "url_parsing")
-    return server
+def check_url(url: str, loc: Sequence[str]) -> str:
+    """spec's URL rule, within the API's length limit; the message names the field (the last part of ``loc``)."""
+    too_long = len(url) > MAX_URL_LENGTH
+    problem = f"is longer than {MAX_URL_LENGTH} characters" if too_long else spec.url_problem(url)
+    if problem:
+        kind = "url_scheme" if "http:// or https://" in problem else "url_parsing"
+        raise Invalid(loc, f"{loc[-1]} {problem}", kind)
+    return url
+
+
+def check_visibility(visibility: str) -> str:
+    problem = spec.choice_problem(visibility, spec.VISIBILITIES)
+    if problem:
+        raise Invalid(("body", "visibility"), f"visibility {problem}", "enum")
+    return visibility
 
 
 def check_headers(headers: dict[str, Any], loc: Sequence[str] = ("body", "headers")) -> dict[str, str]:
@@ -146,11 +88,22 @@ def check_page_size(page_size: int) -> int:
     return page_size
 
 
-def check_return_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_URL_LENGTH:
-        raise Invalid(("query", "app_return_url"), "app_return_url must be an http(s) URL", "url_scheme")
-    return url
+def check_changes(changes: dict[str, Any]) -> None:
+    """A PATCH body: absent is unchanged, null clears, except for the required fields; set values follow the
+    create rules."""
+    for required in ("name", "description", "server"):
+        if required in changes and changes[required] is None:
+            raise Invalid(("body", required), f"{required} is required and cannot be null; "
+                          "omit it to leave it unchanged", "value_error")
+    if changes.get("name") is not None:
+        check_name(changes["name"])
+    if changes.get("server") is not None:
+        check_url(changes["server"], ("body", "server"))
+    if changes.get("headers") is not None:
+        check_headers(changes["headers"])
+    for field in ("connection_config", "connection_secrets"):
+        if changes.get(field) is not None:
+            check_json_map(changes[field], ("body", field))
 
 
 # -- the backend -----------------------------------------------------------------------------------------
@@ -199,9 +152,7 @@ class Backend:
     # -- CRUD (sync: run in a worker thread) ---------------------------------------------------------------
     def new_row(self, ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:
         """Validate a create body and build the row to store (no I/O)."""
-        visibility = body.get("visibility") or DEFAULT_VISIBILITY
-        if visibility not in VISIBILITIES:
-            raise Invalid(("body", "visibility"), f"visibility must be one of {', '.join(VISIBILITIES)}", "enum")
+        visibility = check_visibility(body.get("visibility") or DEFAULT_VISIBILITY)
         headers = body.get("headers")
         now = self.clock.now()
         return {
@@ -209,7 +160,7 @@ class Backend:
             "workspace": ws.fingerprint,
             "name": check_name(body["name"]),
             "description": body["description"],
-            "server": check_server(body["server"]),
+            "server": check_url(body["server"], ("body", "server")),
             "icon_url": body.get("icon_url"),
             "visibility": visibility,
             "system_prompt": body.get("system_prompt"),
@@ -250,19 +201,7 @@ class Backend:
 
     def update(self, ws: Workspace, connector_id: str, changes: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Apply a PATCH (absent = unchanged, None = cleared). Returns (connector, upstream_changed)."""
-        for required in ("name", "description", "server"):
-            if required in changes and changes[required] is None:
-                raise Invalid(("body", required), f"{required} is required and cannot be null; "
-                              "omit it to leave it unchanged", "value_error")
-        if changes.get("name") is not None:
-            check_name(changes["name"])
-        if changes.get("server") is not None:
-            check_server(changes["server"])
-        if changes.get("headers") is not None:
-            check_headers(changes["headers"])
-        for field in ("connection_config", "connection_secrets"):
-            if changes.get(field) is not None:
-                check_json_map(changes[field], ("body", field))
+        check_changes(changes)
         row = self._by_id(ws, connector_id)
         diff = {k: v for k, v in changes.items() if row.get(k) != v}
         if not diff:
@@ -384,7 +323,7 @@ class Backend:
     # -- OAuth ---------------------------------------------------------------------------------------------
     async def get_auth_url(self, ws: Workspace, id_or_name: str, app_return_url: str | None) -> dict[str, Any]:
         if app_return_url is not None:
-            check_return_url(app_return_url)
+            check_url(app_return_url, ("query", "app_return_url"))
         row = await anyio.to_thread.run_sync(self._by_id_or_name, ws, id_or_name)
         if not row.get("auth_data"):
             raise BadRequest(f"Connector {_show(row['name'])} has no auth_data (OAuth2 client credentials); "

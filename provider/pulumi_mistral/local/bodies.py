@@ -9,7 +9,7 @@ Three parts, each applied to every route, so no route checks any of this itself:
                      Starlette re-raises an unhandled error after its 500 is sent, and uvicorn answers an
                      exception by closing the transport; the guard ends the request there instead.
 ``StrictJSONRoute``  the route class of every router. A JSON body is decoded here, once, strictly: valid
-                     UTF-8, no duplicate keys, no nesting beyond ``spec.MAX_JSON_DEPTH``, and nothing a JSON
+                     UTF-8, no duplicate keys, no nesting beyond ``json_values.MAX_JSON_DEPTH``, and nothing a JSON
                      answer could not carry back (``NaN``/``Infinity``, which Python's parser accepts, numbers
                      that overflow to infinity, lone UTF-16 surrogates from ``\\ud800`` escapes). A refusal is
                      FastAPI's 422 shape, naming the field and never echoing the value.
@@ -33,14 +33,14 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pulumi_mistral.core import spec
+from pulumi_mistral.core import json_values
 from pulumi_mistral.local.settings import DEFAULT_MAX_BODY_BYTES
 
 log = logging.getLogger("pulumi_mistral.local")
 
 MAX_LOC_CHARS = 64  # a key echoed in an error location is cut here (keys are names, but may be hostile)
 _REPAIR_DEPTH = 200  # an answer nested deeper than this is cut (only ever a row stored before the limits)
-_SURROGATES = spec.SURROGATE_RE
+_SURROGATES = json_values.SURROGATE_RE
 
 
 # -- errors in FastAPI's 422 shape -----------------------------------------------------------------------------
@@ -93,11 +93,11 @@ def strict_json(body: bytes) -> Any:
         raise _invalid((_loc_part(exc.key),), "this key appears more than once in one JSON object; "
                        "send each key once", "json_invalid") from None
     except RecursionError:
-        raise _invalid((), f"the body is nested more than {spec.MAX_JSON_DEPTH} levels deep",
+        raise _invalid((), f"the body is nested more than {json_values.MAX_JSON_DEPTH} levels deep",
                        "json_invalid") from None
     except ValueError:  # e.g. an integer with more digits than Python converts
         raise _invalid((), "the body holds a number that cannot be read (too many digits)", "json_invalid") from None
-    problem = spec.json_problem(value, max_depth=spec.MAX_JSON_DEPTH)
+    problem = json_values.json_problem(value, max_depth=json_values.MAX_JSON_DEPTH)
     if problem is not None:
         path, reason = problem
         raise _invalid(tuple(_loc_part(p) for p in path), reason)

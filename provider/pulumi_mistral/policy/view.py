@@ -16,7 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi_mistral.core.spec import ALL_FIELDS, AUTH_DATA_FIELDS, ints_from_floats, is_auto_name
+from pulumi_mistral.core.spec import (
+    ALL_FIELDS,
+    AUTH_DATA_FIELDS,
+    UNKNOWN,
+    holds_unknown,
+    ints_from_floats,
+    is_auto_name,
+)
 
 __all__ = [
     "CAMEL_TO_SNAKE",
@@ -36,26 +43,6 @@ NATIVE_TYPE = "mistral:index:Connector"
 TYPES: tuple[str, ...] = (DYNAMIC_TYPE, NATIVE_TYPE)
 
 
-class _Unknown:
-    """The one "not known yet" value (a computed input during a preview)."""
-
-    _instance: _Unknown | None = None
-
-    def __new__(cls) -> _Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-    def __reduce__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN: Any = _Unknown()
-
-
 def camel(name: str) -> str:
     """``icon_url`` -> ``iconUrl`` (the schema's spelling of a snake_case field)."""
     head, *rest = name.split("_")
@@ -68,13 +55,7 @@ CAMEL_TO_SNAKE: dict[str, str] = {camel(f): f for f in (*ALL_FIELDS, *AUTH_DATA_
 
 def is_known(value: Any) -> bool:
     """False for :data:`UNKNOWN` and for a map or list holding it anywhere."""
-    if value is UNKNOWN:
-        return False
-    if isinstance(value, Mapping):
-        return all(is_known(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return all(is_known(v) for v in value)
-    return True
+    return not holds_unknown(value)
 
 
 def _snake(value: Any, *, keys: bool) -> Any:

@@ -25,9 +25,10 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+
+from pulumi_mistral.testing.processes import session_processes
 
 if TYPE_CHECKING:  # pragma: no cover
     from pulumi_mistral.testing.pulumi_cli import CliStack
@@ -42,15 +43,7 @@ POLL_S = 0.05
 
 def session_pids(sid: int) -> list[int]:
     """The live (not zombie) processes of session ``sid``, read from /proc."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[3]) == sid and fields[0] != "Z":
-                found.append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
+    return [process.pid for process in session_processes(sid)]
 
 
 def kill_session(sid: int) -> None:

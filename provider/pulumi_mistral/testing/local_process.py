@@ -5,9 +5,10 @@ process, so a `pulumi up` talks to it exactly as it would to a server started by
 
     with LocalServerProcess(api_keys=2) as api:      # two workspaces
         api.url, api.api_key, api.api_keys[1]
-        api.requests()                               # the server's request log (method, path, query, status)
-        api.set_latency(50)                          # every API request answers 50 ms later
-        api.reset()                                  # empty every workspace; clear faults and the log
+        api.config()                                 # stack config: mistral:apiKey, mistral:serverUrl
+        api.controls().requests(api_only=True)       # the test controls (pulumi_mistral.testing.controls)
+        api.controls().set_latency(50)               # every API request answers 50 ms later
+        api.controls().clear()                       # empty every workspace; clear faults and the log
 
 Keys reach the process through its environment, never its command line. Start-up waits are bounded. The process
 runs in a process group of its own; ``close()`` (and a failed start) stops it with SIGTERM, then SIGKILL, and
@@ -25,15 +26,13 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from pulumi_mistral.client.connectors import MAX_PAGE_SIZE
+from pulumi_mistral.testing.controls import ServerHandle
 from pulumi_mistral.testing.processes import has_exited, spawn, stop_process
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pulumi_mistral.client import ConnectorsClient
 
 __all__ = ["LocalServerProcess"]
 
@@ -42,11 +41,11 @@ START_ATTEMPTS = 3
 STOP_TIMEOUT_S = 10.0
 
 
-class LocalServerProcess:
-    """`pulumi-mistral local` in a subprocess with a temporary database; ``api_keys`` workspaces."""
+class LocalServerProcess(ServerHandle):
+    """`pulumi-mistral local` in a subprocess with a temporary database; ``api_keys`` workspaces. ``client()``,
+    ``controls()``, ``config()`` and ``headers()`` for any of its keys."""
 
     proc: subprocess.Popen[bytes]
-    http: httpx.Client
 
     def __init__(self, *, api_keys: int = 1, mcp_timeout: float = 5.0, log_level: str = "warning") -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="pulumi-mistral-local-process-")
@@ -71,82 +70,34 @@ class LocalServerProcess:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self._url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "PULUMI_MISTRAL_LOCAL_API_KEYS": ",".join(self.api_keys)}
         command = [str(Path(sys.prefix) / "bin" / "pulumi-mistral"), "local", "--port", str(self.port),
                    *self._command]
         self._stop_process()  # the previous attempt's, if any
         with open(self.log_path, "w") as log:
             self.proc = spawn(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        self._close_http()
-        self.http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.api_key}"},
-                                 timeout=10.0)
         deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                if self.http.get("/v1/connectors").status_code == 200:
-                    return True
-            except httpx.TransportError:
-                pass
-            if has_exited(self.proc) or time.monotonic() > deadline:
-                self._stop_process()
-                return False
-            time.sleep(0.1)
+        with httpx.Client(base_url=self.url, headers=self.headers(), timeout=10.0) as http:
+            while True:
+                try:
+                    if http.get("/v1/connectors").status_code == 200:
+                        return True
+                except httpx.TransportError:
+                    pass
+                if has_exited(self.proc) or time.monotonic() > deadline:
+                    self._stop_process()
+                    return False
+                time.sleep(0.1)
 
     def _stop_process(self) -> None:
         proc = getattr(self, "proc", None)
         if proc is not None:
             stop_process(proc, timeout=STOP_TIMEOUT_S)
 
-    def _close_http(self) -> None:
-        http = getattr(self, "http", None)
-        if http is not None:
-            http.close()
-
     @property
-    def api_key(self) -> str:
-        return self.api_keys[0]
-
-    def headers(self, api_key: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {api_key or self.api_key}"}
-
-    def client(self, api_key: str | None = None) -> ConnectorsClient:
-        from pulumi_mistral.client import ConnectorsClient
-
-        return ConnectorsClient(api_key=api_key or self.api_key, server_url=self.url)
-
-    def config(self, api_key: str | None = None) -> dict[str, str]:
-        """Stack config for a Pulumi program using this server (``mistral:apiKey`` is a secret)."""
-        return {"mistral:apiKey": api_key or self.api_key, "mistral:serverUrl": self.url}
-
-    def reset(self) -> None:
-        """Empty every workspace, lift every fault rule, clear the request log."""
-        self.http.post("/_local/reset", params={"all": "true"}).raise_for_status()
-        self.http.delete("/_local/faults").raise_for_status()
-        self.clear_requests()
-
-    def requests(self) -> list[dict[str, Any]]:
-        """The API requests (``/v1/...``) in the request log: method, path, query, status."""
-        entries = self.http.get("/_local/requests").raise_for_status().json()["requests"]
-        return [e for e in entries if str(e.get("path", "")).startswith("/v1/")]
-
-    def clear_requests(self) -> None:
-        self.http.delete("/_local/requests").raise_for_status()
-
-    def request_total(self) -> int:
-        """Requests since the last clear: a count that does not saturate, unlike the bounded log."""
-        return int(self.http.get("/_local/requests").raise_for_status().json()["total"])
-
-    def set_latency(self, ms: float) -> None:
-        """Answer every API request (``/v1/...``) ``ms`` later (the latency fault rule); 0 lifts it."""
-        if ms:
-            self.set_faults([{"method": "*", "path": "^/v1/", "action": "latency", "latency_ms": ms}])
-        else:
-            self.http.delete("/_local/faults").raise_for_status()
-
-    def set_faults(self, rules: list[dict[str, Any]]) -> None:
-        """Fault rules (see the README's test controls), e.g. ``[{"action": "latency", "latency_ms": 50}]``."""
-        self.http.post("/_local/faults", json={"rules": rules}).raise_for_status()
+    def url(self) -> str:
+        return self._url
 
     def connectors(self, api_key: str | None = None) -> list[Any]:
         with self.client(api_key) as c:
@@ -155,7 +106,7 @@ class LocalServerProcess:
     def close(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL; its process group too) and remove its directory."""
         try:
-            self._close_http()
+            self._close_controls()
         finally:
             try:
                 self._stop_process()

@@ -4,6 +4,7 @@
         httpx.get(server.url + "/v1/connectors", headers={"Authorization": f"Bearer {server.api_key}"})
         server.restart()                          # same port, same database: data survives
         client = server.client()                  # a pulumi_mistral.client.ConnectorsClient
+        server.controls().calls()                 # the test controls (pulumi_mistral.testing.controls)
 
 It is a real HTTP server on loopback with a real database file, not a mock. Startup and shutdown waits are
 bounded, so a broken server fails the test instead of hanging it.
@@ -20,12 +21,13 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
+
+from pulumi_mistral.testing.controls import ServerHandle
 
 if TYPE_CHECKING:
     import uvicorn
 
-    from pulumi_mistral.client import ConnectorsClient
     from pulumi_mistral.local.settings import LocalSettings
 
 STARTUP_TIMEOUT = 10.0
@@ -42,8 +44,9 @@ class _SettingsOptions(TypedDict):
     max_body_bytes: int
 
 
-class LocalServer:
-    """The local Connectors API in a thread: ``.url``, ``.api_key``, ``.api_keys``, ``.settings``."""
+class LocalServer(ServerHandle):
+    """The local Connectors API in a thread: ``.url``, ``.api_key``, ``.api_keys``, ``.settings``; ``client()``,
+    ``controls()``, ``config()`` and ``headers()`` for any of its keys."""
 
     def __init__(self, *, port: int = 0, db_path: str | Path | None = None,
                  api_keys: list[str] | None = None, enable_test_controls: bool = True,
@@ -69,10 +72,6 @@ class LocalServer:
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
         self._error: BaseException | None = None
-
-    @property
-    def api_key(self) -> str:
-        return self.api_keys[0]
 
     @property
     def url(self) -> str:
@@ -161,20 +160,12 @@ class LocalServer:
         return self.start()
 
     def close(self) -> None:
-        """Stop and delete the temporary database directory (if this server created it)."""
+        """Stop, close its test controls and delete the temporary database directory (if this server created it)."""
+        self._close_controls()
         self.stop()
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
-
-    def headers(self, api_key: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {api_key or self.api_key}"}
-
-    def client(self, api_key: str | None = None, **kwargs: Any) -> ConnectorsClient:
-        """A ``pulumi_mistral.client.ConnectorsClient`` pointed at this server."""
-        from pulumi_mistral.client import ConnectorsClient
-
-        return ConnectorsClient(api_key=api_key or self.api_key, server_url=self.url, **kwargs)
 
     def __enter__(self) -> LocalServer:
         try:

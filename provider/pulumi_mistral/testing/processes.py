@@ -10,7 +10,8 @@
 A child in a session of its own does not get the terminal's Ctrl+C (the test's teardown stops it instead), and
 its whole group can be ended at once, grandchildren included. Every wait is bounded. For a guard at the end of a
 test session: ``adopt_orphans()`` makes grandchildren whose parent died children of this process again, and
-``leftover_processes()`` lists what still runs below it, command lines redacted (API keys never appear).
+``leftover_processes()`` lists what still runs below it, command lines redacted (API keys never appear);
+``session_processes(sid)`` lists what still runs in a session (a command started with ``start_new_session``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["Leftover", "adopt_orphans", "end_group", "end_processes", "has_exited", "leftover_processes",
-           "redact_command", "spawn", "stop_process"]
+           "redact_command", "session_processes", "spawn", "stop_process"]
 
 STOP_TIMEOUT_S = 10.0  # the first signal to the process, before SIGKILL
 GROUP_GRACE_S = 2.0  # SIGTERM to what is left in the group, before SIGKILL
@@ -132,6 +133,7 @@ class _Stat:
     state: str
     ppid: int
     pgrp: int
+    session: int
 
 
 def _stats() -> list[_Stat] | None:
@@ -146,9 +148,9 @@ def _stats() -> list[_Stat] | None:
             text = (entry / "stat").read_text()
         except OSError:  # gone meanwhile
             continue
-        # "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ")"
+        # "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses, so split after the last ")"
         fields = text[text.rindex(")") + 2:].split()
-        found.append(_Stat(int(entry.name), fields[0], int(fields[1]), int(fields[2])))
+        found.append(_Stat(int(entry.name), fields[0], int(fields[1]), int(fields[2]), int(fields[3])))
     return found
 
 
@@ -203,6 +205,16 @@ def leftover_processes(root: int | None = None, *, ignore: Iterable[str] = ()) -
             argv = _command_line(stat.pid)
             if argv is None or any(marker in " ".join(argv) for marker in ignore):
                 continue
+            found.append(Leftover(stat.pid, redact_command(argv)))
+    return found
+
+
+def session_processes(sid: int) -> list[Leftover]:
+    """The live processes of session ``sid`` (zombies are not listed: they have exited), command lines redacted."""
+    found = []
+    for stat in _stats() or []:
+        argv = _command_line(stat.pid) if stat.session == sid and _alive(stat) else None
+        if argv is not None:  # None: not in the session, or gone meanwhile
             found.append(Leftover(stat.pid, redact_command(argv)))
     return found
 

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
-from pulumi_mistral.cli import Parser, positive_float, require_api_key
+from pulumi_mistral.cli import ENV_TIMEOUT, Parser, positive_float, require_api_key, timeout_seconds
 from pulumi_mistral.cli.audit.formats import FORMATS, render
 from pulumi_mistral.cli.audit.report import EXIT_CLEAN, EXIT_ERROR, audit
 from pulumi_mistral.cli.drift.progress import Progress
 from pulumi_mistral.cli.drift.report import RequestCounter
-from pulumi_mistral.cli.files import write_atomic
-from pulumi_mistral.errors import InputError, MistralError
+from pulumi_mistral.cli.files import write_output
+from pulumi_mistral.errors import MistralError
 from pulumi_mistral.policy.config import RuleConfig, load_config
 from pulumi_mistral.policy.rules import RULES
 
 __all__ = ["DEFAULT_TIMEOUT", "add_arguments", "main", "run"]
 
 DEFAULT_TIMEOUT = 30.0  # seconds per listing request, retries included (MISTRAL_TIMEOUT or --timeout)
-ENV_TIMEOUT = "MISTRAL_TIMEOUT"
 ENV_SERVER_URL = "MISTRAL_SERVER_URL"
 
 
@@ -47,18 +45,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="print the API request count to stderr")
 
 
-def _timeout(args: argparse.Namespace) -> float:
-    if args.timeout is not None:
-        return float(args.timeout)
-    raw = os.environ.get(ENV_TIMEOUT)
-    if not raw:
-        return DEFAULT_TIMEOUT
-    try:
-        return positive_float(raw)
-    except argparse.ArgumentTypeError as exc:
-        raise InputError(f"{ENV_TIMEOUT}: {exc}") from None
-
-
 def render_config(config: dict[str, RuleConfig]) -> str:
     """Each rule's effective level and parameters, one line each (``--check-config``)."""
     width = max(len(r.id) for r in RULES)
@@ -66,13 +52,6 @@ def render_config(config: dict[str, RuleConfig]) -> str:
              f"{json.dumps(dict(config[r.id].params), sort_keys=True)}" for r in RULES]
     return "\n".join(["config ok: each rule, its level, where it applies (the audit applies what a live connector "
                       "shows), its parameters", *lines]) + "\n"
-
-
-def _write(path: str, text: str) -> None:
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         if args.check_config:
             text, code = render_config(config), EXIT_CLEAN
         else:
-            timeout = _timeout(args)
+            timeout = timeout_seconds(args.timeout, DEFAULT_TIMEOUT)
             require_api_key()
             progress = Progress(sys.stderr, bool(args.progress or sys.stderr.isatty()))
             with ConnectorsClient(server_url=args.server_url, on_request=counter.add, timeout=timeout,
@@ -94,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             report.requests = counter.snapshot()
             text, code = render(report, args.format), report.exit_code
         if args.output:
-            _write(args.output, text)
+            write_output(args.output, text)
         else:
             sys.stdout.write(text)
             sys.stdout.flush()

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pulumi_mistral.cli import Parser, positive_float, positive_int, require_api_key
+from pulumi_mistral.cli import ENV_TIMEOUT, Parser, positive_float, positive_int, require_api_key, timeout_seconds
 from pulumi_mistral.cli.drift.formats import FORMATS, render
 from pulumi_mistral.cli.drift.load import (
     DeclaredConnector,
@@ -27,7 +26,7 @@ from pulumi_mistral.cli.drift.load import (
 )
 from pulumi_mistral.cli.drift.progress import Progress
 from pulumi_mistral.cli.drift.report import DEFAULT_CONCURRENCY, EXIT_CLEAN, EXIT_ERROR, RequestCounter, scan
-from pulumi_mistral.cli.files import write_atomic
+from pulumi_mistral.cli.files import write_output
 from pulumi_mistral.cli.pins import live_tools, load_tools_lock, render_pins, render_tools_lock
 from pulumi_mistral.core import pinning
 from pulumi_mistral.errors import InputError, MistralError
@@ -38,7 +37,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["DEFAULT_TIMEOUT", "ENV_TIMEOUT", "add_arguments", "main", "run"]
 
 DEFAULT_TIMEOUT = 30.0  # seconds per connector's tool listing (and per request); MISTRAL_TIMEOUT or --timeout
-ENV_TIMEOUT = "MISTRAL_TIMEOUT"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -173,23 +171,6 @@ def _lock_entries(path: str, resources: Sequence[str]) -> dict[str, list[Any]]:
     return {r: list(connectors[r]) for r in resources if isinstance(connectors.get(r), list)}
 
 
-def _write(path: str, text: str) -> None:
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _env_timeout() -> float:
-    raw = os.environ.get(ENV_TIMEOUT)
-    if not raw:
-        return DEFAULT_TIMEOUT
-    try:
-        return positive_float(raw)
-    except argparse.ArgumentTypeError as exc:
-        raise InputError(f"{ENV_TIMEOUT}: {exc}") from None
-
-
 def run(args: argparse.Namespace) -> int:
     from pulumi_mistral.client import ConnectorsClient
 
@@ -199,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
 
     counter = RequestCounter()
     try:
-        timeout = args.timeout if args.timeout is not None else _env_timeout()
+        timeout = timeout_seconds(args.timeout, DEFAULT_TIMEOUT)
         declared, source, source_line = _load(args)
         if args.connector:
             declared = select_connectors(declared, args.connector, write_pins=args.write_pins)
@@ -214,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
                 _say_unlisted(unlisted)
                 if args.tools_lock:
                     kept = _lock_entries(args.tools_lock, [u.resource for u in unlisted])
-                    _write(args.tools_lock, render_tools_lock({**kept, **tools}))
+                    write_output(args.tools_lock, render_tools_lock({**kept, **tools}))
                 code = EXIT_ERROR if any(u.must_act for u in unlisted) else EXIT_CLEAN
             else:
                 report = scan(client, declared, source=source, ignore=args.ignore, concurrency=args.concurrency,
@@ -228,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(exc.message)
     if args.output:
         try:
-            _write(args.output, text)
+            write_output(args.output, text)
         except InputError as exc:
             return fail(exc.message)
     else:

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_mistral.cli.recover.pending import PendingOp
-from pulumi_mistral.core import diff, spec
+from pulumi_mistral.core import diff
 
 __all__ = [
     "CREATE_FIELDS",
@@ -54,16 +54,13 @@ __all__ = [
 EXIT_DONE = 0
 EXIT_ERROR = 1
 EXIT_PERSON = 2
-# What POST /v1/connectors accepts; connection_config and connection_secrets need a PATCH after it.
-CREATE_FIELDS: tuple[str, ...] = tuple(f for f in spec.INPUT_FIELDS
-                                       if f not in ("connection_config", "connection_secrets"))
+CREATE_FIELDS = diff.CREATE_FIELDS  # what POST /v1/connectors accepts
 
 
 def differing_fields(recorded: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]:
-    """The create fields in which a live connector (``model_dump()``) differs from recorded inputs, by name."""
-    state = diff.live_state(live, None)
-    wanted = {k: recorded.get(k) for k in CREATE_FIELDS}
-    return [f for f in diff.changed_fields(state, wanted) if f in CREATE_FIELDS]
+    """The create fields in which a live connector (``model_dump()``) differs from recorded inputs, by name
+    (the provider's create-recovery rule, ``core.diff.create_differences``)."""
+    return diff.create_differences(live, recorded)
 
 
 @dataclass(frozen=True)
