@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from pydantic import BaseModel
@@ -16,6 +16,7 @@ from pulumi_mistral.client._http import (
     DEFAULT_MAX_RETRY_TIME,
     DEFAULT_TIMEOUT,
     HTTPSession,
+    QueryValue,
     RetryPolicy,
     mapping_secrets,
 )
@@ -37,6 +38,8 @@ from pulumi_mistral.core.spec import json_problem
 from pulumi_mistral.errors import APIError, ConfigurationError, PaginationError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
+    import httpx
+
     # built on first use (models.<name>): a client that never lists or calls tools does not build them
     from pulumi_mistral.client.models import ConnectorToolCallResponse, MCPTool
 
@@ -48,6 +51,8 @@ DEFAULT_MAX_PAGES = 100_000
 MAX_PAGE_SIZE = 1000
 # Tool pages are numbered, not cursored: a server that always answers a full page would never end.
 DEFAULT_MAX_TOOL_PAGES = 20
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def _seg(value: str) -> str:
@@ -94,7 +99,7 @@ def _set(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not UNSET}
 
 
-def _auth_data(value: AuthData | Mapping[str, Any] | UnsetType | None) -> Any:
+def _auth_data(value: AuthData | Mapping[str, Any] | UnsetType | None) -> Mapping[str, Any] | UnsetType | None:
     if isinstance(value, AuthData):
         return value.model_dump(mode="json", exclude_none=True)
     return value
@@ -108,7 +113,7 @@ def _auth_secret(value: AuthData | Mapping[str, Any] | UnsetType | None) -> list
     return []
 
 
-def _parse(model: type[BaseModel], data: Any, operation: str, subject: str, *, landed: bool) -> Any:
+def _parse(model: type[ModelT], data: object, operation: str, subject: str, *, landed: bool) -> ModelT:
     """Validate a success body; a mismatch names field locations only (never echoes values: they may be secret)."""
     try:
         return model.model_validate(data)
@@ -149,7 +154,7 @@ class ConnectorsClient:
         timeout: float | None = DEFAULT_TIMEOUT,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         max_retry_time: float = DEFAULT_MAX_RETRY_TIME,
-        transport: Any = None,
+        transport: httpx.BaseTransport | None = None,
         on_request: Callable[[str, str], None] | None = None,
     ) -> None:
         if max_attempts < 1:
@@ -192,6 +197,27 @@ class ConnectorsClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _send(
+        self,
+        cast_to: type[ModelT],
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        subject: str,
+        expected_status: int = 200,
+        params: Iterable[tuple[str, QueryValue]] = (),
+        body: dict[str, Any] | None = None,
+        idempotent: bool = True,
+        secrets: Iterable[str] = (),
+    ) -> ModelT:
+        """One request, its success body parsed as ``cast_to``; a non-idempotent one has landed if it mismatches."""
+        data = self._http.request(
+            method, path, operation=operation, subject=subject, expected_status=expected_status, params=params,
+            body=body, idempotent=idempotent, secrets=secrets,
+        )
+        return _parse(cast_to, data, operation, subject, landed=not idempotent)
+
     # -- endpoints -----------------------------------------------------------------------------------------------
 
     def create(
@@ -214,12 +240,11 @@ class ConnectorsClient:
         )
         body = _body(CreateConnectorRequest, fields, "create")
         subject = f"connector {name!r}"
-        data = self._http.request(
-            "POST", CONNECTORS_PATH, operation="create", subject=subject, expected_status=201, body=body,
+        return self._send(
+            Connector, "POST", CONNECTORS_PATH, operation="create", subject=subject, expected_status=201, body=body,
             idempotent=False,
             secrets=[*mapping_secrets(headers), *_auth_secret(auth_data)],
         )
-        return _parse(Connector, data, "create", subject, landed=True)
 
     def list(
         self,
@@ -235,10 +260,9 @@ class ConnectorsClient:
             ("active", active), ("fetch_connection_secrets", fetch_connection_secrets),
             ("cursor", cursor), ("page_size", page_size),
         ]
-        data = self._http.request(
-            "GET", CONNECTORS_PATH, operation="list", subject="connectors", expected_status=200, params=params
+        return self._send(
+            PaginatedConnectors, "GET", CONNECTORS_PATH, operation="list", subject="connectors", params=params
         )
-        return _parse(PaginatedConnectors, data, "list", "connectors", landed=False)
 
     def iter_connectors(
         self,
@@ -283,12 +307,11 @@ class ConnectorsClient:
         """GET /v1/connectors/{id_or_name}."""
         _path_arg(id_or_name, "id_or_name", "get")
         subject = f"connector {id_or_name!r}"
-        data = self._http.request(
-            "GET", f"{CONNECTORS_PATH}/{_seg(id_or_name)}", operation="get", subject=subject, expected_status=200,
+        return self._send(
+            Connector, "GET", f"{CONNECTORS_PATH}/{_seg(id_or_name)}", operation="get", subject=subject,
             params=[("fetch_customer_data", fetch_customer_data),
                     ("fetch_connection_secrets", fetch_connection_secrets)],
         )
-        return _parse(Connector, data, "get", subject, landed=False)
 
     def update(
         self,
@@ -313,22 +336,18 @@ class ConnectorsClient:
         )
         body = _body(UpdateConnectorRequest, fields, "update")
         subject = f"connector {connector_id!r}"
-        data = self._http.request(
-            "PATCH", f"{CONNECTORS_PATH}/{_seg(connector_id)}", operation="update", subject=subject,
-            expected_status=200, body=body,
-            secrets=[*mapping_secrets(headers, connection_secrets), *_auth_secret(auth_data)],
+        return self._send(
+            Connector, "PATCH", f"{CONNECTORS_PATH}/{_seg(connector_id)}", operation="update", subject=subject,
+            body=body, secrets=[*mapping_secrets(headers, connection_secrets), *_auth_secret(auth_data)],
         )
-        return _parse(Connector, data, "update", subject, landed=False)
 
     def delete(self, connector_id: str) -> MessageResponse:
         """DELETE /v1/connectors/{connector_id}."""
         _path_arg(connector_id, "connector_id", "delete")
         subject = f"connector {connector_id!r}"
-        data = self._http.request(
-            "DELETE", f"{CONNECTORS_PATH}/{_seg(connector_id)}", operation="delete", subject=subject,
-            expected_status=200,
+        return self._send(
+            MessageResponse, "DELETE", f"{CONNECTORS_PATH}/{_seg(connector_id)}", operation="delete", subject=subject
         )
-        return _parse(MessageResponse, data, "delete", subject, landed=False)
 
     # The return annotation says builtins.list: inside this class, ``list`` is the list() method above.
     def list_tools(
@@ -381,19 +400,17 @@ class ConnectorsClient:
         _path_arg(tool_name, "tool_name", "call_tool")
         body = _body(ConnectorCallToolRequest, {} if arguments is None else {"arguments": arguments}, "call_tool")
         subject = f"tool {tool_name!r} of connector {id_or_name!r}"
-        data = self._http.request(
-            "POST", f"{CONNECTORS_PATH}/{_seg(id_or_name)}/tools/{_seg(tool_name)}/call", operation="call_tool",
-            subject=subject, expected_status=200, params=[("credentials_name", credentials_name)], body=body,
-            idempotent=False,
+        path = f"{CONNECTORS_PATH}/{_seg(id_or_name)}/tools/{_seg(tool_name)}/call"
+        return self._send(
+            models.ConnectorToolCallResponse, "POST", path, operation="call_tool", subject=subject,
+            params=[("credentials_name", credentials_name)], body=body, idempotent=False,
         )
-        return _parse(models.ConnectorToolCallResponse, data, "call_tool", subject, landed=True)
 
     def get_auth_url(self, id_or_name: str, *, app_return_url: str | None = None) -> AuthURLResponse:
         """GET /v1/connectors/{id_or_name}/auth_url."""
         _path_arg(id_or_name, "id_or_name", "get_auth_url")
         subject = f"connector {id_or_name!r}"
-        data = self._http.request(
-            "GET", f"{CONNECTORS_PATH}/{_seg(id_or_name)}/auth_url", operation="get_auth_url", subject=subject,
-            expected_status=200, params=[("app_return_url", app_return_url)],
+        return self._send(
+            AuthURLResponse, "GET", f"{CONNECTORS_PATH}/{_seg(id_or_name)}/auth_url", operation="get_auth_url",
+            subject=subject, params=[("app_return_url", app_return_url)],
         )
-        return _parse(AuthURLResponse, data, "get_auth_url", subject, landed=False)
