@@ -30,7 +30,10 @@ from pulumi_mistral.errors import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    import ssl
+
     import httpx
+    from httpx._client import UseClientDefault
 
 DEFAULT_SERVER_URL = "https://api.mistral.ai"
 DEFAULT_TIMEOUT = 30.0
@@ -175,7 +178,7 @@ def authorization_header(api_key: str) -> str:
     return api_key if api_key[:7].lower() == "bearer " else f"Bearer {api_key}"
 
 
-def _tls_verification(server_url: str) -> Any:
+def _tls_verification(server_url: str) -> bool | ssl.SSLContext:
     """httpx's ``verify`` for ``server_url``: the default (the CA bundle) for https.
 
     A plain-http server URL (allowed only for loopback hosts) never makes a TLS connection: every request goes
@@ -293,7 +296,7 @@ class HTTPSession:
         policy = self.policy
         deadline = policy.clock() + policy.max_retry_time
         attempt = 0
-        timeout: Any = _httpx().USE_CLIENT_DEFAULT
+        timeout: float | UseClientDefault = _httpx().USE_CLIENT_DEFAULT
         while True:
             attempt += 1
             outcome = self._send_once(call, timeout)
@@ -305,7 +308,7 @@ class HTTPSession:
             policy.sleep(min(_wait(outcome, attempt, policy), remaining))
             timeout = self._retry_timeout(timeout, deadline, policy)
 
-    def _send_once(self, call: _Call, timeout: Any) -> httpx.Response | _Failure:
+    def _send_once(self, call: _Call, timeout: float | UseClientDefault) -> httpx.Response | _Failure:
         """One attempt: the response of the expected status, or what failed and whether a retry may help."""
         http_error = _httpx().HTTPError
         try:
@@ -318,7 +321,9 @@ class HTTPSession:
             return response
         return _status_failure(response, call)
 
-    def _retry_timeout(self, current: Any, deadline: float, policy: RetryPolicy) -> Any:
+    def _retry_timeout(
+        self, current: float | UseClientDefault, deadline: float, policy: RetryPolicy
+    ) -> float | UseClientDefault:
         """The next attempt's timeout: what is left of max_retry_time when that is less than the timeout.
 
         A retry never outlives max_retry_time (the first attempt has the whole timeout). So a hung server costs
