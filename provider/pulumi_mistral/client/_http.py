@@ -324,11 +324,8 @@ class HTTPSession:
     def _retry_timeout(
         self, current: float | UseClientDefault, deadline: float, policy: RetryPolicy
     ) -> float | UseClientDefault:
-        """The next attempt's timeout: what is left of max_retry_time when that is less than the timeout.
-
-        A retry never outlives max_retry_time (the first attempt has the whole timeout). So a hung server costs
-        about max(timeout, max_retry_time), not both.
-        """
+        """A retry never outlives max_retry_time: its timeout is what is left of it (the first attempt has the
+        whole timeout). So a hung server costs about max(timeout, max_retry_time), not both."""
         left = deadline - policy.clock()
         if left > 0 and (self.timeout is None or left < self.timeout):
             return left
@@ -381,10 +378,24 @@ class _Failure:
 
 def _transport_failure(exc: httpx.HTTPError, call: _Call) -> _Failure:
     """No usable response: retried when the request is idempotent or certainly never reached the server."""
-    error, reached = _transport_error(exc, call.operation, call.subject, call.idempotent, call.secrets)
-    retry = isinstance(exc, _httpx().TransportError) and should_retry(
-        None, idempotent=call.idempotent, reached_server=reached
-    )
+    httpx = _httpx()
+    # Connect errors and pool timeouts happen before a single byte of the request is sent.
+    reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    landed = reached and not call.idempotent
+    about = call.subject or "the request"
+    # httpx messages carry no headers; redact anyway in case a URL or an echo contains a secret. Redact
+    # before flattening and cutting: either could break a secret so it no longer matches, leaving part of it.
+    detail = " ".join(redact(str(exc), call.secrets).split())[:200] or type(exc).__name__
+    tail = " (it may have been applied: check before repeating it)" if landed else ""
+    error: TransportError
+    if isinstance(exc, httpx.TimeoutException):
+        error = TimeoutError(f"{call.operation} of {about} timed out ({type(exc).__name__}): raise timeout= or "
+                             f"check the server{tail}", may_have_landed=landed)
+    else:
+        error = TransportError(f"{call.operation} of {about} failed without a usable response ({type(exc).__name__}: "
+                               f"{detail}): check the server URL and network{tail}", may_have_landed=landed)
+    retry = isinstance(exc, httpx.TransportError) and should_retry(
+        None, idempotent=call.idempotent, reached_server=reached)
     return _Failure(error, retry, cause=exc)
 
 
@@ -392,19 +403,18 @@ def _status_failure(response: httpx.Response, call: _Call) -> _Failure:
     """A response of another status than expected, mapped to its error; ``Retry-After`` read."""
     hint = parse_retry_after(response.headers.get("retry-after"))
     error = error_from_response(
-        response.status_code,
-        response.content,
-        operation=call.operation,
-        subject=call.subject,
-        expected_status=call.expected_status,
-        request_id=response.headers.get("x-request-id"),
-        retry_after=hint,
-        may_have_landed=not call.idempotent and _may_have_landed(response.status_code),
-        secrets=call.secrets,
+        response.status_code, response.content, operation=call.operation, subject=call.subject,
+        expected_status=call.expected_status, request_id=response.headers.get("x-request-id"), retry_after=hint,
+        may_have_landed=not call.idempotent and _may_have_landed(response.status_code), secrets=call.secrets,
     )
     retry = should_retry(response.status_code, idempotent=call.idempotent, reached_server=True) and not (
         error.auth_required)  # a retry cannot sign anyone in
     return _Failure(error, retry, retry_after=hint)
+
+
+def _may_have_landed(status_code: int) -> bool:
+    """A 4xx means the server refused the request; anything else (5xx, odd 2xx/3xx) may have applied it."""
+    return not 400 <= status_code <= 499
 
 
 def _wait(failure: _Failure, attempt: int, policy: RetryPolicy) -> float:
@@ -415,48 +425,14 @@ def _wait(failure: _Failure, attempt: int, policy: RetryPolicy) -> float:
 
 
 def _give_up(failure: _Failure, attempt: int) -> NoReturn:
-    """Raise the failure's error (counting the attempts when there was more than one), chained to its cause."""
-    error = _with_attempts(failure.error, attempt) if attempt > 1 else failure.error
+    """Raise the failure's error (saying how many attempts were made, if more than one), chained to its cause."""
+    error = failure.error
+    if attempt > 1:
+        error.message = f"{error.message} (after {attempt} attempts)"
+        error.args = (error.message,)
     if failure.cause is not None:
         raise error from failure.cause
     raise error
-
-
-def _may_have_landed(status_code: int) -> bool:
-    """A 4xx means the server refused the request; anything else (5xx, odd 2xx/3xx) may have applied it."""
-    return not 400 <= status_code <= 499
-
-
-def _transport_error(
-    exc: httpx.HTTPError, operation: str, subject: str | None, idempotent: bool, secrets: Iterable[str]
-) -> tuple[TransportError, bool]:
-    """Translate an httpx error; also say whether the request may have reached the server."""
-    httpx = _httpx()
-    # Connect errors and pool timeouts happen before a single byte of the request is sent.
-    reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-    landed = reached and not idempotent
-    about = subject or "the request"
-    # httpx messages carry no headers; redact anyway in case a URL or an echo contains a secret. Redact
-    # before flattening and cutting: either could break a secret so it no longer matches, leaving part of it.
-    detail = " ".join(redact(str(exc), secrets).split())[:200] or type(exc).__name__
-    tail = " (it may have been applied: check before repeating it)" if landed else ""
-    if isinstance(exc, httpx.TimeoutException):
-        kind = type(exc).__name__
-        return TimeoutError(
-            f"{operation} of {about} timed out ({kind}): raise timeout= or check the server{tail}",
-            may_have_landed=landed,
-        ), reached
-    return TransportError(
-        f"{operation} of {about} failed without a usable response ({type(exc).__name__}: {detail}): check "
-        f"the server URL and network{tail}",
-        may_have_landed=landed,
-    ), reached
-
-
-def _with_attempts(error: MistralError, attempts: int) -> MistralError:
-    error.message = f"{error.message} (after {attempts} attempts)"
-    error.args = (error.message,)
-    return error
 
 
 def mapping_secrets(*mappings: object) -> list[str]:
