@@ -35,8 +35,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -349,120 +348,56 @@ def clean_request_id(value: str | None) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class _Answer:
-    """One error response as the mapping reads it: the words every message shares, and the common fields."""
-
-    status_code: int
-    operation: str
-    about: str
-    decoded: Any
-    said: str
-    request_id: str | None
-    expected_status: int | None
-    retry_after: float | None
-    may_have_landed: bool
-    secrets: tuple[str, ...]
-
-    @property
-    def server_says(self) -> str:
-        return f" (server said: {self.said})" if self.said else ""
-
-    @property
-    def suffix(self) -> str:
-        return f" [request id: {self.request_id}]" if self.request_id else ""
-
-    def words(self) -> dict[str, str]:
-        """What a message template of :data:`_BY_STATUS` may name."""
-        return {"operation": self.operation, "about": self.about, "server_says": self.server_says,
-                "suffix": self.suffix}
-
-    def common(self) -> dict[str, Any]:
-        """The fields every :class:`APIError` of this response carries."""
-        return {"status_code": self.status_code, "request_id": self.request_id,
-                "may_have_landed": self.may_have_landed}
-
-
-# status -> (class, message): the statuses whose error is a class and a sentence. The template may name
-# {operation}, {about}, {server_says} and {suffix} (the request id).
-_BY_STATUS: dict[int, tuple[type[APIError], str]] = {
+# status -> (class, message); a status without an entry takes "4xx" or "5xx", else _UNEXPECTED. The messages name
+# the words error_from_response fills in (says: the server's words; rid: the request id; summary, hint: 422, 429).
+_ERRORS: dict[int | str, tuple[type[APIError], str]] = {
+    401: (
+        AuthenticationError,
+        "authentication failed on {op} (401): check that MISTRAL_API_KEY is a valid key for this server{says}{rid}",
+    ),
+    403: (
+        AuthenticationError,
+        "permission denied on {op} of {about} (403): the API key is not allowed to do this{says}{rid}",
+    ),
     # The server's words stay: e.g. "update and delete take the connector id, not its name".
-    404: (NotFoundError,
-          "{about} not found (404): check the id or name, or whether it was deleted{server_says}{suffix}"),
-    401: (AuthenticationError,
-          "authentication failed on {operation} (401): check that MISTRAL_API_KEY is a valid key "
-          "for this server{server_says}{suffix}"),
-    403: (AuthenticationError,
-          "permission denied on {operation} of {about} (403): the API key is not allowed to do this"
-          "{server_says}{suffix}"),
-    409: (ConflictError,
-          "conflict on {operation} of {about} (409): it clashes with existing state, e.g. the name is "
-          "already taken in this workspace{server_says}{suffix}"),
+    404: (NotFoundError, "{about} not found (404): check the id or name, or whether it was deleted{says}{rid}"),
+    409: (
+        ConflictError,
+        "conflict on {op} of {about} (409): it clashes with existing state, e.g. the name is "
+        "already taken in this workspace{says}{rid}",
+    ),
+    422: (ValidationError, "invalid {op} request (422): {summary}{rid}"),
+    429: (RateLimitError, "rate limited on {op} (429): {hint} or lower the request rate{rid}"),
+    "4xx": (BadRequestError, "bad request on {op} of {about} ({status}): check the arguments{says}{rid}"),
+    "5xx": (ServerError, "server error on {op} of {about} ({status}): try again later{landed}{says}{rid}"),
 }
+_UNEXPECTED = (
+    APIError,
+    "unexpected response to {op} of {about} ({status}{expected}): the server may not be a Mistral Connectors API{rid}",
+)
+_CREDENTIALS_REFUSED = (
+    ServerError,
+    "{op} of {about} failed (502): the MCP server refused the connector's credentials. For an OAuth connector, "
+    "run the authorization flow first: get_auth_url() gives the URL to open and sign in; otherwise check the "
+    "connector's headers{says}{rid}",
+)
 
 
-def _validation_error(answer: _Answer) -> APIError:
-    """422: the server's ``detail`` items are kept, and summarised by location."""
-    detail = answer.decoded.get("detail") if isinstance(answer.decoded, dict) else None
+def _validation_detail(decoded: Any, said: str, secrets: Iterable[str]) -> tuple[str, list[dict[str, Any]]]:
+    """422: the summary (by location) of the server's ``detail`` items, and the items."""
+    detail = decoded.get("detail") if isinstance(decoded, dict) else None
     items = [d for d in detail if isinstance(d, dict)] if isinstance(detail, list) else []
-    summary = _loc_summary(items, answer.secrets) if items else (answer.said or "no details")
-    return ValidationError(f"invalid {answer.operation} request (422): {summary}{answer.suffix}", detail=items,
-                           **answer.common())
+    return (_loc_summary(items, secrets) if items else (said or "no details")), items
 
 
-def _rate_limited(answer: _Answer) -> APIError:
-    """429: the server's ``Retry-After`` hint, in the message and on the error."""
-    hint = f"retry after {answer.retry_after:g}s" if answer.retry_after is not None else "retry later"
-    return RateLimitError(f"rate limited on {answer.operation} (429): {hint} or lower the request rate{answer.suffix}",
-                          retry_after=answer.retry_after, **answer.common())
+def _retry_hint(retry_after: float | None) -> str:
+    """429: when to try again, as the server's ``Retry-After`` says."""
+    return f"retry after {retry_after:g}s" if retry_after is not None else "retry later"
 
 
-def _bad_gateway(answer: _Answer) -> APIError:
-    """502: for an MCP operation whose MCP server refused the credentials, the authorization flow is the fix."""
-    if answer.operation in _MCP_OPERATIONS and _AUTH_REFUSED_RE.search(answer.said):
-        return ServerError(
-            f"{answer.operation} of {answer.about} failed (502): the MCP server refused the connector's "
-            f"credentials. For an OAuth connector, run the authorization flow first: get_auth_url() gives the URL "
-            f"to open and sign in; otherwise check the connector's headers{answer.server_says}{answer.suffix}",
-            auth_required=True,
-            **answer.common(),
-        )
-    return _server_error(answer)
-
-
-def _server_error(answer: _Answer) -> APIError:
-    """Any 5xx: says whether a non-idempotent request may have been applied."""
-    landed = " (it may have been applied: check before repeating it)" if answer.may_have_landed else ""
-    return ServerError(
-        f"server error on {answer.operation} of {answer.about} ({answer.status_code}): try again later{landed}"
-        f"{answer.server_says}{answer.suffix}",
-        **answer.common(),
-    )
-
-
-def _bad_request(answer: _Answer) -> APIError:
-    """400 and any other 4xx without its own entry."""
-    return BadRequestError(
-        f"bad request on {answer.operation} of {answer.about} ({answer.status_code}): check the arguments"
-        f"{answer.server_says}{answer.suffix}",
-        **answer.common(),
-    )
-
-
-def _unexpected(answer: _Answer) -> APIError:
-    """Any status that is not an error (e.g. 200 where 201 was expected), or not HTTP at all."""
-    expected = f", expected {answer.expected_status}" if answer.expected_status is not None else ""
-    return APIError(
-        f"unexpected response to {answer.operation} of {answer.about} ({answer.status_code}{expected}): the "
-        f"server may not be a Mistral Connectors API{answer.suffix}",
-        **answer.common(),
-    )
-
-
-# the statuses whose error needs more than a sentence
-_SPECIAL: dict[int, Callable[[_Answer], APIError]] = {422: _validation_error, 429: _rate_limited, 502: _bad_gateway}
-# status // 100 -> the error of a status without an entry above
-_BY_CLASS: dict[int, Callable[[_Answer], APIError]] = {4: _bad_request, 5: _server_error}
+def _credentials_refused(operation: str, said: str) -> bool:
+    """A 502 of list_tools/call_tool whose MCP server refused the credentials: a retry cannot help, signing in can."""
+    return operation in _MCP_OPERATIONS and _AUTH_REFUSED_RE.search(said) is not None
 
 
 def error_from_response(
@@ -482,17 +417,26 @@ def error_from_response(
     ``operation`` is the client verb (``"create"``), ``subject`` what it was about (``"connector 'docs'"``).
     Any status that is not an error (e.g. 200 where 201 was expected) gives a plain :class:`APIError`.
     """
-    known = tuple(secrets)
+    known = list(secrets)
     decoded = _decode_body(body)
-    answer = _Answer(
-        status_code=status_code, operation=operation, about=subject or "the request", decoded=decoded,
-        said=_server_detail(decoded, known), request_id=clean_request_id(request_id),
-        expected_status=expected_status, retry_after=retry_after, may_have_landed=may_have_landed, secrets=known,
-    )
-    special = _SPECIAL.get(status_code)
-    if special is not None:
-        return special(answer)
-    if status_code in _BY_STATUS:
-        cls, template = _BY_STATUS[status_code]
-        return cls(template.format(**answer.words()), **answer.common())
-    return _BY_CLASS.get(status_code // 100, _unexpected)(answer)
+    said = _server_detail(decoded, known)
+    rid = clean_request_id(request_id)
+    words = {
+        "op": operation,
+        "about": subject or "the request",
+        "status": str(status_code),
+        "expected": f", expected {expected_status}" if expected_status is not None else "",
+        "landed": " (it may have been applied: check before repeating it)" if may_have_landed else "",
+        "says": f" (server said: {said})" if said else "",
+        "rid": f" [request id: {rid}]" if rid else "",
+    }
+    fields: dict[str, Any] = {"status_code": status_code, "request_id": rid, "may_have_landed": may_have_landed}
+    cls, message = _ERRORS.get(status_code) or _ERRORS.get(f"{status_code // 100}xx") or _UNEXPECTED
+    if status_code == 422:
+        words["summary"], fields["detail"] = _validation_detail(decoded, said, known)
+    elif status_code == 429:
+        words["hint"], fields["retry_after"] = _retry_hint(retry_after), retry_after
+    elif status_code == 502 and _credentials_refused(operation, said):
+        cls, message = _CREDENTIALS_REFUSED
+        fields["auth_required"] = True
+    return cls(message.format(**words), **fields)
