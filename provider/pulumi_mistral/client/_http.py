@@ -287,12 +287,13 @@ class HTTPSession:
         to redact from any error message.
         """
         content = encode_json(body) if body is not None else None
-        call = _Call(
-            method=method, url=build_url(path, params), content=content,
-            headers={"Content-Type": "application/json"} if content is not None else None,
-            operation=operation, subject=subject, expected_status=expected_status, idempotent=idempotent,
-            secrets=(*self._secret, *secrets),
-        )
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        url = build_url(path, params)
+
+        def send(timeout: float | UseClientDefault) -> httpx.Response:
+            return self._client.request(method, url, content=content, headers=headers, timeout=timeout)
+
+        call = _Call(send, operation, subject, expected_status, idempotent, (*self._secret, *secrets))
         policy = self.policy
         deadline = policy.clock() + policy.max_retry_time
         attempt = 0
@@ -306,30 +307,22 @@ class HTTPSession:
             if not outcome.retry or attempt >= policy.max_attempts or remaining <= 0:
                 _give_up(outcome, attempt)
             policy.sleep(min(_wait(outcome, attempt, policy), remaining))
-            timeout = self._retry_timeout(timeout, deadline, policy)
+            # A retry never outlives max_retry_time: its timeout is what is left of it (the first attempt has the
+            # whole timeout). So a hung server costs about max(timeout, max_retry_time), not both.
+            left = deadline - policy.clock()
+            if left > 0 and (self.timeout is None or left < self.timeout):
+                timeout = left
 
     def _send_once(self, call: _Call, timeout: float | UseClientDefault) -> httpx.Response | _Failure:
         """One attempt: the response of the expected status, or what failed and whether a retry may help."""
         http_error = _httpx().HTTPError
         try:
-            response = self._client.request(
-                call.method, call.url, content=call.content, headers=call.headers, timeout=timeout
-            )
+            response = call.send(timeout)
         except http_error as exc:
             return _transport_failure(exc, call)
         if response.status_code == call.expected_status:
             return response
         return _status_failure(response, call)
-
-    def _retry_timeout(
-        self, current: float | UseClientDefault, deadline: float, policy: RetryPolicy
-    ) -> float | UseClientDefault:
-        """A retry never outlives max_retry_time: its timeout is what is left of it (the first attempt has the
-        whole timeout). So a hung server costs about max(timeout, max_retry_time), not both."""
-        left = deadline - policy.clock()
-        if left > 0 and (self.timeout is None or left < self.timeout):
-            return left
-        return current
 
     @staticmethod
     def _decode(response: httpx.Response, call: _Call) -> object:
@@ -353,12 +346,9 @@ class HTTPSession:
 
 @dataclass(frozen=True)
 class _Call:
-    """One request as every attempt sends it, and what its errors say."""
+    """One request: how an attempt sends it (given its timeout), and what its errors say."""
 
-    method: str
-    url: str
-    content: bytes | None
-    headers: dict[str, str] | None
+    send: Callable[[float | UseClientDefault], httpx.Response]
     operation: str
     subject: str | None
     expected_status: int
@@ -379,9 +369,10 @@ class _Failure:
 def _transport_failure(exc: httpx.HTTPError, call: _Call) -> _Failure:
     """No usable response: retried when the request is idempotent or certainly never reached the server."""
     httpx = _httpx()
+    idempotent = call.idempotent
     # Connect errors and pool timeouts happen before a single byte of the request is sent.
     reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-    landed = reached and not call.idempotent
+    landed = reached and not idempotent
     about = call.subject or "the request"
     # httpx messages carry no headers; redact anyway in case a URL or an echo contains a secret. Redact
     # before flattening and cutting: either could break a secret so it no longer matches, leaving part of it.
@@ -389,32 +380,39 @@ def _transport_failure(exc: httpx.HTTPError, call: _Call) -> _Failure:
     tail = " (it may have been applied: check before repeating it)" if landed else ""
     error: TransportError
     if isinstance(exc, httpx.TimeoutException):
-        error = TimeoutError(f"{call.operation} of {about} timed out ({type(exc).__name__}): raise timeout= or "
-                             f"check the server{tail}", may_have_landed=landed)
+        error = TimeoutError(
+            f"{call.operation} of {about} timed out ({type(exc).__name__}): raise timeout= or check the server{tail}",
+            may_have_landed=landed,
+        )
     else:
-        error = TransportError(f"{call.operation} of {about} failed without a usable response ({type(exc).__name__}: "
-                               f"{detail}): check the server URL and network{tail}", may_have_landed=landed)
-    retry = isinstance(exc, httpx.TransportError) and should_retry(
-        None, idempotent=call.idempotent, reached_server=reached)
+        error = TransportError(
+            f"{call.operation} of {about} failed without a usable response ({type(exc).__name__}: "
+            f"{detail}): check the server URL and network{tail}",
+            may_have_landed=landed,
+        )
+    retry = isinstance(exc, httpx.TransportError) and should_retry(None, idempotent=idempotent, reached_server=reached)
     return _Failure(error, retry, cause=exc)
 
 
 def _status_failure(response: httpx.Response, call: _Call) -> _Failure:
     """A response of another status than expected, mapped to its error; ``Retry-After`` read."""
+    status, idempotent = response.status_code, call.idempotent
     hint = parse_retry_after(response.headers.get("retry-after"))
     error = error_from_response(
-        response.status_code, response.content, operation=call.operation, subject=call.subject,
-        expected_status=call.expected_status, request_id=response.headers.get("x-request-id"), retry_after=hint,
-        may_have_landed=not call.idempotent and _may_have_landed(response.status_code), secrets=call.secrets,
+        status,
+        response.content,
+        operation=call.operation,
+        subject=call.subject,
+        expected_status=call.expected_status,
+        request_id=response.headers.get("x-request-id"),
+        retry_after=hint,
+        # a 4xx means the server refused the request; anything else (5xx, odd 2xx/3xx) may have applied it
+        may_have_landed=not idempotent and not 400 <= status <= 499,
+        secrets=call.secrets,
     )
-    retry = should_retry(response.status_code, idempotent=call.idempotent, reached_server=True) and not (
-        error.auth_required)  # a retry cannot sign anyone in
+    # a retry cannot sign anyone in
+    retry = should_retry(status, idempotent=idempotent, reached_server=True) and not error.auth_required
     return _Failure(error, retry, retry_after=hint)
-
-
-def _may_have_landed(status_code: int) -> bool:
-    """A 4xx means the server refused the request; anything else (5xx, odd 2xx/3xx) may have applied it."""
-    return not 400 <= status_code <= 499
 
 
 def _wait(failure: _Failure, attempt: int, policy: RetryPolicy) -> float:
