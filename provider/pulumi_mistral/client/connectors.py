@@ -75,6 +75,12 @@ def _path_arg(value: Any, param: str, operation: str) -> str:
     return value
 
 
+def _connector(id_or_name: Any, param: str, operation: str) -> tuple[str, str]:
+    """A connector's path (the argument checked first) and how messages name it."""
+    _path_arg(id_or_name, param, operation)
+    return f"{CONNECTORS_PATH}/{_seg(id_or_name)}", f"connector {id_or_name!r}"
+
+
 def _body(model: type[BaseModel], fields: dict[str, Any], operation: str) -> dict[str, Any]:
     """The JSON body of a request model, or ValidationError naming the field; no value is ever quoted."""
     for key, value in fields.items():
@@ -213,8 +219,15 @@ class ConnectorsClient:
     ) -> ModelT:
         """One request, its success body parsed as ``cast_to``; a non-idempotent one has landed if it mismatches."""
         data = self._http.request(
-            method, path, operation=operation, subject=subject, expected_status=expected_status, params=params,
-            body=body, idempotent=idempotent, secrets=secrets,
+            method,
+            path,
+            operation=operation,
+            subject=subject,
+            expected_status=expected_status,
+            params=params,
+            body=body,
+            idempotent=idempotent,
+            secrets=secrets,
         )
         return _parse(cast_to, data, operation, subject, landed=not idempotent)
 
@@ -241,7 +254,13 @@ class ConnectorsClient:
         body = _body(CreateConnectorRequest, fields, "create")
         subject = f"connector {name!r}"
         return self._send(
-            Connector, "POST", CONNECTORS_PATH, operation="create", subject=subject, expected_status=201, body=body,
+            Connector,
+            "POST",
+            CONNECTORS_PATH,
+            operation="create",
+            subject=subject,
+            expected_status=201,
+            body=body,
             idempotent=False,
             secrets=[*mapping_secrets(headers), *_auth_secret(auth_data)],
         )
@@ -305,13 +324,9 @@ class ConnectorsClient:
         self, id_or_name: str, *, fetch_customer_data: bool = False, fetch_connection_secrets: bool = False
     ) -> Connector:
         """GET /v1/connectors/{id_or_name}."""
-        _path_arg(id_or_name, "id_or_name", "get")
-        subject = f"connector {id_or_name!r}"
-        return self._send(
-            Connector, "GET", f"{CONNECTORS_PATH}/{_seg(id_or_name)}", operation="get", subject=subject,
-            params=[("fetch_customer_data", fetch_customer_data),
-                    ("fetch_connection_secrets", fetch_connection_secrets)],
-        )
+        path, subject = _connector(id_or_name, "id_or_name", "get")
+        params = [("fetch_customer_data", fetch_customer_data), ("fetch_connection_secrets", fetch_connection_secrets)]
+        return self._send(Connector, "GET", path, operation="get", subject=subject, params=params)
 
     def update(
         self,
@@ -328,26 +343,20 @@ class ConnectorsClient:
         auth_data: AuthData | Mapping[str, Any] | UnsetType | None = UNSET,
     ) -> Connector:
         """PATCH /v1/connectors/{connector_id}: fields left UNSET are omitted, None is sent as null (clears)."""
-        _path_arg(connector_id, "connector_id", "update")
+        path, subject = _connector(connector_id, "connector_id", "update")
         fields = _set(
             name=name, description=description, icon_url=icon_url, system_prompt=system_prompt,
             connection_config=connection_config, connection_secrets=connection_secrets, server=server,
             headers=headers, auth_data=_auth_data(auth_data),
         )
         body = _body(UpdateConnectorRequest, fields, "update")
-        subject = f"connector {connector_id!r}"
-        return self._send(
-            Connector, "PATCH", f"{CONNECTORS_PATH}/{_seg(connector_id)}", operation="update", subject=subject,
-            body=body, secrets=[*mapping_secrets(headers, connection_secrets), *_auth_secret(auth_data)],
-        )
+        secrets = [*mapping_secrets(headers, connection_secrets), *_auth_secret(auth_data)]
+        return self._send(Connector, "PATCH", path, operation="update", subject=subject, body=body, secrets=secrets)
 
     def delete(self, connector_id: str) -> MessageResponse:
         """DELETE /v1/connectors/{connector_id}."""
-        _path_arg(connector_id, "connector_id", "delete")
-        subject = f"connector {connector_id!r}"
-        return self._send(
-            MessageResponse, "DELETE", f"{CONNECTORS_PATH}/{_seg(connector_id)}", operation="delete", subject=subject
-        )
+        path, subject = _connector(connector_id, "connector_id", "delete")
+        return self._send(MessageResponse, "DELETE", path, operation="delete", subject=subject)
 
     # The return annotation says builtins.list: inside this class, ``list`` is the list() method above.
     def list_tools(
@@ -355,12 +364,10 @@ class ConnectorsClient:
         pretty: bool = False,
     ) -> builtins.list[MCPTool | ConnectorTool | dict[str, Any]]:
         """GET /v1/connectors/{id_or_name}/tools: a bare array of ConnectorTool, MCPTool or plain dicts."""
-        _path_arg(id_or_name, "id_or_name", "list_tools")
-        subject = f"connector {id_or_name!r}"
+        path, subject = _connector(id_or_name, "id_or_name", "list_tools")
+        params = [("page", page), ("page_size", page_size), ("refresh", refresh), ("pretty", pretty)]
         data = self._http.request(
-            "GET", f"{CONNECTORS_PATH}/{_seg(id_or_name)}/tools", operation="list_tools", subject=subject,
-            expected_status=200,
-            params=[("page", page), ("page_size", page_size), ("refresh", refresh), ("pretty", pretty)],
+            "GET", f"{path}/tools", operation="list_tools", subject=subject, expected_status=200, params=params
         )
         try:
             return models.parse_list_tools(data)
@@ -396,21 +403,24 @@ class ConnectorsClient:
         credentials_name: str | None = None,
     ) -> ConnectorToolCallResponse:
         """POST /v1/connectors/{id_or_name}/tools/{tool_name}/call. Not re-sent on 5xx/timeouts (see create)."""
-        _path_arg(id_or_name, "id_or_name", "call_tool")
+        path, _ = _connector(id_or_name, "id_or_name", "call_tool")
         _path_arg(tool_name, "tool_name", "call_tool")
         body = _body(ConnectorCallToolRequest, {} if arguments is None else {"arguments": arguments}, "call_tool")
-        subject = f"tool {tool_name!r} of connector {id_or_name!r}"
-        path = f"{CONNECTORS_PATH}/{_seg(id_or_name)}/tools/{_seg(tool_name)}/call"
         return self._send(
-            models.ConnectorToolCallResponse, "POST", path, operation="call_tool", subject=subject,
-            params=[("credentials_name", credentials_name)], body=body, idempotent=False,
+            models.ConnectorToolCallResponse,
+            "POST",
+            f"{path}/tools/{_seg(tool_name)}/call",
+            operation="call_tool",
+            subject=f"tool {tool_name!r} of connector {id_or_name!r}",
+            params=[("credentials_name", credentials_name)],
+            body=body,
+            idempotent=False,
         )
 
     def get_auth_url(self, id_or_name: str, *, app_return_url: str | None = None) -> AuthURLResponse:
         """GET /v1/connectors/{id_or_name}/auth_url."""
-        _path_arg(id_or_name, "id_or_name", "get_auth_url")
-        subject = f"connector {id_or_name!r}"
+        path, subject = _connector(id_or_name, "id_or_name", "get_auth_url")
+        params = [("app_return_url", app_return_url)]
         return self._send(
-            AuthURLResponse, "GET", f"{CONNECTORS_PATH}/{_seg(id_or_name)}/auth_url", operation="get_auth_url",
-            subject=subject, params=[("app_return_url", app_return_url)],
+            AuthURLResponse, "GET", f"{path}/auth_url", operation="get_auth_url", subject=subject, params=params
         )
