@@ -29,7 +29,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context, MCPServer
@@ -182,38 +182,54 @@ class ToolAdmin:
         if op == "rug_pull":
             self.apply({"ops": RUG_PULL})
             return
+        edit = self._EDITS.get(op) if isinstance(op, str) else None
+        if edit is None:
+            raise ValueError(f"unknown op: {op!r}")
         with self._lock:
-            if op == "set_description":
-                self._get(change["tool"]).description = str(change["description"])
-            elif op == "set_input_schema":
-                schema = change["inputSchema"]
-                if not isinstance(schema, dict) or schema.get("type") != "object":
-                    raise ValueError("inputSchema must be a JSON Schema object with type 'object'")
-                # Only the listed schema changes; calls are still validated by the function's signature.
-                self._get(change["tool"]).parameters = schema
-            elif op == "set_annotations":
-                tool = self._get(change["tool"])
-                tool.annotations = ToolAnnotations.model_validate(change["annotations"] or {})
-            elif op == "remove":
-                self._get(change["tool"])
-                self.server.remove_tool(change["tool"])
-            elif op == "add":
-                spec = change["tool"]
-                name = str(spec["name"])
-                if name in self._names():
-                    raise ValueError(f"tool already exists: {name}")
-                annotations = spec.get("annotations")
-                self.server.add_tool(
-                    _added_tool_result(name),
-                    name=name,
-                    title=spec.get("title"),
-                    description=str(spec.get("description", "")),
-                    annotations=ToolAnnotations.model_validate(annotations) if annotations else None,
-                )
-                if "inputSchema" in spec:
-                    self._get(name).parameters = spec["inputSchema"]
-            else:
-                raise ValueError(f"unknown op: {op!r}")
+            edit(self, change)
+
+    def _set_description(self, change: dict[str, Any]) -> None:
+        self._get(change["tool"]).description = str(change["description"])
+
+    def _set_input_schema(self, change: dict[str, Any]) -> None:
+        schema = change["inputSchema"]
+        if not isinstance(schema, dict) or schema.get("type") != "object":
+            raise ValueError("inputSchema must be a JSON Schema object with type 'object'")
+        # Only the listed schema changes; calls are still validated by the function's signature.
+        self._get(change["tool"]).parameters = schema
+
+    def _set_annotations(self, change: dict[str, Any]) -> None:
+        tool = self._get(change["tool"])
+        tool.annotations = ToolAnnotations.model_validate(change["annotations"] or {})
+
+    def _remove(self, change: dict[str, Any]) -> None:
+        self._get(change["tool"])
+        self.server.remove_tool(change["tool"])
+
+    def _add(self, change: dict[str, Any]) -> None:
+        spec = change["tool"]
+        name = str(spec["name"])
+        if name in self._names():
+            raise ValueError(f"tool already exists: {name}")
+        annotations = spec.get("annotations")
+        self.server.add_tool(
+            _added_tool_result(name),
+            name=name,
+            title=spec.get("title"),
+            description=str(spec.get("description", "")),
+            annotations=ToolAnnotations.model_validate(annotations) if annotations else None,
+        )
+        if "inputSchema" in spec:
+            self._get(name).parameters = spec["inputSchema"]
+
+    # op -> the edit it makes (each runs under the lock)
+    _EDITS: ClassVar[dict[str, Callable[[ToolAdmin, dict[str, Any]], None]]] = {
+        "set_description": _set_description,
+        "set_input_schema": _set_input_schema,
+        "set_annotations": _set_annotations,
+        "remove": _remove,
+        "add": _add,
+    }
 
 
 RUG_PULL: list[dict[str, Any]] = [

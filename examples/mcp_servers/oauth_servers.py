@@ -132,26 +132,45 @@ def _s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
 
 
-def build_authorization_server(state: AuthorizationServerState) -> Starlette:
-    """The authorization server app; `state.issuer` must be set to its base URL (no trailing slash)."""
+def _client_auth(request: Request, form: dict[str, str]) -> tuple[str, str, str] | None:
+    """The client's (id, secret, method) from HTTP Basic or the form; None when it sent neither (or bad Basic)."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            raw = base64.b64decode(header[6:]).decode()
+            cid, _, secret = raw.partition(":")
+            return unquote(cid), unquote(secret), "client_secret_basic"
+        except ValueError:
+            return None
+    if "client_secret" in form:
+        return form.get("client_id", ""), form["client_secret"], "client_secret_post"
+    return None
 
-    async def metadata(request: Request) -> Response:
-        iss = state.issuer
+
+class _AuthorizationServer:
+    """The authorization server's routes over one state: metadata, authorize, token."""
+
+    def __init__(self, state: AuthorizationServerState) -> None:
+        self.state = state
+
+    async def metadata(self, request: Request) -> Response:
+        iss = self.state.issuer
         return JSONResponse(
             {
                 "issuer": iss,
                 "authorization_endpoint": f"{iss}/authorize",
                 "token_endpoint": f"{iss}/token",
-                "scopes_supported": state.scopes,
+                "scopes_supported": self.state.scopes,
                 "response_types_supported": ["code"],
                 "grant_types_supported": ["authorization_code", "refresh_token"],
                 "code_challenge_methods_supported": ["S256"],
-                "token_endpoint_auth_methods_supported": state.auth_methods,
+                "token_endpoint_auth_methods_supported": self.state.auth_methods,
                 "authorization_response_iss_parameter_supported": True,
             }
         )
 
-    async def authorize(request: Request) -> Response:
+    async def authorize(self, request: Request) -> Response:
+        state = self.state
         q = request.query_params
         client_id, redirect_uri = q.get("client_id", ""), q.get("redirect_uri", "")
         # Errors before the redirect URI is trusted are shown here, never redirected (open redirector).
@@ -180,20 +199,8 @@ def build_authorization_server(state: AuthorizationServerState) -> Starlette:
         sep = "&" if urlsplit(redirect_uri).query else "?"
         return RedirectResponse(f"{redirect_uri}{sep}{urlencode(params)}", status_code=302)
 
-    def _client_auth(request: Request, form: dict[str, str]) -> tuple[str, str, str] | None:
-        header = request.headers.get("authorization", "")
-        if header.lower().startswith("basic "):
-            try:
-                raw = base64.b64decode(header[6:]).decode()
-                cid, _, secret = raw.partition(":")
-                return unquote(cid), unquote(secret), "client_secret_basic"
-            except ValueError:
-                return None
-        if "client_secret" in form:
-            return form.get("client_id", ""), form["client_secret"], "client_secret_post"
-        return None
-
-    async def token(request: Request) -> Response:
+    async def token(self, request: Request) -> Response:
+        state = self.state
         form = {k: str(v) for k, v in (await request.form()).items()}
         with state.lock:
             state.token_requests += 1
@@ -207,15 +214,23 @@ def build_authorization_server(state: AuthorizationServerState) -> Starlette:
         state.last_auth_method = method
         grant = form.get("grant_type")
         if grant == "refresh_token":
-            with state.lock:
-                old = state.refresh_tokens.pop(form.get("refresh_token", ""), None)
-            if old is None or old.client_id != cid:
-                return _oauth_error("invalid_grant")
-            return JSONResponse(state.issue_token(cid, " ".join(old.scopes), old.resource))
+            return self._refresh(cid, form)
         if grant != "authorization_code":
             return _oauth_error("unsupported_grant_type")
-        with state.lock:
-            entry = state.codes.pop(form.get("code", ""), None)  # single use
+        return self._exchange_code(cid, form)
+
+    def _refresh(self, cid: str, form: dict[str, str]) -> Response:
+        """The refresh_token grant: a refresh token is used once, by the client it was issued to."""
+        with self.state.lock:
+            old = self.state.refresh_tokens.pop(form.get("refresh_token", ""), None)
+        if old is None or old.client_id != cid:
+            return _oauth_error("invalid_grant")
+        return JSONResponse(self.state.issue_token(cid, " ".join(old.scopes), old.resource))
+
+    def _exchange_code(self, cid: str, form: dict[str, str]) -> Response:
+        """The authorization_code grant: a live, unused code of this client, its redirect URI and PKCE verifier."""
+        with self.state.lock:
+            entry = self.state.codes.pop(form.get("code", ""), None)  # single use
         if entry is None or entry.expires_at < time.monotonic() or entry.client_id != cid:
             return _oauth_error("invalid_grant", 400, "unknown, used or expired code")
         if form.get("redirect_uri") != entry.redirect_uri:
@@ -225,13 +240,17 @@ def build_authorization_server(state: AuthorizationServerState) -> Starlette:
         resource = form.get("resource") or entry.resource
         if entry.resource and resource != entry.resource:
             return _oauth_error("invalid_target")
-        return JSONResponse(state.issue_token(cid, entry.scope, resource), headers={"Cache-Control": "no-store"})
+        return JSONResponse(self.state.issue_token(cid, entry.scope, resource), headers={"Cache-Control": "no-store"})
 
+
+def build_authorization_server(state: AuthorizationServerState) -> Starlette:
+    """The authorization server app; `state.issuer` must be set to its base URL (no trailing slash)."""
+    server = _AuthorizationServer(state)
     return Starlette(
         routes=[
-            Route("/.well-known/oauth-authorization-server", metadata, methods=["GET"]),
-            Route("/authorize", authorize, methods=["GET"]),
-            Route("/token", token, methods=["POST"]),
+            Route("/.well-known/oauth-authorization-server", server.metadata, methods=["GET"]),
+            Route("/authorize", server.authorize, methods=["GET"]),
+            Route("/token", server.token, methods=["POST"]),
         ]
     )
 

@@ -348,6 +348,58 @@ def clean_request_id(value: str | None) -> str | None:
     return None
 
 
+# status -> (class, message); a status without an entry takes "4xx" or "5xx", else _UNEXPECTED. The messages name
+# the words error_from_response fills in (says: the server's words; rid: the request id; summary, hint: 422, 429).
+_ERRORS: dict[int | str, tuple[type[APIError], str]] = {
+    401: (
+        AuthenticationError,
+        "authentication failed on {op} (401): check that MISTRAL_API_KEY is a valid key for this server{says}{rid}",
+    ),
+    403: (
+        AuthenticationError,
+        "permission denied on {op} of {about} (403): the API key is not allowed to do this{says}{rid}",
+    ),
+    # The server's words stay: e.g. "update and delete take the connector id, not its name".
+    404: (NotFoundError, "{about} not found (404): check the id or name, or whether it was deleted{says}{rid}"),
+    409: (
+        ConflictError,
+        "conflict on {op} of {about} (409): it clashes with existing state, e.g. the name is "
+        "already taken in this workspace{says}{rid}",
+    ),
+    422: (ValidationError, "invalid {op} request (422): {summary}{rid}"),
+    429: (RateLimitError, "rate limited on {op} (429): {hint} or lower the request rate{rid}"),
+    "4xx": (BadRequestError, "bad request on {op} of {about} ({status}): check the arguments{says}{rid}"),
+    "5xx": (ServerError, "server error on {op} of {about} ({status}): try again later{landed}{says}{rid}"),
+}
+_UNEXPECTED = (
+    APIError,
+    "unexpected response to {op} of {about} ({status}{expected}): the server may not be a Mistral Connectors API{rid}",
+)
+_CREDENTIALS_REFUSED = (
+    ServerError,
+    "{op} of {about} failed (502): the MCP server refused the connector's credentials. For an OAuth connector, "
+    "run the authorization flow first: get_auth_url() gives the URL to open and sign in; otherwise check the "
+    "connector's headers{says}{rid}",
+)
+
+
+def _validation_detail(decoded: Any, said: str, secrets: Iterable[str]) -> tuple[str, list[dict[str, Any]]]:
+    """422: the summary (by location) of the server's ``detail`` items, and the items."""
+    detail = decoded.get("detail") if isinstance(decoded, dict) else None
+    items = [d for d in detail if isinstance(d, dict)] if isinstance(detail, list) else []
+    return (_loc_summary(items, secrets) if items else (said or "no details")), items
+
+
+def _retry_hint(retry_after: float | None) -> str:
+    """429: when to try again, as the server's ``Retry-After`` says."""
+    return f"retry after {retry_after:g}s" if retry_after is not None else "retry later"
+
+
+def _credentials_refused(operation: str, said: str) -> bool:
+    """A 502 of list_tools/call_tool whose MCP server refused the credentials: a retry cannot help, signing in can."""
+    return operation in _MCP_OPERATIONS and _AUTH_REFUSED_RE.search(said) is not None
+
+
 def error_from_response(
     status_code: int,
     body: bytes | str | None,
@@ -365,77 +417,26 @@ def error_from_response(
     ``operation`` is the client verb (``"create"``), ``subject`` what it was about (``"connector 'docs'"``).
     Any status that is not an error (e.g. 200 where 201 was expected) gives a plain :class:`APIError`.
     """
-    secrets = list(secrets)
+    known = list(secrets)
     decoded = _decode_body(body)
-    said = _server_detail(decoded, secrets)
-    about = subject or "the request"
+    said = _server_detail(decoded, known)
     rid = clean_request_id(request_id)
-    suffix = f" [request id: {rid}]" if rid else ""
-    common: dict[str, Any] = {"status_code": status_code, "request_id": rid, "may_have_landed": may_have_landed}
-    server_says = f" (server said: {said})" if said else ""
-
-    if status_code == 404:
-        # The server's words stay: e.g. "update and delete take the connector id, not its name".
-        return NotFoundError(
-            f"{about} not found (404): check the id or name, or whether it was deleted{server_says}{suffix}",
-            **common,
-        )
-    if status_code == 401:
-        return AuthenticationError(
-            f"authentication failed on {operation} (401): check that MISTRAL_API_KEY is a valid key "
-            f"for this server{server_says}{suffix}",
-            **common,
-        )
-    if status_code == 403:
-        return AuthenticationError(
-            f"permission denied on {operation} of {about} (403): the API key is not allowed to do this"
-            f"{server_says}{suffix}",
-            **common,
-        )
-    if status_code == 409:
-        return ConflictError(
-            f"conflict on {operation} of {about} (409): it clashes with existing state, e.g. the name is "
-            f"already taken in this workspace{server_says}{suffix}",
-            **common,
-        )
+    words = {
+        "op": operation,
+        "about": subject or "the request",
+        "status": str(status_code),
+        "expected": f", expected {expected_status}" if expected_status is not None else "",
+        "landed": " (it may have been applied: check before repeating it)" if may_have_landed else "",
+        "says": f" (server said: {said})" if said else "",
+        "rid": f" [request id: {rid}]" if rid else "",
+    }
+    fields: dict[str, Any] = {"status_code": status_code, "request_id": rid, "may_have_landed": may_have_landed}
+    cls, message = _ERRORS.get(status_code) or _ERRORS.get(f"{status_code // 100}xx") or _UNEXPECTED
     if status_code == 422:
-        detail = decoded.get("detail") if isinstance(decoded, dict) else None
-        items = [d for d in detail if isinstance(d, dict)] if isinstance(detail, list) else []
-        summary = _loc_summary(items, secrets) if items else (said or "no details")
-        return ValidationError(
-            f"invalid {operation} request (422): {summary}{suffix}", detail=items, **common
-        )
-    if status_code == 429:
-        hint = f"retry after {retry_after:g}s" if retry_after is not None else "retry later"
-        return RateLimitError(
-            f"rate limited on {operation} (429): {hint} or lower the request rate{suffix}",
-            retry_after=retry_after,
-            **common,
-        )
-    if status_code == 502 and operation in _MCP_OPERATIONS and _AUTH_REFUSED_RE.search(said):
-        return ServerError(
-            f"{operation} of {about} failed (502): the MCP server refused the connector's credentials. For an "
-            f"OAuth connector, run the authorization flow first: get_auth_url() gives the URL to open and sign "
-            f"in; otherwise check the connector's headers{server_says}{suffix}",
-            auth_required=True,
-            **common,
-        )
-    if 500 <= status_code <= 599:
-        landed = " (it may have been applied: check before repeating it)" if may_have_landed else ""
-        return ServerError(
-            f"server error on {operation} of {about} ({status_code}): try again later{landed}"
-            f"{server_says}{suffix}",
-            **common,
-        )
-    if 400 <= status_code <= 499:
-        return BadRequestError(
-            f"bad request on {operation} of {about} ({status_code}): check the arguments"
-            f"{server_says}{suffix}",
-            **common,
-        )
-    expected = f", expected {expected_status}" if expected_status is not None else ""
-    return APIError(
-        f"unexpected response to {operation} of {about} ({status_code}{expected}): the server may not be a "
-        f"Mistral Connectors API{suffix}",
-        **common,
-    )
+        words["summary"], fields["detail"] = _validation_detail(decoded, said, known)
+    elif status_code == 429:
+        words["hint"], fields["retry_after"] = _retry_hint(retry_after), retry_after
+    elif status_code == 502 and _credentials_refused(operation, said):
+        cls, message = _CREDENTIALS_REFUSED
+        fields["auth_required"] = True
+    return cls(message.format(**words), **fields)

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlencode, urlsplit
 
 from pulumi_mistral._version import __version__
@@ -30,7 +30,10 @@ from pulumi_mistral.errors import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    import ssl
+
     import httpx
+    from httpx._client import UseClientDefault
 
 DEFAULT_SERVER_URL = "https://api.mistral.ai"
 DEFAULT_TIMEOUT = 30.0
@@ -92,7 +95,8 @@ def backoff_delay(
     rand: Callable[[], float] = random.random,
 ) -> float:
     """Exponential backoff with full jitter: uniform(0, min(cap, base * 2**(attempt-1))) for attempt >= 1."""
-    ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
+    factor: int = 2 ** max(0, attempt - 1)  # typeshed types int ** int as Any (a negative power is a float)
+    ceiling = min(cap, base * factor)
     return max(0.0, rand() * ceiling)
 
 
@@ -174,7 +178,7 @@ def authorization_header(api_key: str) -> str:
     return api_key if api_key[:7].lower() == "bearer " else f"Bearer {api_key}"
 
 
-def _tls_verification(server_url: str) -> Any:
+def _tls_verification(server_url: str) -> bool | ssl.SSLContext:
     """httpx's ``verify`` for ``server_url``: the default (the CA bundle) for https.
 
     A plain-http server URL (allowed only for loopback hosts) never makes a TLS connection: every request goes
@@ -219,6 +223,8 @@ class HTTPSession:
         session = HTTPSession(api_key="sk-...", server_url="http://127.0.0.1:8000")
         data = session.request("GET", "/v1/connectors", operation="list", expected_status=200)
     """
+
+    _client: httpx.Client
 
     def __init__(
         self,
@@ -274,122 +280,157 @@ class HTTPSession:
         body: Any = None,
         idempotent: bool = True,
         secrets: Iterable[str] = (),
-    ) -> Any:
+    ) -> object:
         """Send with retries; return the decoded JSON of an ``expected_status`` response or raise MistralError.
 
         ``body`` None means no body (and no Content-Type). ``secrets`` are extra values (beyond the API key)
         to redact from any error message.
         """
-        url = build_url(path, params)
         content = encode_json(body) if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else None
-        all_secrets = (*self._secret, *secrets)
+        url = build_url(path, params)
+
+        def send(timeout: float | UseClientDefault) -> httpx.Response:
+            return self._client.request(method, url, content=content, headers=headers, timeout=timeout)
+
+        call = _Call(send, operation, subject, expected_status, idempotent, (*self._secret, *secrets))
         policy = self.policy
-        httpx = _httpx()
         deadline = policy.clock() + policy.max_retry_time
         attempt = 0
-        timeout: Any = httpx.USE_CLIENT_DEFAULT
+        timeout: float | UseClientDefault = _httpx().USE_CLIENT_DEFAULT
         while True:
             attempt += 1
-            hint: float | None = None
-            error: MistralError
-            try:
-                response = self._client.request(method, url, content=content, headers=headers, timeout=timeout)
-            except httpx.HTTPError as exc:
-                error, reached = _transport_error(exc, operation, subject, idempotent, all_secrets)
-                retry = isinstance(exc, httpx.TransportError) and should_retry(
-                    None, idempotent=idempotent, reached_server=reached
-                )
-                cause: BaseException | None = exc
-            else:
-                if response.status_code == expected_status:
-                    return self._decode(response, operation, subject, idempotent, all_secrets)
-                hint = parse_retry_after(response.headers.get("retry-after"))
-                error = error_from_response(
-                    response.status_code,
-                    response.content,
-                    operation=operation,
-                    subject=subject,
-                    expected_status=expected_status,
-                    request_id=response.headers.get("x-request-id"),
-                    retry_after=hint,
-                    may_have_landed=not idempotent and _may_have_landed(response.status_code),
-                    secrets=all_secrets,
-                )
-                retry = should_retry(response.status_code, idempotent=idempotent, reached_server=True) and not (
-                    isinstance(error, APIError) and error.auth_required)  # a retry cannot sign anyone in
-                cause = None
+            outcome = self._send_once(call, timeout)
+            if not isinstance(outcome, _Failure):
+                return self._decode(outcome, call)
             remaining = deadline - policy.clock()
-            if not retry or attempt >= policy.max_attempts or remaining <= 0:
-                if attempt > 1:
-                    error = _with_attempts(error, attempt)
-                if cause is not None:
-                    raise error from cause
-                raise error
-            delay = hint if hint is not None else backoff_delay(
-                attempt, base=policy.backoff_base, cap=policy.backoff_cap, rand=policy.random
-            )
-            policy.sleep(min(delay, remaining))
-            # A retry never outlives max_retry_time: its timeout is what is left of it (the first attempt has
-            # the whole timeout). So a hung server costs about max(timeout, max_retry_time), not both.
+            if not outcome.retry or attempt >= policy.max_attempts or remaining <= 0:
+                _give_up(outcome, attempt)
+            policy.sleep(min(_wait(outcome, attempt, policy), remaining))
+            # A retry never outlives max_retry_time: its timeout is what is left of it (the first attempt has the
+            # whole timeout). So a hung server costs about max(timeout, max_retry_time), not both.
             left = deadline - policy.clock()
             if left > 0 and (self.timeout is None or left < self.timeout):
                 timeout = left
 
-    @staticmethod
-    def _decode(
-        response: httpx.Response, operation: str, subject: str | None, idempotent: bool, secrets: Iterable[str]
-    ) -> Any:
+    def _send_once(self, call: _Call, timeout: float | UseClientDefault) -> httpx.Response | _Failure:
+        """One attempt: the response of the expected status, or what failed and whether a retry may help."""
+        http_error = _httpx().HTTPError
         try:
-            return json.loads(response.content)
+            response = call.send(timeout)
+        except http_error as exc:
+            return _transport_failure(exc, call)
+        if response.status_code == call.expected_status:
+            return response
+        return _status_failure(response, call)
+
+    @staticmethod
+    def _decode(response: httpx.Response, call: _Call) -> object:
+        """The JSON of a response of the expected status, or APIError (a non-idempotent request has landed)."""
+        try:
+            data: object = json.loads(response.content)
         except ValueError:
             pass
+        else:
+            return data
         # raised outside the except block so the decode error (which holds the body) is not chained
         rid = clean_request_id(response.headers.get("x-request-id"))
         raise APIError(
-            f"unexpected response to {operation} of {subject or 'the request'} ({response.status_code}): "
+            f"unexpected response to {call.operation} of {call.subject or 'the request'} ({response.status_code}): "
             f"the body is not JSON{f' [request id: {rid}]' if rid else ''}",
             status_code=response.status_code,
             request_id=rid,
-            may_have_landed=not idempotent,
+            may_have_landed=not call.idempotent,
         )
 
 
-def _may_have_landed(status_code: int) -> bool:
-    """A 4xx means the server refused the request; anything else (5xx, odd 2xx/3xx) may have applied it."""
-    return not 400 <= status_code <= 499
+@dataclass(frozen=True)
+class _Call:
+    """One request: how an attempt sends it (given its timeout), and what its errors say."""
+
+    send: Callable[[float | UseClientDefault], httpx.Response]
+    operation: str
+    subject: str | None
+    expected_status: int
+    idempotent: bool
+    secrets: tuple[str, ...]
 
 
-def _transport_error(
-    exc: httpx.HTTPError, operation: str, subject: str | None, idempotent: bool, secrets: Iterable[str]
-) -> tuple[TransportError, bool]:
-    """Translate an httpx error; also say whether the request may have reached the server."""
+@dataclass(frozen=True)
+class _Failure:
+    """A failed attempt: the error to raise, whether a retry may help, the server's hint and the cause."""
+
+    error: MistralError
+    retry: bool
+    retry_after: float | None = None
+    cause: BaseException | None = None
+
+
+def _transport_failure(exc: httpx.HTTPError, call: _Call) -> _Failure:
+    """No usable response: retried when the request is idempotent or certainly never reached the server."""
     httpx = _httpx()
+    idempotent = call.idempotent
     # Connect errors and pool timeouts happen before a single byte of the request is sent.
     reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     landed = reached and not idempotent
-    about = subject or "the request"
+    about = call.subject or "the request"
     # httpx messages carry no headers; redact anyway in case a URL or an echo contains a secret. Redact
     # before flattening and cutting: either could break a secret so it no longer matches, leaving part of it.
-    detail = " ".join(redact(str(exc), secrets).split())[:200] or type(exc).__name__
+    detail = " ".join(redact(str(exc), call.secrets).split())[:200] or type(exc).__name__
     tail = " (it may have been applied: check before repeating it)" if landed else ""
+    error: TransportError
     if isinstance(exc, httpx.TimeoutException):
-        kind = type(exc).__name__
-        return TimeoutError(
-            f"{operation} of {about} timed out ({kind}): raise timeout= or check the server{tail}",
+        error = TimeoutError(
+            f"{call.operation} of {about} timed out ({type(exc).__name__}): raise timeout= or check the server{tail}",
             may_have_landed=landed,
-        ), reached
-    return TransportError(
-        f"{operation} of {about} failed without a usable response ({type(exc).__name__}: {detail}): check "
-        f"the server URL and network{tail}",
-        may_have_landed=landed,
-    ), reached
+        )
+    else:
+        error = TransportError(
+            f"{call.operation} of {about} failed without a usable response ({type(exc).__name__}: "
+            f"{detail}): check the server URL and network{tail}",
+            may_have_landed=landed,
+        )
+    retry = isinstance(exc, httpx.TransportError) and should_retry(None, idempotent=idempotent, reached_server=reached)
+    return _Failure(error, retry, cause=exc)
 
 
-def _with_attempts(error: MistralError, attempts: int) -> MistralError:
-    error.message = f"{error.message} (after {attempts} attempts)"
-    error.args = (error.message,)
-    return error
+def _status_failure(response: httpx.Response, call: _Call) -> _Failure:
+    """A response of another status than expected, mapped to its error; ``Retry-After`` read."""
+    status, idempotent = response.status_code, call.idempotent
+    hint = parse_retry_after(response.headers.get("retry-after"))
+    error = error_from_response(
+        status,
+        response.content,
+        operation=call.operation,
+        subject=call.subject,
+        expected_status=call.expected_status,
+        request_id=response.headers.get("x-request-id"),
+        retry_after=hint,
+        # a 4xx means the server refused the request; anything else (5xx, odd 2xx/3xx) may have applied it
+        may_have_landed=not idempotent and not 400 <= status <= 499,
+        secrets=call.secrets,
+    )
+    # a retry cannot sign anyone in
+    retry = should_retry(status, idempotent=idempotent, reached_server=True) and not error.auth_required
+    return _Failure(error, retry, retry_after=hint)
+
+
+def _wait(failure: _Failure, attempt: int, policy: RetryPolicy) -> float:
+    """Seconds before the next attempt: the server's ``Retry-After``, else backoff with the policy's jitter."""
+    if failure.retry_after is not None:
+        return failure.retry_after
+    return backoff_delay(attempt, base=policy.backoff_base, cap=policy.backoff_cap, rand=policy.random)
+
+
+def _give_up(failure: _Failure, attempt: int) -> NoReturn:
+    """Raise the failure's error (saying how many attempts were made, if more than one), chained to its cause."""
+    error = failure.error
+    if attempt > 1:
+        error.message = f"{error.message} (after {attempt} attempts)"
+        error.args = (error.message,)
+    if failure.cause is not None:
+        raise error from failure.cause
+    raise error
 
 
 def mapping_secrets(*mappings: object) -> list[str]:

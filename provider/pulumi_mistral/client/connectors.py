@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from pydantic import BaseModel
@@ -16,6 +16,7 @@ from pulumi_mistral.client._http import (
     DEFAULT_MAX_RETRY_TIME,
     DEFAULT_TIMEOUT,
     HTTPSession,
+    QueryValue,
     RetryPolicy,
     mapping_secrets,
 )
@@ -37,6 +38,8 @@ from pulumi_mistral.core.spec import json_problem
 from pulumi_mistral.errors import APIError, ConfigurationError, PaginationError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
+    import httpx
+
     # built on first use (models.<name>): a client that never lists or calls tools does not build them
     from pulumi_mistral.client.models import ConnectorToolCallResponse, MCPTool
 
@@ -48,6 +51,8 @@ DEFAULT_MAX_PAGES = 100_000
 MAX_PAGE_SIZE = 1000
 # Tool pages are numbered, not cursored: a server that always answers a full page would never end.
 DEFAULT_MAX_TOOL_PAGES = 20
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def _seg(value: str) -> str:
@@ -68,6 +73,12 @@ def _path_arg(value: Any, param: str, operation: str) -> str:
     if not value.strip():
         raise _refused(operation, (param,), "must not be empty", "string_too_short")
     return value
+
+
+def _connector(id_or_name: Any, param: str, operation: str) -> tuple[str, str]:
+    """A connector's path (the argument checked first) and how messages name it."""
+    _path_arg(id_or_name, param, operation)
+    return f"{CONNECTORS_PATH}/{_seg(id_or_name)}", f"connector {id_or_name!r}"
 
 
 def _body(model: type[BaseModel], fields: dict[str, Any], operation: str) -> dict[str, Any]:
@@ -94,7 +105,7 @@ def _set(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not UNSET}
 
 
-def _auth_data(value: AuthData | Mapping[str, Any] | UnsetType | None) -> Any:
+def _auth_data(value: AuthData | Mapping[str, Any] | UnsetType | None) -> Mapping[str, Any] | UnsetType | None:
     if isinstance(value, AuthData):
         return value.model_dump(mode="json", exclude_none=True)
     return value
@@ -108,7 +119,7 @@ def _auth_secret(value: AuthData | Mapping[str, Any] | UnsetType | None) -> list
     return []
 
 
-def _parse(model: type[BaseModel], data: Any, operation: str, subject: str, *, landed: bool) -> Any:
+def _parse(model: type[ModelT], data: object, operation: str, subject: str, *, landed: bool) -> ModelT:
     """Validate a success body; a mismatch names field locations only (never echoes values: they may be secret)."""
     try:
         return model.model_validate(data)
@@ -149,7 +160,7 @@ class ConnectorsClient:
         timeout: float | None = DEFAULT_TIMEOUT,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         max_retry_time: float = DEFAULT_MAX_RETRY_TIME,
-        transport: Any = None,
+        transport: httpx.BaseTransport | None = None,
         on_request: Callable[[str, str], None] | None = None,
     ) -> None:
         if max_attempts < 1:
@@ -192,6 +203,34 @@ class ConnectorsClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _send(
+        self,
+        cast_to: type[ModelT],
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        subject: str,
+        expected_status: int = 200,
+        params: Iterable[tuple[str, QueryValue]] = (),
+        body: dict[str, Any] | None = None,
+        idempotent: bool = True,
+        secrets: Iterable[str] = (),
+    ) -> ModelT:
+        """One request, its success body parsed as ``cast_to``; a non-idempotent one has landed if it mismatches."""
+        data = self._http.request(
+            method,
+            path,
+            operation=operation,
+            subject=subject,
+            expected_status=expected_status,
+            params=params,
+            body=body,
+            idempotent=idempotent,
+            secrets=secrets,
+        )
+        return _parse(cast_to, data, operation, subject, landed=not idempotent)
+
     # -- endpoints -----------------------------------------------------------------------------------------------
 
     def create(
@@ -214,12 +253,17 @@ class ConnectorsClient:
         )
         body = _body(CreateConnectorRequest, fields, "create")
         subject = f"connector {name!r}"
-        data = self._http.request(
-            "POST", CONNECTORS_PATH, operation="create", subject=subject, expected_status=201, body=body,
+        return self._send(
+            Connector,
+            "POST",
+            CONNECTORS_PATH,
+            operation="create",
+            subject=subject,
+            expected_status=201,
+            body=body,
             idempotent=False,
             secrets=[*mapping_secrets(headers), *_auth_secret(auth_data)],
         )
-        return _parse(Connector, data, "create", subject, landed=True)
 
     def list(
         self,
@@ -235,10 +279,9 @@ class ConnectorsClient:
             ("active", active), ("fetch_connection_secrets", fetch_connection_secrets),
             ("cursor", cursor), ("page_size", page_size),
         ]
-        data = self._http.request(
-            "GET", CONNECTORS_PATH, operation="list", subject="connectors", expected_status=200, params=params
+        return self._send(
+            PaginatedConnectors, "GET", CONNECTORS_PATH, operation="list", subject="connectors", params=params
         )
-        return _parse(PaginatedConnectors, data, "list", "connectors", landed=False)
 
     def iter_connectors(
         self,
@@ -281,14 +324,9 @@ class ConnectorsClient:
         self, id_or_name: str, *, fetch_customer_data: bool = False, fetch_connection_secrets: bool = False
     ) -> Connector:
         """GET /v1/connectors/{id_or_name}."""
-        _path_arg(id_or_name, "id_or_name", "get")
-        subject = f"connector {id_or_name!r}"
-        data = self._http.request(
-            "GET", f"{CONNECTORS_PATH}/{_seg(id_or_name)}", operation="get", subject=subject, expected_status=200,
-            params=[("fetch_customer_data", fetch_customer_data),
-                    ("fetch_connection_secrets", fetch_connection_secrets)],
-        )
-        return _parse(Connector, data, "get", subject, landed=False)
+        path, subject = _connector(id_or_name, "id_or_name", "get")
+        params = [("fetch_customer_data", fetch_customer_data), ("fetch_connection_secrets", fetch_connection_secrets)]
+        return self._send(Connector, "GET", path, operation="get", subject=subject, params=params)
 
     def update(
         self,
@@ -305,30 +343,20 @@ class ConnectorsClient:
         auth_data: AuthData | Mapping[str, Any] | UnsetType | None = UNSET,
     ) -> Connector:
         """PATCH /v1/connectors/{connector_id}: fields left UNSET are omitted, None is sent as null (clears)."""
-        _path_arg(connector_id, "connector_id", "update")
+        path, subject = _connector(connector_id, "connector_id", "update")
         fields = _set(
             name=name, description=description, icon_url=icon_url, system_prompt=system_prompt,
             connection_config=connection_config, connection_secrets=connection_secrets, server=server,
             headers=headers, auth_data=_auth_data(auth_data),
         )
         body = _body(UpdateConnectorRequest, fields, "update")
-        subject = f"connector {connector_id!r}"
-        data = self._http.request(
-            "PATCH", f"{CONNECTORS_PATH}/{_seg(connector_id)}", operation="update", subject=subject,
-            expected_status=200, body=body,
-            secrets=[*mapping_secrets(headers, connection_secrets), *_auth_secret(auth_data)],
-        )
-        return _parse(Connector, data, "update", subject, landed=False)
+        secrets = [*mapping_secrets(headers, connection_secrets), *_auth_secret(auth_data)]
+        return self._send(Connector, "PATCH", path, operation="update", subject=subject, body=body, secrets=secrets)
 
     def delete(self, connector_id: str) -> MessageResponse:
         """DELETE /v1/connectors/{connector_id}."""
-        _path_arg(connector_id, "connector_id", "delete")
-        subject = f"connector {connector_id!r}"
-        data = self._http.request(
-            "DELETE", f"{CONNECTORS_PATH}/{_seg(connector_id)}", operation="delete", subject=subject,
-            expected_status=200,
-        )
-        return _parse(MessageResponse, data, "delete", subject, landed=False)
+        path, subject = _connector(connector_id, "connector_id", "delete")
+        return self._send(MessageResponse, "DELETE", path, operation="delete", subject=subject)
 
     # The return annotation says builtins.list: inside this class, ``list`` is the list() method above.
     def list_tools(
@@ -336,12 +364,10 @@ class ConnectorsClient:
         pretty: bool = False,
     ) -> builtins.list[MCPTool | ConnectorTool | dict[str, Any]]:
         """GET /v1/connectors/{id_or_name}/tools: a bare array of ConnectorTool, MCPTool or plain dicts."""
-        _path_arg(id_or_name, "id_or_name", "list_tools")
-        subject = f"connector {id_or_name!r}"
+        path, subject = _connector(id_or_name, "id_or_name", "list_tools")
+        params = [("page", page), ("page_size", page_size), ("refresh", refresh), ("pretty", pretty)]
         data = self._http.request(
-            "GET", f"{CONNECTORS_PATH}/{_seg(id_or_name)}/tools", operation="list_tools", subject=subject,
-            expected_status=200,
-            params=[("page", page), ("page_size", page_size), ("refresh", refresh), ("pretty", pretty)],
+            "GET", f"{path}/tools", operation="list_tools", subject=subject, expected_status=200, params=params
         )
         try:
             return models.parse_list_tools(data)
@@ -377,23 +403,24 @@ class ConnectorsClient:
         credentials_name: str | None = None,
     ) -> ConnectorToolCallResponse:
         """POST /v1/connectors/{id_or_name}/tools/{tool_name}/call. Not re-sent on 5xx/timeouts (see create)."""
-        _path_arg(id_or_name, "id_or_name", "call_tool")
+        path, _ = _connector(id_or_name, "id_or_name", "call_tool")
         _path_arg(tool_name, "tool_name", "call_tool")
         body = _body(ConnectorCallToolRequest, {} if arguments is None else {"arguments": arguments}, "call_tool")
-        subject = f"tool {tool_name!r} of connector {id_or_name!r}"
-        data = self._http.request(
-            "POST", f"{CONNECTORS_PATH}/{_seg(id_or_name)}/tools/{_seg(tool_name)}/call", operation="call_tool",
-            subject=subject, expected_status=200, params=[("credentials_name", credentials_name)], body=body,
+        return self._send(
+            models.ConnectorToolCallResponse,
+            "POST",
+            f"{path}/tools/{_seg(tool_name)}/call",
+            operation="call_tool",
+            subject=f"tool {tool_name!r} of connector {id_or_name!r}",
+            params=[("credentials_name", credentials_name)],
+            body=body,
             idempotent=False,
         )
-        return _parse(models.ConnectorToolCallResponse, data, "call_tool", subject, landed=True)
 
     def get_auth_url(self, id_or_name: str, *, app_return_url: str | None = None) -> AuthURLResponse:
         """GET /v1/connectors/{id_or_name}/auth_url."""
-        _path_arg(id_or_name, "id_or_name", "get_auth_url")
-        subject = f"connector {id_or_name!r}"
-        data = self._http.request(
-            "GET", f"{CONNECTORS_PATH}/{_seg(id_or_name)}/auth_url", operation="get_auth_url", subject=subject,
-            expected_status=200, params=[("app_return_url", app_return_url)],
+        path, subject = _connector(id_or_name, "id_or_name", "get_auth_url")
+        params = [("app_return_url", app_return_url)]
+        return self._send(
+            AuthURLResponse, "GET", f"{path}/auth_url", operation="get_auth_url", subject=subject, params=params
         )
-        return _parse(AuthURLResponse, data, "get_auth_url", subject, landed=False)

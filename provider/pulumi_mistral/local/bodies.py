@@ -180,6 +180,12 @@ def _json_answer(status: int, detail: str) -> tuple[Message, Message]:
     return start, {"type": "http.response.body", "body": body}
 
 
+async def _send_all(send: Send, messages: tuple[Message, ...]) -> None:
+    """Send an answer's messages in order."""
+    for message in messages:
+        await send(message)
+
+
 class BodyGuard:
     """Body size limit (413) and no dropped connection after an error (see the module docstring)."""
 
@@ -195,27 +201,35 @@ class BodyGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            for message in self._too_large():
-                await send(message)
+        buffered = None if self._declared_too_large(scope) else await self._read_body(receive)
+        if buffered is None:
+            await _send_all(send, self._too_large())
             return
-        # Read the body up front (bounded by the limit) and replay it: a chunked body has no length to check.
+        await self._run_app(scope, buffered, receive, send)
+
+    def _declared_too_large(self, scope: Scope) -> bool:
+        """Whether ``Content-Length`` already says the body is over the limit (then nothing is read)."""
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        return declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes
+
+    async def _read_body(self, receive: Receive) -> list[Message] | None:
+        """The body's messages, read up front (a chunked body has no length to check); None past the limit."""
         buffered: list[Message] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":
                 buffered.append(message)  # a disconnect: let the app see it
-                break
+                return buffered
             size += len(message.get("body", b""))
             if size > self.max_body_bytes:
-                for answer in self._too_large():
-                    await send(answer)
-                return
+                return None
             buffered.append(message)
             if not message.get("more_body", False):
-                break
+                return buffered
+
+    async def _run_app(self, scope: Scope, buffered: list[Message], receive: Receive, send: Send) -> None:
+        """The app, with the body replayed; an error it raises ends the request instead of the connection."""
 
         async def replay() -> Message:
             return buffered.pop(0) if buffered else await receive()
@@ -235,5 +249,4 @@ class BodyGuard:
             # Re-raising would make uvicorn close the connection; ending the request here keeps it open.
             log.debug("request ended after an unhandled %s", type(exc).__name__)
             if not started:
-                for message in _json_answer(500, "Internal server error"):
-                    await send(message)
+                await _send_all(send, _json_answer(500, "Internal server error"))

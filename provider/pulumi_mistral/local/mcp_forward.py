@@ -255,25 +255,33 @@ class _Session:
         if auth is not None:
             return UpstreamError(502, f"MCP server {where} refused the credentials (HTTP {auth})", auth_refused=auth)
         for leaf in leaves:
-            if isinstance(leaf, httpx2.ConnectTimeout):
-                return UpstreamError(504, f"MCP server {where}: connection timed out")
-            if isinstance(leaf, httpx2.TimeoutException | TimeoutError):
-                what = "did not complete the MCP handshake" if phase == "connect" else "did not answer"
-                return UpstreamError(504, f"MCP server {where} {what} in time")
-            if isinstance(leaf, httpx2.ConnectError):
-                if phase == "call":
-                    return _BrokenSession("connect failed", safe_to_retry=True)
-                return UpstreamError(502, f"MCP server {where} is unreachable (connection failed)")
-            if isinstance(leaf, httpx2.TransportError):
-                if phase == "call":
-                    return _BrokenSession("transport error", safe_to_retry=False)
-                return UpstreamError(502, f"MCP server {where}: connection error ({type(leaf).__name__})")
-            if isinstance(leaf, MCPError):
-                return self._classify_mcp_error(leaf, phase=phase)
+            classified = self._classify_leaf(leaf, phase=phase)
+            if classified is not None:
+                return classified
         if phase == "call" and self.dead:
             return _BrokenSession("session ended", safe_to_retry=False)
         logger.debug("unexpected MCP failure for %s: %r", where, exc)
         return UpstreamError(502, f"MCP server {where}: protocol error ({type(leaves[0]).__name__})")
+
+    def _classify_leaf(self, leaf: BaseException, *, phase: str) -> Exception | None:
+        """A timeout, a connection or transport error, or an MCP error; None for anything else."""
+        where = self.where
+        if isinstance(leaf, httpx2.ConnectTimeout):
+            return UpstreamError(504, f"MCP server {where}: connection timed out")
+        if isinstance(leaf, httpx2.TimeoutException | TimeoutError):
+            what = "did not complete the MCP handshake" if phase == "connect" else "did not answer"
+            return UpstreamError(504, f"MCP server {where} {what} in time")
+        if isinstance(leaf, httpx2.ConnectError):
+            if phase == "call":
+                return _BrokenSession("connect failed", safe_to_retry=True)
+            return UpstreamError(502, f"MCP server {where} is unreachable (connection failed)")
+        if isinstance(leaf, httpx2.TransportError):
+            if phase == "call":
+                return _BrokenSession("transport error", safe_to_retry=False)
+            return UpstreamError(502, f"MCP server {where}: connection error ({type(leaf).__name__})")
+        if isinstance(leaf, MCPError):
+            return self._classify_mcp_error(leaf, phase=phase)
+        return None
 
     def _classify_mcp_error(self, err: MCPError, *, phase: str) -> Exception:
         where = self.where

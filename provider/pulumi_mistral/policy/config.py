@@ -152,39 +152,44 @@ def parse_config(doc: Any, *, source: str = "config") -> dict[str, RuleConfig]:
     if not isinstance(doc, Mapping):
         raise InputError(f"{source}: expected a JSON object of rule ids, got {type(doc).__name__}")
     problems: list[str] = []
-    all_level: str | None = None
-    raw_all = doc.get(ALL)
-    if raw_all is not None:
-        level = raw_all.get("enforcementLevel") if isinstance(raw_all, Mapping) else raw_all
-        try:
-            all_level = _level(level, f"{source}: all")
-        except InputError as exc:
-            problems.append(exc.message)
-    found: dict[str, RuleConfig] = {}
-    for rule in RULES:
-        entry = doc.get(rule.id)
-        level = all_level or DEFAULT_LEVEL
-        params = defaults(rule.id)
-        if isinstance(entry, str):
-            entry = {"enforcementLevel": entry}
-        if entry is not None and not isinstance(entry, Mapping):
-            problems.append(f"{source}: {rule.id}: expected a level or an object, got {json.dumps(entry)}")
-            entry = None
-        if entry:
-            if "enforcementLevel" in entry:
-                try:
-                    level = _level(entry["enforcementLevel"], f"{source}: {rule.id}")
-                except InputError as exc:
-                    problems.append(exc.message)
-            problems += [f"{source}: {rule.id}: {p}" for p in parameter_problems(rule.id, entry)]
-            params.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
-        found[rule.id] = RuleConfig(level=level, params=params)
+    level = _all_level(doc.get(ALL), source, problems) or DEFAULT_LEVEL
+    found = {rule.id: _rule_config(rule.id, doc.get(rule.id), level, source, problems) for rule in RULES}
     for key in doc:
         if key != ALL and key not in RULES_BY_ID:
             problems.append(f"{source}: unknown rule '{key}'{suggest(str(key), list(RULES_BY_ID))}")
     if problems:
         raise InputError(problems[0] if len(problems) == 1 else f"{len(problems)} problems: " + "; ".join(problems))
     return found
+
+
+def _all_level(raw: Any, source: str, problems: list[str]) -> str | None:
+    """The level the ``all`` key sets for every rule (a level, or an object with one); None if absent or bad."""
+    if raw is None:
+        return None
+    try:
+        return _level(raw.get("enforcementLevel") if isinstance(raw, Mapping) else raw, f"{source}: all")
+    except InputError as exc:
+        problems.append(exc.message)
+    return None
+
+
+def _rule_config(rule_id: str, entry: Any, level: str, source: str, problems: list[str]) -> RuleConfig:
+    """One rule's configuration: its entry (a level, or an object of level and parameters) over the defaults."""
+    params = defaults(rule_id)
+    if isinstance(entry, str):
+        entry = {"enforcementLevel": entry}
+    if entry is not None and not isinstance(entry, Mapping):
+        problems.append(f"{source}: {rule_id}: expected a level or an object, got {json.dumps(entry)}")
+        entry = None
+    if entry:
+        if "enforcementLevel" in entry:
+            try:
+                level = _level(entry["enforcementLevel"], f"{source}: {rule_id}")
+            except InputError as exc:
+                problems.append(exc.message)
+        problems += [f"{source}: {rule_id}: {p}" for p in parameter_problems(rule_id, entry)]
+        params.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
+    return RuleConfig(level=level, params=params)
 
 
 def load_config(path: str | None) -> dict[str, RuleConfig]:

@@ -143,6 +143,107 @@ def _tool_findings(decl: DeclaredConnector, connector_id: str, tools: list[Any],
     return found
 
 
+@dataclass
+class _Workspace:
+    """The listed workspace by id and by name, and the connectors declarations have matched so far."""
+
+    by_id: dict[str, dict[str, Any]]
+    by_name: dict[str, dict[str, Any]] = field(init=False)
+    matched: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.by_name = {c["name"]: c for c in self.by_id.values()}
+
+    @classmethod
+    def listed(cls, client: ConnectorsClient, bar: Progress) -> _Workspace:
+        """One paged listing, with secrets (the settings compare header and secret values)."""
+        by_id: dict[str, dict[str, Any]] = {}
+        for listed in client.iter_connectors(page_size=MAX_PAGE_SIZE, fetch_connection_secrets=True):
+            by_id[listed.id] = listed.model_dump(mode="json")
+            bar.update("drift: listing connectors", len(by_id))
+        return cls(by_id)
+
+    def match(self, decl: DeclaredConnector) -> tuple[dict[str, Any] | None, bool]:
+        """The live connector of ``decl`` (by id, else by name; None when gone or matched already), and whether
+        the recorded id is gone while a connector of its name exists (re-created outside the stack)."""
+        live = self.by_id.get(decl.connector_id) if decl.connector_id else None
+        recreated = live is None and decl.connector_id is not None and decl.name in self.by_name
+        if live is None and decl.name is not None:
+            live = self.by_name.get(decl.name)
+        if live is None or live["id"] in self.matched:
+            return None, recreated
+        self.matched.add(live["id"])
+        return live, recreated
+
+
+def _compare_declared(decl: DeclaredConnector, workspace: _Workspace, report: Report) -> str | None:
+    """Add one declared connector's deleted or settings findings; the live id when its tools are to be checked."""
+    name = decl.name or decl.resource
+    live, recreated = workspace.match(decl)
+    if live is None:
+        report.findings.append(Finding(cls="deleted", connector=name, connector_id=decl.connector_id,
+                                       resource=decl.resource, declared="declared", live="missing",
+                                       level="error", line=decl.line,
+                                       details=("not in the workspace: deleted outside this stack, or never "
+                                                "deployed",)))
+        return None
+    if recreated:
+        report.findings.append(Finding(cls="settings", connector=name, connector_id=live["id"],
+                                       resource=decl.resource, item="connector_id",
+                                       declared=decl.connector_id, live=live["id"], line=decl.line,
+                                       details=("a connector of this name was re-created outside the stack",)))
+    drifted, unknown = compare_settings(decl.inputs, live)
+    for d in drifted:
+        report.findings.append(Finding(cls="settings", connector=name, connector_id=live["id"],
+                                       resource=decl.resource, item=d.property, declared=d.declared,
+                                       live=d.live, details=d.details, line=decl.line))
+    if unknown:
+        report.unknown[name] = unknown
+    live_id: str = live["id"]
+    return live_id if decl.inputs.get("tool_pins") or decl.recorded_tools is not None else None
+
+
+def _add_unmanaged(report: Report, workspace: _Workspace, ignore: Sequence[str], line: int | None) -> None:
+    """A finding for each live connector no declaration matched, unless its name matches an ``ignore`` pattern."""
+    for connector in workspace.by_id.values():
+        if connector["id"] in workspace.matched:
+            continue
+        if any(fnmatch.fnmatchcase(connector["name"], pattern) for pattern in ignore):
+            report.ignored += 1
+            continue
+        report.findings.append(Finding(cls="unmanaged", connector=connector["name"], connector_id=connector["id"],
+                                       declared="not declared", live="exists", level="note", line=line,
+                                       details=("in the workspace but declared nowhere",)))
+
+
+def _check_tools(
+    client: ConnectorsClient,
+    jobs: Sequence[tuple[DeclaredConnector, str]],
+    report: Report,
+    *,
+    concurrency: int,
+    bar: Progress,
+    on_error: Callable[[str], None] | None,
+    known_definitions: Sequence[Mapping[str, Any]] | None,
+) -> None:
+    """List the live tools of each job in parallel; add their findings, or an error for each that cannot list."""
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(jobs)))) as pool:
+        futures = {pool.submit(live_tools, client, cid): (decl, cid) for decl, cid in jobs}
+        for done, future in enumerate(as_completed(futures), start=1):
+            decl, cid = futures[future]
+            bar.update("drift: checking tools", done, len(jobs))
+            try:
+                tools = future.result()
+            except MistralError as exc:
+                message = f"connector '{decl.name}': cannot list its tools: {exc.message}"
+                report.errors.append(message)
+                if on_error:
+                    on_error(message)
+                continue
+            report.tools_checked += 1
+            report.findings.extend(_tool_findings(decl, cid, tools, known_definitions))
+
+
 def scan(
     client: ConnectorsClient,
     declared: Sequence[DeclaredConnector],
@@ -164,70 +265,18 @@ def scan(
     """
     bar = progress or Progress(sys.stderr, False)
     report = Report(source=source, declared=len(declared))
-    live_by_id: dict[str, dict[str, Any]] = {}
-    for listed in client.iter_connectors(page_size=MAX_PAGE_SIZE, fetch_connection_secrets=True):
-        live_by_id[listed.id] = listed.model_dump(mode="json")
-        bar.update("drift: listing connectors", len(live_by_id))
-    report.live = len(live_by_id)
-    live_by_name = {c["name"]: c for c in live_by_id.values()}
-    matched: set[str] = set()
+    workspace = _Workspace.listed(client, bar)
+    report.live = len(workspace.by_id)
     tool_jobs: list[tuple[DeclaredConnector, str]] = []
-
     for decl in declared:
-        name = decl.name or decl.resource
-        live = live_by_id.get(decl.connector_id) if decl.connector_id else None
-        recreated = live is None and decl.connector_id is not None and decl.name in live_by_name
-        if live is None and decl.name is not None:
-            live = live_by_name.get(decl.name)
-        if live is None or live["id"] in matched:
-            report.findings.append(Finding(cls="deleted", connector=name, connector_id=decl.connector_id,
-                                           resource=decl.resource, declared="declared", live="missing",
-                                           level="error", line=decl.line,
-                                           details=("not in the workspace: deleted outside this stack, or never "
-                                                    "deployed",)))
-            continue
-        matched.add(live["id"])
-        if recreated:
-            report.findings.append(Finding(cls="settings", connector=name, connector_id=live["id"],
-                                           resource=decl.resource, item="connector_id",
-                                           declared=decl.connector_id, live=live["id"], line=decl.line,
-                                           details=("a connector of this name was re-created outside the stack",)))
-        drifted, unknown = compare_settings(decl.inputs, live)
-        for d in drifted:
-            report.findings.append(Finding(cls="settings", connector=name, connector_id=live["id"],
-                                           resource=decl.resource, item=d.property, declared=d.declared,
-                                           live=d.live, details=d.details, line=decl.line))
-        if unknown:
-            report.unknown[name] = unknown
-        if decl.inputs.get("tool_pins") or decl.recorded_tools is not None:
-            tool_jobs.append((decl, live["id"]))
-
-    for connector in live_by_id.values():
-        if connector["id"] in matched or not unmanaged:
-            continue
-        if any(fnmatch.fnmatchcase(connector["name"], pattern) for pattern in ignore):
-            report.ignored += 1
-            continue
-        report.findings.append(Finding(cls="unmanaged", connector=connector["name"], connector_id=connector["id"],
-                                       declared="not declared", live="exists", level="note", line=source_line,
-                                       details=("in the workspace but declared nowhere",)))
-
+        connector_id = _compare_declared(decl, workspace, report)
+        if connector_id is not None:
+            tool_jobs.append((decl, connector_id))
+    if unmanaged:
+        _add_unmanaged(report, workspace, ignore, source_line)
     if tool_jobs:
-        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(tool_jobs)))) as pool:
-            futures = {pool.submit(live_tools, client, cid): (decl, cid) for decl, cid in tool_jobs}
-            for done, future in enumerate(as_completed(futures), start=1):
-                decl, cid = futures[future]
-                bar.update("drift: checking tools", done, len(tool_jobs))
-                try:
-                    tools = future.result()
-                except MistralError as exc:
-                    message = f"connector '{decl.name}': cannot list its tools: {exc.message}"
-                    report.errors.append(message)
-                    if on_error:
-                        on_error(message)
-                    continue
-                report.tools_checked += 1
-                report.findings.extend(_tool_findings(decl, cid, tools, known_definitions))
+        _check_tools(client, tool_jobs, report, concurrency=concurrency, bar=bar, on_error=on_error,
+                     known_definitions=known_definitions)
     bar.done()
     order = {c: i for i, c in enumerate(CLASSES)}
     report.findings.sort(key=lambda f: (order[f.cls], f.connector, f.item or ""))
