@@ -128,72 +128,100 @@ def _deep(depth: int) -> str:
     return "[" * depth + "1" + "]" * depth
 
 
-def cases() -> list[Case]:
-    """Every hostile case, in a stable order with stable ids."""
-    out: list[Case] = []
-    counter = iter(range(1_000_000))
+# One case before it is numbered: route, kind, label, body and Case's keyword arguments.
+_Draft = tuple[str, str, str, "bytes | tuple[bytes, ...]", dict[str, Any]]
 
-    def add(route: str, kind: str, label: str, body: bytes | tuple[bytes, ...], **kw: Any) -> None:
-        out.append(Case(f"{route}-{kind}-{label}-{next(counter)}", route, kind, body, **kw))
 
-    for route in ("create", "update", "call_tool", "faults"):
-        base = _bases(f"hostile-{route}")[route]
-        leaves = list(_leaves(base))
-        for path in leaves:
-            for token in NON_FINITE:
-                add(route, "non-finite", f"{_dotted(path)}={token}", _replace(base, path, token))
-            for token in SURROGATES:
-                add(route, "surrogate", f"{_dotted(path)}", _replace(base, path, token))
-            for token in _wrong_types(path):
-                # a changed type can be valid (a connection_config value may be anything): no 5xx is the rule
-                add(route, "wrong-type", f"{_dotted(path)}={token[:12]}", _replace(base, path, token), refused=False)
-        for path in _objects(base):
-            add(route, "surrogate", f"key-in-{_dotted(path)}", _rename_key(base, path, '"k\\ud800"'))
-            add(route, "duplicate-key", _dotted(path),
-                _rename_key(base, path, json.dumps(next(iter(_at(base, path)), "x"))))
-        for depth in (MAX_JSON_DEPTH + 1, 1_000, 100_000):
-            add(route, "deep-nesting", f"body-{depth}", _deep(depth).encode())
-        for path in [p for p in _objects(base) if p]:
-            for depth in (spec.MAX_NESTING + 1, MAX_JSON_DEPTH):
-                # call_tool's arguments have no nesting rule of their own, only the body's depth limit
-                refused = route != "call_tool" or len(path) == 1 or depth + len(path) >= MAX_JSON_DEPTH
-                add(route, "deep-nesting", f"{_dotted(path)}-{depth}", _replace(base, path, _deep(depth)),
-                    refused=refused)
-        big = json.dumps({**base, "pad": "x" * ONE_MIB}).encode()
-        add(route, "oversize", "content-length", big)
-        add(route, "oversize", "chunked", tuple(big[i:i + 65_536] for i in range(0, len(big), 65_536)))
-        add(route, "wrong-type", "body-array", b"[]")
-        add(route, "wrong-type", "body-string", b'"' + SECRET.encode() + b'"')
-        add(route, "wrong-type", "body-null", b"null")
-        add(route, "wrong-type", "body-number", b"NaN")
-        valid = json.dumps(base).encode()
-        for ctype in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-                      "application/xml", None):
-            add(route, "content-type", str(ctype).split(";")[0], valid, content_type=ctype)
-        add(route, "content-type", "json-utf16", json.dumps(base).encode("utf-16"),
-            content_type="application/json; charset=utf-16")
-        add(route, "content-type", "json-bom", b"\xef\xbb\xbf" + valid)
-        add(route, "content-type", "invalid-utf8", valid[:12] + b"\xff\xfe" + valid[12:])
-        add(route, "content-type", "truncated", valid[: len(valid) // 2])
-        add(route, "content-type", "empty", b"")
-        # a valid body as +json is parsed as JSON (and accepted, or a 409 for a create whose name is taken)
-        add(route, "content-type", "merge-patch-json", valid, content_type="application/merge-patch+json",
-            refused=False)
-    for route in ("create", "update"):
-        base = _bases(f"hostile-{route}")[route]
-        for name in FORBIDDEN_HEADERS:
-            add(route, "header-rule", f"forbidden-{name}", json.dumps({**base, "headers": {name: SECRET}}).encode())
-        for a, b in (("X-Key", "x-key"), ("Authorization", "AUTHORIZATION"), ("X-Api-Key", "x-API-key")):
-            add(route, "header-rule", f"case-duplicate-{b}", json.dumps({**base, "headers": {a: SECRET, b: SECRET}})
-                .encode())
-        too_many = {f"X-H{i}": SECRET for i in range(spec.MAX_HEADERS + 1)}
-        add(route, "header-rule", "too-many", json.dumps({**base, "headers": too_many}).encode())
+def _draft(route: str, kind: str, label: str, body: bytes | tuple[bytes, ...], **kw: Any) -> _Draft:
+    return route, kind, label, body, kw
+
+
+def _value_drafts(route: str, base: dict[str, Any]) -> Iterator[_Draft]:
+    """Each leaf replaced by what JSON cannot carry or by another type; each object key made hostile."""
+    for path in list(_leaves(base)):
+        for token in NON_FINITE:
+            yield _draft(route, "non-finite", f"{_dotted(path)}={token}", _replace(base, path, token))
+        for token in SURROGATES:
+            yield _draft(route, "surrogate", f"{_dotted(path)}", _replace(base, path, token))
+        for token in _wrong_types(path):
+            # a changed type can be valid (a connection_config value may be anything): no 5xx is the rule
+            yield _draft(route, "wrong-type", f"{_dotted(path)}={token[:12]}", _replace(base, path, token),
+                         refused=False)
+    for path in _objects(base):
+        yield _draft(route, "surrogate", f"key-in-{_dotted(path)}", _rename_key(base, path, '"k\\ud800"'))
+        yield _draft(route, "duplicate-key", _dotted(path),
+                     _rename_key(base, path, json.dumps(next(iter(_at(base, path)), "x"))))
+
+
+def _nesting_drafts(route: str, base: dict[str, Any]) -> Iterator[_Draft]:
+    for depth in (MAX_JSON_DEPTH + 1, 1_000, 100_000):
+        yield _draft(route, "deep-nesting", f"body-{depth}", _deep(depth).encode())
+    for path in [p for p in _objects(base) if p]:
+        for depth in (spec.MAX_NESTING + 1, MAX_JSON_DEPTH):
+            # call_tool's arguments have no nesting rule of their own, only the body's depth limit
+            refused = route != "call_tool" or len(path) == 1 or depth + len(path) >= MAX_JSON_DEPTH
+            yield _draft(route, "deep-nesting", f"{_dotted(path)}-{depth}", _replace(base, path, _deep(depth)),
+                         refused=refused)
+
+
+def _body_drafts(route: str, base: dict[str, Any]) -> Iterator[_Draft]:
+    """Whole bodies: too large, not an object, another content type or encoding, cut short."""
+    big = json.dumps({**base, "pad": "x" * ONE_MIB}).encode()
+    yield _draft(route, "oversize", "content-length", big)
+    yield _draft(route, "oversize", "chunked", tuple(big[i:i + 65_536] for i in range(0, len(big), 65_536)))
+    yield _draft(route, "wrong-type", "body-array", b"[]")
+    yield _draft(route, "wrong-type", "body-string", b'"' + SECRET.encode() + b'"')
+    yield _draft(route, "wrong-type", "body-null", b"null")
+    yield _draft(route, "wrong-type", "body-number", b"NaN")
+    valid = json.dumps(base).encode()
+    for ctype in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                  "application/xml", None):
+        yield _draft(route, "content-type", str(ctype).split(";")[0], valid, content_type=ctype)
+    yield _draft(route, "content-type", "json-utf16", json.dumps(base).encode("utf-16"),
+                 content_type="application/json; charset=utf-16")
+    yield _draft(route, "content-type", "json-bom", b"\xef\xbb\xbf" + valid)
+    yield _draft(route, "content-type", "invalid-utf8", valid[:12] + b"\xff\xfe" + valid[12:])
+    yield _draft(route, "content-type", "truncated", valid[: len(valid) // 2])
+    yield _draft(route, "content-type", "empty", b"")
+    # a valid body as +json is parsed as JSON (and accepted, or a 409 for a create whose name is taken)
+    yield _draft(route, "content-type", "merge-patch-json", valid, content_type="application/merge-patch+json",
+                 refused=False)
+
+
+def _header_drafts(route: str, base: dict[str, Any]) -> Iterator[_Draft]:
+    for name in FORBIDDEN_HEADERS:
+        body = json.dumps({**base, "headers": {name: SECRET}}).encode()
+        yield _draft(route, "header-rule", f"forbidden-{name}", body)
+    for a, b in (("X-Key", "x-key"), ("Authorization", "AUTHORIZATION"), ("X-Api-Key", "x-API-key")):
+        yield _draft(route, "header-rule", f"case-duplicate-{b}",
+                     json.dumps({**base, "headers": {a: SECRET, b: SECRET}}).encode())
+    too_many = {f"X-H{i}": SECRET for i in range(spec.MAX_HEADERS + 1)}
+    yield _draft(route, "header-rule", "too-many", json.dumps({**base, "headers": too_many}).encode())
+
+
+def _limit_drafts() -> Iterator[_Draft]:
     update = _bases("hostile-update")["update"]
     keys = {f"k{i}": i for i in range(spec.MAX_MAP_KEYS + 1)}
-    add("update", "limits", "connection_config-keys", json.dumps({**update, "connection_config": keys}).encode())
-    add("update", "limits", "connection_secrets-keys", json.dumps({**update, "connection_secrets": keys}).encode())
-    add("update", "limits", "nested-keys", json.dumps({**update, "connection_config": {"n": keys}}).encode())
-    return out
+    for prop in ("connection_config", "connection_secrets"):
+        yield _draft("update", "limits", f"{prop}-keys", json.dumps({**update, prop: keys}).encode())
+    yield _draft("update", "limits", "nested-keys", json.dumps({**update, "connection_config": {"n": keys}}).encode())
+
+
+def _drafts() -> Iterator[_Draft]:
+    for route in ("create", "update", "call_tool", "faults"):
+        base = _bases(f"hostile-{route}")[route]
+        yield from _value_drafts(route, base)
+        yield from _nesting_drafts(route, base)
+        yield from _body_drafts(route, base)
+    for route in ("create", "update"):
+        yield from _header_drafts(route, _bases(f"hostile-{route}")[route])
+    yield from _limit_drafts()
+
+
+def cases() -> list[Case]:
+    """Every hostile case, in a stable order with stable ids."""
+    return [Case(f"{route}-{kind}-{label}-{n}", route, kind, body, **kw)
+            for n, (route, kind, label, body, kw) in enumerate(_drafts())]
 
 
 def _at(value: Any, path: tuple[Any, ...]) -> Any:
@@ -358,6 +386,23 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"non-JSON constant {name}")
 
 
+def _answer_problems(case: Case, answer: Any, server: Any) -> list[str]:
+    """What is wrong with one answer to a hostile case: a 5xx, no refusal, a badly shaped error, a leak."""
+    problems = []
+    if answer.status >= 500 or answer.status == 0:
+        problems.append(f"status {answer.status}")
+    if case.refused and not 400 <= answer.status <= 499:
+        problems.append(f"not refused: status {answer.status}")
+    if answer.status == 413 and str(server.settings.max_body_bytes) not in answer.body.decode():
+        problems.append("413 without the limit")
+    if answer.status == 422:
+        detail = json.loads(answer.body).get("detail")
+        if not (isinstance(detail, list) and detail and all(set(d) == {"loc", "msg", "type"} for d in detail)):
+            problems.append("422 not in FastAPI's {detail: [{loc, msg, type}]} shape")
+    leaked = _secrets_in(answer.body.decode("utf-8", "replace") + json.dumps(answer.headers), server.api_key)
+    return problems + [f"answer holds the {what}" for what in leaked]
+
+
 def run_server_cases(server: Any, demo_url: str, selected: Iterable[Case] | None = None) -> list[Outcome]:
     """Send every case (each followed by the read-back) over one keep-alive connection to ``server``."""
     client = server.client()
@@ -387,18 +432,7 @@ def run_server_cases(server: Any, demo_url: str, selected: Iterable[Case] | None
                 outcome.problems.append("the server dropped the connection")
                 conn.close()
                 conn = KeepAlive(host, int(port), server.api_key)
-            if answer.status >= 500 or answer.status == 0:
-                outcome.problems.append(f"status {answer.status}")
-            if case.refused and not 400 <= answer.status <= 499:
-                outcome.problems.append(f"not refused: status {answer.status}")
-            if answer.status == 413 and str(server.settings.max_body_bytes) not in answer.body.decode():
-                outcome.problems.append("413 without the limit")
-            if answer.status == 422:
-                detail = json.loads(answer.body).get("detail")
-                if not (isinstance(detail, list) and detail and all(set(d) == {"loc", "msg", "type"} for d in detail)):
-                    outcome.problems.append("422 not in FastAPI's {detail: [{loc, msg, type}]} shape")
-            leaked = _secrets_in(answer.body.decode("utf-8", "replace") + json.dumps(answer.headers), server.api_key)
-            outcome.problems += [f"answer holds the {what}" for what in leaked]
+            outcome.problems += _answer_problems(case, answer, server)
             before = conn.local_port
             outcome.problems += _read_back(conn, ids)
             if conn.local_port != before:

@@ -121,6 +121,59 @@ def _write_versions(url: str, worker: int, ledger: Ledger, stop: threading.Event
             n += 1
 
 
+def _load_then_kill(server: ServerProcess, ledger: Ledger, cycle: int, *, seconds: float, workers: int) -> str:
+    """Start the server and the writers, SIGKILL the server mid-load; the database's integrity check after it."""
+    server.start()
+    stop = threading.Event()
+    threads = [threading.Thread(target=_writer, args=(server.url, cycle * 100 + w, ledger, stop), daemon=True)
+               for w in range(workers)]
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    server.kill()  # while the writers are mid-request
+    stop.set()
+    for t in threads:
+        t.join(15)
+    assert not any(t.is_alive() for t in threads)
+    if ledger.errors:
+        raise ledger.errors[0]
+    with sqlite3.connect(server.db) as db:  # before any restart: what the kill left on disk
+        return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _list_live(url: str) -> dict[str, dict[str, Any]]:
+    """Every connector the restarted server lists, by name (bounded: at most 1,000 pages)."""
+    live: dict[str, dict[str, Any]] = {}
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {KEY}"}, timeout=10) as http:
+        cursor = None
+        for _ in range(1000):
+            params: dict[str, Any] = {"page_size": 1000, **({"cursor": cursor} if cursor else {})}
+            page = http.get("/v1/connectors", params=params).json()
+            live.update({c["name"]: c for c in page["items"]})
+            cursor = page["pagination"]["next_cursor"]
+            if not cursor:
+                break
+    return live
+
+
+def _reconcile(ledger: Ledger, live: dict[str, dict[str, Any]]) -> int:
+    """The acknowledged writes missing from ``live`` (counted); the writes in flight at the kill become known."""
+    lost = 0
+    for name, version in ledger.acked.items():
+        c = live.get(name)
+        allowed = {version, ledger.pending.get(name, version)}
+        if c is None or int(c["description"][1:]) not in allowed:
+            lost += 1
+    for name, version in ledger.pending.items():  # in flight at the kill: absent, or that version
+        if name not in ledger.acked and name in live:
+            assert live[name]["description"] == f"v{version}", name
+    for name in ledger.pending:  # an unanswered write that did land is now the known state
+        if name in live:
+            ledger.acked[name] = int(live[name]["description"][1:])
+    ledger.pending.clear()
+    return lost
+
+
 def kill_during_load(tmp: Path, *, seconds: float, workers: int = 4, cycles: int = 1) -> dict[str, Any]:
     """Run the write load, SIGKILL the server mid-load, restart, check; ``cycles`` times on one database."""
     server = ServerProcess(tmp / "durable.db", _free_port())
@@ -128,47 +181,9 @@ def kill_during_load(tmp: Path, *, seconds: float, workers: int = 4, cycles: int
     report: dict[str, Any] = {"cycles": cycles, "acknowledged_writes": 0, "lost_writes": 0, "integrity": []}
     try:
         for cycle in range(cycles):
+            report["integrity"].append(_load_then_kill(server, ledger, cycle, seconds=seconds, workers=workers))
             server.start()
-            stop = threading.Event()
-            threads = [threading.Thread(target=_writer, args=(server.url, cycle * 100 + w, ledger, stop), daemon=True)
-                       for w in range(workers)]
-            for t in threads:
-                t.start()
-            time.sleep(seconds)
-            server.kill()  # while the writers are mid-request
-            stop.set()
-            for t in threads:
-                t.join(15)
-            assert not any(t.is_alive() for t in threads)
-            if ledger.errors:
-                raise ledger.errors[0]
-            with sqlite3.connect(server.db) as db:  # before any restart: what the kill left on disk
-                report["integrity"].append(db.execute("PRAGMA integrity_check").fetchone()[0])
-            server.start()
-            with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {KEY}"}, timeout=10) as http:
-                live: dict[str, dict[str, Any]] = {}
-                cursor = None
-                for _ in range(1000):
-                    page = http.get("/v1/connectors", params={"page_size": 1000, **({"cursor": cursor} if cursor
-                                                                                  else {})}).json()
-                    live.update({c["name"]: c for c in page["items"]})
-                    cursor = page["pagination"]["next_cursor"]
-                    if not cursor:
-                        break
-            lost = []
-            for name, version in ledger.acked.items():
-                c = live.get(name)
-                allowed = {version, ledger.pending.get(name, version)}
-                if c is None or int(c["description"][1:]) not in allowed:
-                    lost.append(name)
-            for name, version in ledger.pending.items():  # in flight at the kill: absent, or that version
-                if name not in ledger.acked and name in live:
-                    assert live[name]["description"] == f"v{version}", name
-            report["lost_writes"] += len(lost)
-            for name in ledger.pending:  # an unanswered write that did land is now the known state
-                if name in live:
-                    ledger.acked[name] = int(live[name]["description"][1:])
-            ledger.pending.clear()
+            report["lost_writes"] += _reconcile(ledger, _list_live(server.url))
             server.stop()
         report["acknowledged_writes"] = ledger.acknowledged_writes
     finally:
