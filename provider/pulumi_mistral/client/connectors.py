@@ -34,7 +34,7 @@ from pulumi_mistral.client.models import (
     UnsetType,
     UpdateConnectorRequest,
 )
-from pulumi_mistral.core.spec import json_problem
+from pulumi_mistral.core.json_values import json_problem
 from pulumi_mistral.errors import APIError, ConfigurationError, PaginationError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover

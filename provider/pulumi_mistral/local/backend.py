@@ -18,7 +18,7 @@ from typing import Any
 import anyio.to_thread
 
 from pulumi_mistral.client.connectors import MAX_PAGE_SIZE
-from pulumi_mistral.core import spec
+from pulumi_mistral.core import json_values, spec
 from pulumi_mistral.local.clock import Clock
 from pulumi_mistral.local.cursors import CursorCodec
 from pulumi_mistral.local.exceptions import BadRequest, Conflict, Invalid, NotFound, Unavailable, Upstream
@@ -75,7 +75,7 @@ def check_headers(headers: dict[str, Any], loc: Sequence[str] = ("body", "header
 
 def check_json_map(value: dict[str, Any], loc: Sequence[str]) -> dict[str, Any]:
     """connection_config / connection_secrets: bounded nesting and key counts (spec's limits)."""
-    problem = spec.json_problem(value, max_depth=spec.MAX_NESTING, max_keys=spec.MAX_MAP_KEYS)
+    problem = json_values.json_problem(value, max_depth=spec.MAX_NESTING, max_keys=spec.MAX_MAP_KEYS)
     if problem:
         path, reason = problem
         raise Invalid([*loc, *path], reason)
