@@ -88,6 +88,13 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def missing_extra(command: str, exc: ImportError) -> str:
+    """The one line for a subcommand whose extra is not installed: the missing module, and how to install it."""
+    missing = exc.name or str(exc)
+    return (f"pulumi-mistral {command}: cannot import {missing}. Install the package with its 'local' extra, e.g. "
+            f"pip install 'dist/pulumi_mistral_connectors-<version>.whl[local]' (docs/installation-configuration.md)\n")
+
+
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser = Parser(prog="pulumi-mistral", description="Mistral AI connectors as code.")
     parser.add_argument("--version", action="version", version=f"pulumi-mistral {__version__}")
@@ -98,10 +105,10 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         if name == chosen:
             try:
                 mod = importlib.import_module(module)
-            except ImportError as exc:  # e.g. the 'local' extra is not installed
-                missing = getattr(exc, "name", None) or str(exc)
-                parser.exit(1, f"pulumi-mistral {name}: cannot import {missing!s}. "
-                               f"Install the extra: pip install 'pulumi-mistral-connectors[local]'\n")
+            except ImportError as exc:  # the 'local' extra is not installed
+                if name != "local":
+                    raise
+                parser.exit(1, missing_extra(name, exc))
             mod.add_arguments(p)
             p.set_defaults(_run=mod.run)
     return parser

@@ -41,7 +41,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from pulumi_mistral.cli import positive_int
+from pulumi_mistral.cli import missing_extra, positive_int
 from pulumi_mistral.cli.files import write_atomic
 from pulumi_mistral.core.hosts import is_loopback
 from pulumi_mistral.local.settings import DEFAULT_DB, DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, LocalSettings
@@ -101,10 +101,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, stop: _StopSignals) -> int:
-    with stop.abortable():  # the slow part (about half a second): a signal abandons it at once
-        import uvicorn
+    try:
+        with stop.abortable():  # the slow part (about half a second): a signal abandons it at once
+            import uvicorn
 
-        from pulumi_mistral.local.app import create_app
+            from pulumi_mistral.local.app import create_app
+    except ImportError as exc:  # the 'local' extra is not installed
+        sys.stderr.write(missing_extra("local", exc))
+        return 1
     if stop.signum is not None:  # the exception was swallowed on its way up: the flag was not
         return 0
 
