@@ -91,7 +91,7 @@ t2 = time.perf_counter()
 WRAPPER = ("import os, sys, time, json\n{hide}t0 = time.perf_counter()\n{body}t3 = time.perf_counter()\n"
            "print(json.dumps([t1 - t0, t2 - t0, t3 - t0]))\n")
 # `import httpx` also imports httpx's command-line interface when click, pygments and rich are installed. They are
-# here (test and server tools bring them) but not in an install of the client: pip install pulumi-mistral-connectors
+# here (test and server tools bring them) but not in an install of the client: installing the package alone
 # brings none of them. So the measured processes see them as absent, which is what `import` then finds (a None in
 # sys.modules makes an import fail like a missing package). --with-dev-packages measures this environment as is.
 NOT_INSTALLED_FOR_USERS = ("click", "pygments", "rich")

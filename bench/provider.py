@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    python bench/provider.py                    # the README figures
+    python bench/provider.py                    # the figures in docs/benchmarks.md
     python bench/provider.py --connectors 400 --latency 50 --iterations 30     # a quick run
 
 The local Connectors API runs in its own process (``pulumi-mistral local``), so it shares no GIL with what is

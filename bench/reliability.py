@@ -1,5 +1,5 @@
 """Reliability report: runs the long fault-injection, bad-input, fuzz and durability scenarios and prints the
-README table (markdown) with the numbers measured in this run, plus the command that reproduces it.
+docs/reliability.md table (markdown) with the numbers measured in this run, plus the command that reproduces it.
 
     python bench/reliability.py                 # the full report (about 10 minutes on 2 cores)
     python bench/reliability.py --quick         # fewer seeds and cases, for a smoke run

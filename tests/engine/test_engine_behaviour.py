@@ -142,7 +142,7 @@ def test_pulumi_import_of_a_connector_fails_and_adopt_is_the_way(make_stack, api
     imported = stack.run("import", "pulumi-python:dynamic/connector:Connector", "console", existing.id,
                          "--yes", check=False)
     # The engine's import sends Read with no properties, so the dynamic provider cannot be found (upstream
-    # issue pulumi/pulumi#16175): record what really happens, so the README's answer stays true.
+    # issue pulumi/pulumi#16175): record what really happens, so docs/engine.md's answer stays true.
     assert imported.returncode != 0
     assert "KeyError: '__provider'" in imported.output, imported.output
     assert writes(api) == [] and len(stack.resources()) == 0

@@ -74,7 +74,7 @@ def test_yaml_native(make_stack, api) -> None:
     meta = yaml.safe_load((project / "Pulumi.yaml").read_text())
     assert meta["name"] == "yaml-native" and meta["runtime"] == "yaml" and (project / "README.md").is_file()
     (plugin,) = meta["plugins"]["providers"]
-    # The path the README documents: the repository's virtualenv, where `make install` puts the plugin.
+    # The path the example's README documents: the repository's virtualenv, where `make install` puts the plugin.
     assert plugin["name"] == "mistral"
     assert os.path.normpath(project / plugin["path"]) == str(EXAMPLES.parent / ".venv" / "bin")
     with api.client() as client:

@@ -36,7 +36,7 @@ def tools_stack(make_stack: Any, mcp: DemoServer, policy: str | None, pins: dict
 
 
 def pinned_stack(make_stack: Any, api: Any, mcp: DemoServer, policy: str, door: Door = DYNAMIC) -> Any:
-    """Deployed with tracking on, then pinned to the live tools (the README's workflow)."""
+    """Deployed with tracking on, then pinned to the live tools (docs/tool-drift.md's workflow)."""
     stack = tools_stack(make_stack, mcp, policy, door=door)
     stack.up()
     with api.client() as client:

@@ -10,7 +10,7 @@ wrongly typed bodies, wrong content types):
 * the provider's ``check`` through the real ``pulumi.dynamic`` gRPC servicer (``testing.engine``), and, for
   what protobuf cannot carry (a lone surrogate is not UTF-8), the same rules on the declarations path.
 
-Shared with ``bench/reliability.py``, which prints the counts for the README.
+Shared with ``bench/reliability.py``, which prints the counts for docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -527,7 +527,7 @@ def surrogate_cases() -> list[CheckCase]:
 
 
 def summary(outcomes: list[Outcome]) -> dict[str, Any]:
-    """Counts for the README's reliability table."""
+    """Counts for docs/reliability.md's table."""
     statuses = Counter(o.status for o in outcomes)
     return {
         "cases": len(outcomes),

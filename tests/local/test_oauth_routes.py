@@ -60,7 +60,7 @@ def test_full_oauth_flow_then_authenticated_calls(
 
     resp = http.get(f"/v1/connectors/{conn['name']}/auth_url", params={"app_return_url": RETURN_URL})
     body = check(resp, "connector_get_auth_url_v1")
-    assert body["ttl"] == 600  # seconds, as the README says
+    assert body["ttl"] == 600  # seconds, as docs/local-server.md says
     q = {k: v[0] for k, v in parse_qs(urlsplit(body["auth_url"]).query).items()}
     assert q["redirect_uri"] == f"{local.url}/oauth/callback"
     assert q["client_id"] == oauth.client_id and q["code_challenge_method"] == "S256"

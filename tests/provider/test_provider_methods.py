@@ -510,7 +510,7 @@ def test_client_tuning_from_config_then_env() -> None:
     assert (s.timeout, s.max_attempts, s.max_retry_time) == (2.5, 2, 7.0)
     defaults = provider_module.settings_from_config(Config({}, "p"), {})
     assert (defaults.api_key, defaults.server_url) == (None, None)
-    assert (defaults.timeout, defaults.max_attempts, defaults.max_retry_time) == (30.0, 6, 60.0)  # README's defaults
+    assert (defaults.timeout, defaults.max_attempts, defaults.max_retry_time) == (30.0, 6, 60.0)  # as documented
     assert "sk-tuning" not in repr(provider_module.Settings(api_key="sk-tuning"))
     for key, bad in [("mistral:timeout", "soon"), ("mistral:timeout", "-1"), ("mistral:maxAttempts", "1.5"),
                      ("mistral:maxAttempts", "99")]:

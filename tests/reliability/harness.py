@@ -2,7 +2,7 @@
 with the convergence invariants checked against the local server after every phase.
 
 Shared by the reliability tests (short variants always on, long ones behind ``slow``) and by
-``bench/reliability.py`` (which prints the README table from the same functions).
+``bench/reliability.py`` (which prints the docs/reliability.md table from the same functions).
 
 Everything is real: the local server on loopback, the SDK's gRPC dynamic-provider servicer, the provider and
 its HTTP client. Faults come from the server's own fault rules and are counted from its request log, both

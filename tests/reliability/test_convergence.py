@@ -1,7 +1,7 @@
 """Convergence under injected faults: whole lifecycles, the ambiguous create, 429 bursts, timeouts per operation.
 
 The short variants run always; the long ones (more seeds, more connectors) sit behind ``slow``. Numbers for
-the README come from ``bench/reliability.py``, which runs the same harness.
+docs/reliability.md come from ``bench/reliability.py``, which runs the same harness.
 """
 
 from __future__ import annotations
