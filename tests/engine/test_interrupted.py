@@ -136,6 +136,15 @@ def assert_converged(stack: CliStack, door: Door, api: LocalServerProcess, expec
         assert stack.preview("--expect-no-changes", check=False).returncode == 0
 
 
+def kill_mid(stack: CliStack, api: LocalServerProcess, interrupted: Callable[..., Interruption], command: str,
+             method: str, kind: str) -> None:
+    """``pulumi COMMAND`` SIGKILLed once 4 operations of ``kind`` are pending; the API answers at full speed again."""
+    run = interrupted(stack, command, method, lambda: len(pending_operations(stack, kind)) >= 4,
+                      what=f"4 operations {kind}")
+    run.kill()
+    api.controls().set_latency(0)
+
+
 def kill_during_creates(stack: CliStack, api: LocalServerProcess, interrupted: Callable[..., Interruption],
                         *, total: int, landed: int, api_key: str | None = None) -> dict[str, str]:
     """``pulumi up`` killed while ``landed`` connectors exist (in the workspace of ``api_key``) and all ``total``
@@ -336,10 +345,7 @@ def test_a_kill_during_updates_is_recovered(door: Door, deploy: Any, api: LocalS
     stack.up()
     ids = live_ids(api)
     stack.set_config(f"{door.namespace}:description", NEW_DESCRIPTION)
-    run = interrupted(stack, "up", "PATCH", lambda: len(pending_operations(stack, "updating")) >= 4,
-                      what="4 pending updates")
-    run.kill()
-    api.controls().set_latency(0)
+    kill_mid(stack, api, interrupted, "up", "PATCH", "updating")
     assert [kind for kind, _ in pending(stack)] == ["updating"] * 4
     stack.run("cancel", "--yes")
 
@@ -360,10 +366,7 @@ def test_a_kill_during_a_destroy_is_recovered(door: Door, deploy: Any, api: Loca
                                               interrupted: Any) -> None:
     stack = deploy(door, named=2, auto=2)
     stack.up()
-    run = interrupted(stack, "destroy", "DELETE", lambda: len(pending_operations(stack, "deleting")) >= 4,
-                      what="4 pending deletes")
-    run.kill()
-    api.controls().set_latency(0)
+    kill_mid(stack, api, interrupted, "destroy", "DELETE", "deleting")
     assert [kind for kind, _ in pending(stack)] == ["deleting"] * 4
     stack.run("cancel", "--yes")
 
@@ -384,10 +387,7 @@ def test_deletes_that_landed_before_the_kill_are_forgotten_and_the_next_up_recre
     two declared connectors missing. recover refreshes them, so the next `up` creates them again."""
     stack = deploy(door, named=2, auto=2)
     stack.up()
-    run = interrupted(stack, "destroy", "DELETE", lambda: len(pending_operations(stack, "deleting")) >= 4,
-                      what="4 pending deletes")
-    run.kill()
-    api.controls().set_latency(0)
+    kill_mid(stack, api, interrupted, "destroy", "DELETE", "deleting")
     gone = sorted(live_ids(api))[:2]
     with api.client() as client:
         for connector_id in gone:
@@ -418,7 +418,7 @@ def test_ctrl_c_leaves_nothing_pending_and_the_command_run_again_converges(
     command, method, kind = {"create": ("up", "PATCH", "creating"), "update": ("up", "PATCH", "updating"),
                              "delete": ("destroy", "DELETE", "deleting")}[phase]
     run = interrupted(stack, command, method, lambda: len(pending_operations(stack, kind)) >= 4,
-                      what=f"4 pending {kind}")
+                      what=f"4 operations {kind}")
     run.ctrl_c()  # the CLI lets the steps in flight finish, then stops
     api.controls().set_latency(0)
     assert run.leftovers() == []
