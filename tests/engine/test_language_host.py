@@ -214,3 +214,24 @@ def test_a_policy_pack_directory_runs_through_the_host_and_sees_stack_config(mak
     assert compliant.returncode == 0, compliant.output
     assert "host-test-pack" in compliant.output
     assert [r for r in api.controls().requests(api_only=True) if r["method"] != "GET"] == []
+
+
+def test_a_policy_pack_that_ignores_sigint_is_not_left_running(make_stack, api, tmp_path) -> None:
+    """The engine ends a policy pack by cancelling its RunPlugin call, then shuts the host down. A pack slow to
+    end on SIGINT (here: one that ignores it) is killed before the host exits, not left behind when it does."""
+    pack = copy_plugin("policy-pack", tmp_path)
+    main = pack / "__main__.py"
+    main.write_text("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" + main.read_text())
+    stack = make_stack("quickstart", config={"quickstart:mcpUrl": "https://mcp.example.com/mcp"})
+    preview = subprocess.Popen([str(stack.pulumi), "--non-interactive", "preview", "--policy-pack", str(pack),
+                                "--stack", stack.stack], cwd=stack.project_dir, env=stack.env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = preview.communicate(timeout=180)
+        assert preview.returncode == 0, output
+        assert "host-test-pack" in output, output
+        assert session_processes(preview.pid) == []  # the CLI has exited: nothing of its session may remain
+    finally:
+        for leftover in session_processes(preview.pid):
+            os.kill(leftover.pid, signal.SIGKILL)
+

@@ -101,7 +101,10 @@ func main() {
 	}
 	// The engine reads the port from the first line of stdout.
 	fmt.Printf("%d\n", handle.Port)
-	if err := <-handle.Done; err != nil {
+	err = <-handle.Done
+	// Nothing the host started outlives it: the engine kills the host's process group, which does not hold them.
+	host.shutdown(shutdownGrace)
+	if err != nil {
 		fail("the language host stopped serving: %v", err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	sdk "github.com/pulumi/pulumi/sdk/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
@@ -84,7 +86,11 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.Langu
 	}
 	h.watch(ctx, p)
 	if proxy != nil {
-		err = proxy.Attach(ctx, cmd) // waits for the pack to exit
+		// Attach returns when the pack exits, or as soon as the engine cancels this call: the pack, interrupted
+		// by watch, may still be ending then. It stays among the running (and is killed after stopGrace) until
+		// it has exited, so a host shutting down meanwhile still waits for it, or kills it.
+		err = proxy.Attach(ctx, cmd)
+		awaitExit(cmd.Process.Pid, stopGrace+time.Second)
 	} else {
 		err = cmd.Wait()
 	}
@@ -162,4 +168,13 @@ func policyEnv(config *pulumirpc.AnalyzerStackConfigureRequest) ([]string, error
 		add("PULUMI_CONFIG", string(encoded))
 	}
 	return env, nil
+}
+
+// awaitExit waits up to limit for process pid, which another goroutine waits for (and so reaps), to be gone.
+func awaitExit(pid int, limit time.Duration) {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			return
+		}
+	}
 }

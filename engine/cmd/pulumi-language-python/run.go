@@ -23,6 +23,10 @@ const exitShownToUser = 32
 // stopGrace is how long an interrupted process group gets to end before it is killed.
 const stopGrace = 5 * time.Second
 
+// shutdownGrace is how long the host, once it stops serving, waits for what it started to end before it kills
+// it: less than the 5 s the engine gives the host itself before killing the host's group.
+const shutdownGrace = 2 * time.Second
+
 // runner starts the SDK's exec script. Its arguments: the program's entry point (absolute), then the exec
 // script's path and arguments.
 //   - The host passes an interrupt on to the program as SIGINT once the engine has cancelled (Cancel) or is
@@ -132,6 +136,27 @@ func (p *program) stop() {
 			}
 		}()
 	})
+}
+
+// shutdown interrupts what still runs (a policy pack whose RunPlugin call the engine cancelled may still be
+// ending), waits up to grace for it to end, and kills the process groups of whatever is left.
+func (h *host) shutdown(grace time.Duration) {
+	h.interrupt()
+	deadline := time.Now().Add(grace)
+	for time.Now().Before(deadline) {
+		h.mu.Lock()
+		left := len(h.running)
+		h.mu.Unlock()
+		if left == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for p := range h.running {
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	}
 }
 
 // interrupt stops every running program and refuses new ones: the engine cancelled, or the host was signalled.
