@@ -41,8 +41,9 @@ from pulumi.runtime._serialization import _serialize
 
 from pulumi_mistral import provider as provider_module
 from pulumi_mistral.provider import PROCESS, ConnectorProvider
-from pulumi_mistral.testing.engine import EngineClient, SubprocessProviderHost, strip_secrets
+from pulumi_mistral.testing.engine import EngineClient, strip_secrets
 from pulumi_mistral.testing.local_process import LocalServerProcess
+from pulumi_mistral.testing.provider_hosts import SubprocessProviderHost
 
 SERVER = "https://mcp.example.com/mcp"
 ENGINE_CONCURRENCY = 4  # the engine runs at most 4 provider calls at once

@@ -123,7 +123,8 @@ def timeouts() -> dict[str, Any]:
 def checking_engine() -> Iterator[tuple[Any, list[dict[str, Any]]]]:
     """The real dynamic-provider servicer (in-process) configured for a fresh local server; after the block, the
     list holds the API requests the server received (check must send none)."""
-    from pulumi_mistral.testing.engine import EngineClient, InProcessProviderHost
+    from pulumi_mistral.testing.engine import EngineClient
+    from pulumi_mistral.testing.provider_hosts import InProcessProviderHost
 
     sent: list[dict[str, Any]] = []
     with LocalServer() as server, InProcessProviderHost() as host:

@@ -7,6 +7,7 @@ import random
 import pytest
 
 from pulumi_mistral.core import spec
+from pulumi_mistral.core.headers import MAX_HEADERS
 
 GOOD = {"description": "Docs search", "server": "https://mcp.example.com/mcp"}
 
@@ -145,8 +146,8 @@ def test_values_json_cannot_carry_and_header_rules(props: dict[str, object], pro
 
 
 def test_limits_on_headers_and_nested_maps() -> None:
-    assert "headers" in failures(headers={f"X-{i}": "v" for i in range(spec.MAX_HEADERS + 1)})
-    assert failures(headers={f"X-{i}": "v" for i in range(spec.MAX_HEADERS)}) == {}
+    assert "headers" in failures(headers={f"X-{i}": "v" for i in range(MAX_HEADERS + 1)})
+    assert failures(headers={f"X-{i}": "v" for i in range(MAX_HEADERS)}) == {}
     deep: object = 1
     for _ in range(spec.MAX_NESTING - 1):
         deep = [deep]

@@ -27,6 +27,7 @@ from typing import Any
 import h11
 
 from pulumi_mistral.core import spec
+from pulumi_mistral.core.headers import MAX_HEADERS
 from pulumi_mistral.core.json_values import MAX_JSON_DEPTH
 
 SECRET = "hostile-canary-" + secrets.token_hex(8)  # in every secret position of every hostile body
@@ -195,7 +196,7 @@ def _header_drafts(route: str, base: dict[str, Any]) -> Iterator[_Draft]:
     for a, b in (("X-Key", "x-key"), ("Authorization", "AUTHORIZATION"), ("X-Api-Key", "x-API-key")):
         yield _draft(route, "header-rule", f"case-duplicate-{b}",
                      json.dumps({**base, "headers": {a: SECRET, b: SECRET}}).encode())
-    too_many = {f"X-H{i}": SECRET for i in range(spec.MAX_HEADERS + 1)}
+    too_many = {f"X-H{i}": SECRET for i in range(MAX_HEADERS + 1)}
     yield _draft(route, "header-rule", "too-many", json.dumps({**base, "headers": too_many}).encode())
 
 
@@ -505,7 +506,7 @@ def check_cases() -> list[CheckCase]:
     out.append(CheckCase("header-case-duplicate", "header-rule", {"headers": {"X-Key": SECRET, "x-key": SECRET}},
                          "headers"))
     out.append(CheckCase("headers-too-many", "header-rule",
-                         {"headers": {f"X-H{i}": SECRET for i in range(spec.MAX_HEADERS + 1)}}, "headers"))
+                         {"headers": {f"X-H{i}": SECRET for i in range(MAX_HEADERS + 1)}}, "headers"))
     return out
 
 

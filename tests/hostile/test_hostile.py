@@ -20,9 +20,10 @@ import hostile
 from pulumi_mistral.core import spec
 from pulumi_mistral.declarations import DeclarationError, load_declarations
 from pulumi_mistral.provider import ConnectorProvider, reset_process_state
-from pulumi_mistral.testing.engine import EngineClient, InProcessProviderHost
+from pulumi_mistral.testing.engine import EngineClient
 from pulumi_mistral.testing.fixtures import configured_engine
 from pulumi_mistral.testing.local_server import LocalServer
+from pulumi_mistral.testing.provider_hosts import InProcessProviderHost
 
 CASES = hostile.cases()
 CHECK_CASES = hostile.check_cases()

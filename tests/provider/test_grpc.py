@@ -15,8 +15,9 @@ from pulumi.runtime import rpc
 
 from pulumi_mistral.provider import ConnectorProvider
 from pulumi_mistral.testing.controls import Controls
-from pulumi_mistral.testing.engine import EngineClient, ProviderCallError, SubprocessProviderHost
+from pulumi_mistral.testing.engine import EngineClient, ProviderCallError
 from pulumi_mistral.testing.fixtures import configured_engine
+from pulumi_mistral.testing.provider_hosts import SubprocessProviderHost
 
 URN = "urn:pulumi:dev::tests::pulumi-python:dynamic/connector:Connector::c1"
 PICKLE = serialize_provider(ConnectorProvider())

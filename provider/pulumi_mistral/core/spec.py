@@ -2,7 +2,7 @@
 
 Used by the provider's ``check``, the YAML declarations and the drift report, so all three reject exactly
 the same inputs with exactly the same words. Each rule is one ``*_problem(value) -> str | None`` function
-(``name_problem``, ``url_problem``, ``choice_problem``, ``header_name_problem``...); the local server calls
+(``name_problem``, ``url_problem``, ``choice_problem``; the header rules are ``core.headers``'); the local server calls
 the same functions for what the API itself refuses, so a preview refuses what an apply would. Nothing here
 does I/O or imports pulumi; values that are not known yet (a preview) are recognised through the
 ``is_unknown`` predicate the caller passes in.
@@ -17,12 +17,13 @@ import difflib
 import random
 import re
 import string
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from pulumi_mistral.core.json_values import INVALID_TEXT, SURROGATE_RE, json_problem, never_unknown, type_name
+from pulumi_mistral.core.headers import header_names_problems, header_value_problem
+from pulumi_mistral.core.json_values import json_problem, never_unknown, type_name
 
 # Fields sent to the Connectors API, in the order the API documents them.
 INPUT_FIELDS: tuple[str, ...] = ("name", "description", "server", "icon_url", "visibility", "headers", "auth_data",
@@ -44,22 +45,11 @@ AUTH_DATA_FIELDS: tuple[str, ...] = ("client_id", "client_secret")
 NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 NAME_MAX = 64
 _NAME_RE = re.compile(NAME_PATTERN)
-_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 token
 _FINGERPRINT_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
-# RFC 9110 field values: visible characters, spaces and tabs; no other control character (CR, LF, NUL...).
-_HEADER_VALUE_BAD_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 # Limits a real API has, shared with the local server. Keys are counted per map, at any level.
-MAX_HEADERS = 64
 MAX_MAP_KEYS = 256
 MAX_NESTING = 16  # levels of maps and lists inside connection_config / connection_secrets (the map is level 1)
-# Header names the API sets itself when it calls the MCP server: framing and hop-by-hop headers (RFC 9110
-# 7.6.1, RFC 9112) and the MCP session and protocol headers. A connector header of one of these names would
-# break every forwarded call, so it is refused at check and at the API.
-FORBIDDEN_HEADER_NAMES: frozenset[str] = frozenset({
-    "connection", "content-length", "host", "keep-alive", "mcp-protocol-version", "mcp-session-id",
-    "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-})
 _AUTO_SUFFIX_LEN = 7
 _AUTO_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -201,42 +191,6 @@ class _Collector:
                 self.add(prop, "keys must be non-empty strings; fix: give every entry a non-empty name")
                 return False
         return True
-
-
-def header_name_problem(name: str) -> str | None:
-    """Why ``name`` cannot be a connector header, or None when it can (the local server applies this too)."""
-    if not _HEADER_NAME_RE.match(name):
-        return "is not a valid HTTP header name; fix: use letters, digits and '-' (e.g. X-Api-Key)"
-    if name.lower() in FORBIDDEN_HEADER_NAMES:
-        return ("is set by the API itself when it calls the MCP server (a framing, hop-by-hop or MCP session "
-                "header), so it would break forwarding; fix: remove it")
-    return None
-
-
-def header_value_problem(value: Any) -> str | None:
-    """Why ``value`` cannot be a header value, or None when it can. Never quotes the value (it is a secret)."""
-    if not isinstance(value, str):
-        return f"must be a string (got {type_name(value)}); fix: quote the value"
-    if _HEADER_VALUE_BAD_RE.search(value):
-        return "must not contain control characters (line breaks, NUL...); fix: remove them from the value"
-    if SURROGATE_RE.search(value):
-        return f"{INVALID_TEXT}; fix: remove the invalid character"
-    return None
-
-
-def header_names_problems(names: Iterable[str]) -> list[tuple[str, str]]:
-    """(name, reason) for every problem in a set of header names: bad names, too many, names equal but for case."""
-    names = list(names)
-    found = [(n, p) for n in names if (p := header_name_problem(n)) is not None]
-    first: dict[str, str] = {}
-    for name in names:
-        other = first.setdefault(name.lower(), name)
-        if other != name:
-            found.append((name, f"differs from '{other}' only by case, and header names are case-insensitive, so "
-                                "one would overwrite the other; fix: keep one of them"))
-    if len(names) > MAX_HEADERS:
-        found.append(("", f"has {len(names)} headers, the limit is {MAX_HEADERS}; fix: send fewer headers"))
-    return found
 
 
 def _check_headers(c: _Collector, prop: str, value: Any) -> None:

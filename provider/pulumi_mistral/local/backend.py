@@ -19,6 +19,7 @@ import anyio.to_thread
 
 from pulumi_mistral.client.connectors import MAX_PAGE_SIZE
 from pulumi_mistral.core import json_values, spec
+from pulumi_mistral.core.headers import header_names_problems, header_value_problem
 from pulumi_mistral.local.clock import Clock
 from pulumi_mistral.local.cursors import CursorCodec
 from pulumi_mistral.local.exceptions import BadRequest, Conflict, Invalid, NotFound, Unavailable, Upstream
@@ -64,10 +65,10 @@ def check_visibility(visibility: str) -> str:
 
 def check_headers(headers: dict[str, Any], loc: Sequence[str] = ("body", "headers")) -> dict[str, str]:
     """spec's header rules (the provider's check applies the same), as a 422 naming the header."""
-    for name, reason in spec.header_names_problems(headers):
+    for name, reason in header_names_problems(headers):
         raise Invalid([*loc, name] if name else list(loc), reason)
     for name, value in headers.items():
-        problem = spec.header_value_problem(value)  # never echoes the value: header values are secrets
+        problem = header_value_problem(value)  # never echoes the value: header values are secrets
         if problem:
             raise Invalid([*loc, name], problem, "string_type")
     return dict(headers)

@@ -28,7 +28,8 @@ from pulumi_mistral.testing.local_server import LocalServer
 if TYPE_CHECKING:
     from pulumi_mistral.client import ConnectorsClient
     from pulumi_mistral.provider import ConnectorProvider
-    from pulumi_mistral.testing.engine import EngineClient, InProcessProviderHost, SubprocessProviderHost
+    from pulumi_mistral.testing.engine import EngineClient
+    from pulumi_mistral.testing.provider_hosts import InProcessProviderHost, SubprocessProviderHost
 
 
 @contextlib.contextmanager
@@ -53,7 +54,8 @@ def configured_engine(server: ServerHandle,
                       host: InProcessProviderHost | SubprocessProviderHost | None = None) -> Iterator[EngineClient]:
     """An ``EngineClient`` configured for ``server`` (the key sent as a secret, as the engine sends it), on
     ``host``'s servicer, or on a new in-process one."""
-    from pulumi_mistral.testing.engine import EngineClient, InProcessProviderHost
+    from pulumi_mistral.testing.engine import EngineClient
+    from pulumi_mistral.testing.provider_hosts import InProcessProviderHost
 
     with contextlib.ExitStack() as stack:
         target = (host or stack.enter_context(InProcessProviderHost())).target

@@ -20,14 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from pulumi_mistral.testing.engine import (
-    EngineClient,
-    InProcessProviderHost,
-    ProviderHost,
-    SubprocessProviderHost,
-    to_wire,
-)
+from pulumi_mistral.testing.engine import EngineClient, to_wire
 from pulumi_mistral.testing.projects import project_name
+from pulumi_mistral.testing.provider_hosts import InProcessProviderHost, ProviderHost, SubprocessProviderHost
 from pulumi_mistral.testing.stack_state import (
     PreviewResult,
     RefreshResult,
