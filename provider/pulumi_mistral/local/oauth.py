@@ -174,6 +174,20 @@ def _token_auth_method(metadata: OAuthMetadata | None) -> str:
     return "client_secret_post"
 
 
+def _endpoints(server: str, issuer: str | None, metadata: OAuthMetadata | None) -> tuple[str, str, str]:
+    """(authorization endpoint, token endpoint, issuer): from the metadata, else the conventional ones."""
+    if metadata is not None:
+        if metadata.code_challenge_methods_supported is not None and (
+            "S256" not in metadata.code_challenge_methods_supported
+        ):
+            raise UpstreamError(502, f"authorization server {redact_url(str(metadata.issuer))} does not support S256")
+        return str(metadata.authorization_endpoint), str(metadata.token_endpoint), str(metadata.issuer)
+    # The SDK's fallback when the AS publishes no metadata: conventional endpoints on the issuer.
+    parts = urlsplit((issuer or server).rstrip("/"))
+    base = f"{parts.scheme}://{parts.netloc}"
+    return f"{base}/authorize", f"{base}/token", issuer or base
+
+
 async def start_authorization(
     *,
     server: str,
@@ -203,21 +217,7 @@ async def start_authorization(
             f"OAuth discovery failed for MCP server {redact_url(server)}: no protected resource metadata "
             f"and no authorization server metadata (probe answered HTTP {probe.status_code})",
         )
-    if metadata is not None:
-        if metadata.code_challenge_methods_supported is not None and (
-            "S256" not in metadata.code_challenge_methods_supported
-        ):
-            raise UpstreamError(502, f"authorization server {redact_url(str(metadata.issuer))} does not support S256")
-        authorization_endpoint = str(metadata.authorization_endpoint)
-        token_endpoint = str(metadata.token_endpoint)
-        issuer = str(metadata.issuer)
-    else:
-        # The SDK's fallback when the AS publishes no metadata: conventional endpoints on the issuer.
-        base = (issuer or server).rstrip("/")
-        parts = urlsplit(base)
-        base = f"{parts.scheme}://{parts.netloc}"
-        authorization_endpoint, token_endpoint = f"{base}/authorize", f"{base}/token"
-        issuer = issuer or base
+    authorization_endpoint, token_endpoint, issuer = _endpoints(server, issuer, metadata)
 
     selected_scope = scope or get_client_metadata_scopes(www_scope, prm, metadata)
     resource = str(prm.resource) if prm is not None else _canonical_resource(server)

@@ -224,6 +224,33 @@ def _functions(props: dict[str, Any], secret: set[str]) -> dict[str, Any]:
     }
 
 
+def _types(facts: dict[str, Any]) -> dict[str, Any]:
+    """The schema's object and enum types: the OAuth client data, the visibility and the tool drift policy."""
+    return {
+        AUTH_DATA_TOKEN: {
+            "type": "object",
+            "description": "OAuth2 client credentials of a connector.",
+            "properties": {
+                camel(f): {"type": "string", "description": AUTH_DATA_DESCRIPTIONS[f],
+                           **({"secret": True} if f in AUTH_DATA_SECRETS else {})}
+                for f in facts["auth_data_fields"]
+            },
+            "required": [camel(f) for f in facts["auth_data_fields"]],
+        },
+        VISIBILITY_TOKEN: {
+            "type": "string",
+            "description": "Who can see a connector.",
+            "enum": [{"name": "".join(w.title() for w in v.split("_")), "value": v} for v in facts["visibilities"]],
+        },
+        TOOL_DRIFT_TOKEN: {
+            "type": "string",
+            "description": "What a change of a connector's MCP tools does.",
+            "enum": [{"name": v.title(), "value": v, "description": TOOL_DRIFT_DESCRIPTIONS[v]}
+                     for v in facts["tool_drift_policies"]],
+        },
+    }
+
+
 def generate() -> dict[str, Any]:
     """The package schema as a dict (see the module docstring)."""
     from pulumi_mistral._version import __version__
@@ -261,29 +288,7 @@ def generate() -> dict[str, Any]:
                            "workspace to manage several from one stack.",
             "inputProperties": variables,
         },
-        "types": {
-            AUTH_DATA_TOKEN: {
-                "type": "object",
-                "description": "OAuth2 client credentials of a connector.",
-                "properties": {
-                    camel(f): {"type": "string", "description": AUTH_DATA_DESCRIPTIONS[f],
-                               **({"secret": True} if f in AUTH_DATA_SECRETS else {})}
-                    for f in facts["auth_data_fields"]
-                },
-                "required": [camel(f) for f in facts["auth_data_fields"]],
-            },
-            VISIBILITY_TOKEN: {
-                "type": "string",
-                "description": "Who can see a connector.",
-                "enum": [{"name": "".join(w.title() for w in v.split("_")), "value": v} for v in facts["visibilities"]],
-            },
-            TOOL_DRIFT_TOKEN: {
-                "type": "string",
-                "description": "What a change of a connector's MCP tools does.",
-                "enum": [{"name": v.title(), "value": v, "description": TOOL_DRIFT_DESCRIPTIONS[v]}
-                         for v in facts["tool_drift_policies"]],
-            },
-        },
+        "types": _types(facts),
         "resources": {
             RESOURCE_TOKEN: {
                 "description": "A Mistral connector: registers a remote MCP server with Mistral. Served by the "
