@@ -212,13 +212,13 @@ def run_once(pulumi: Path, path: Path, api: LocalServerProcess, count: int) -> d
                   env=USER_ENV) as stack:
         commands: dict[str, Callable[[], Any]] = {"up": stack.up, "refresh": stack.refresh, "destroy": stack.destroy}
         for op in OPS:
-            api.clear_requests()
+            api.controls().clear_requests()
             cpu, server_cpu = children_cpu(), process_cpu(api.proc.pid)
             started = time.perf_counter()
             commands[op]()
             wall = time.perf_counter() - started
             results[op] = Sample(wall, children_cpu() - cpu, process_cpu(api.proc.pid) - server_cpu,
-                                 api.request_total())
+                                 api.controls().request_total())
         stack.run("stack", "rm", "--yes")
     return results
 
@@ -343,8 +343,8 @@ def main() -> int:
                 run_once(pulumi, item.path, api, 1)
             rows: list[dict[str, Any]] = []
             for latency in args.latency_ms:
-                api.reset()
-                api.set_latency(latency)
+                api.controls().reset()
+                api.controls().set_latency(latency)
                 for count in args.sizes:
                     rows += measure(pulumi, api, found, latency, count, args.runs)
             report(rows, args)

@@ -68,21 +68,21 @@ def overhead(api: LocalServerProcess, iterations: int) -> None:
     # -- requests per operation, from the server's counter
     counts: dict[str, int] = {}
     checked = provider.check({}, {"name": "count", "description": "d", "server": SERVER}).inputs
-    api.clear_requests()
+    api.controls().clear_requests()
     created = provider.create(checked)
-    counts["create"] = api.request_total()
-    api.clear_requests()
+    counts["create"] = api.controls().request_total()
+    api.controls().clear_requests()
     provider.diff(created.id, created.outs, {**checked, "description": "e"})
-    counts["diff"] = api.request_total()
-    api.clear_requests()
+    counts["diff"] = api.controls().request_total()
+    api.controls().clear_requests()
     provider.read(created.id, created.outs)
-    counts["read"] = api.request_total()
-    api.clear_requests()
+    counts["read"] = api.controls().request_total()
+    api.controls().clear_requests()
     updated = provider.update(created.id, created.outs, {**checked, "description": "e"})
-    counts["update"] = api.request_total()
-    api.clear_requests()
+    counts["update"] = api.controls().request_total()
+    api.controls().clear_requests()
     provider.delete(created.id, updated.outs)
-    counts["delete"] = api.request_total()
+    counts["delete"] = api.controls().request_total()
     print("HTTP requests per operation: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
     # -- create, update, delete: one cycle each, interleaved with the raw cycle so both see the same load
@@ -206,7 +206,7 @@ def refresh_provider(api: LocalServerProcess, resources: list[tuple[str, str, di
     """A refresh by a fresh provider process: every resource read once, at most 4 Reads in flight."""
     requests = _read_requests(resources)
     host, engine, started_s = _engine(api, cwd)
-    api.clear_requests()
+    api.controls().clear_requests()
     gone = [0]
     lock = threading.Lock()
 
@@ -223,8 +223,8 @@ def refresh_provider(api: LocalServerProcess, resources: list[tuple[str, str, di
     finally:
         engine.close()
         host.close()
-    total = api.request_total()
-    log = api.requests()
+    total = api.controls().request_total()
+    log = api.controls().requests()
     listings = sum(1 for r in log if r["method"] == "GET" and r["path"] == "/v1/connectors")
     return {"wall": wall, "requests": total, "listings": listings if len(log) == total else None,
             "gone": gone[0], "start": started_s}
@@ -232,7 +232,7 @@ def refresh_provider(api: LocalServerProcess, resources: list[tuple[str, str, di
 
 def refresh_baseline(api: LocalServerProcess, ids: list[str]) -> dict[str, Any]:
     """One GET per connector, 4 at a time, with a bare httpx client: what a refresh without batching costs."""
-    api.clear_requests()
+    api.controls().clear_requests()
     with httpx.Client(base_url=api.url, headers=api.headers(), timeout=60,
                       limits=httpx.Limits(max_connections=ENGINE_CONCURRENCY)) as http:
         def get(cid: str) -> None:
@@ -242,7 +242,7 @@ def refresh_baseline(api: LocalServerProcess, ids: list[str]) -> dict[str, Any]:
         with ThreadPoolExecutor(ENGINE_CONCURRENCY) as pool:
             list(pool.map(get, ids))
         wall = time.perf_counter() - t0
-    return {"wall": wall, "requests": api.request_total()}
+    return {"wall": wall, "requests": api.controls().request_total()}
 
 
 def refresh(sizes: list[int], latencies: list[float]) -> list[str]:
@@ -257,10 +257,10 @@ def refresh(sizes: list[int], latencies: list[float]) -> list[str]:
                 resources = deploy(api, n, cwd)
                 ids = [r[0] for r in resources]
                 for latency in latencies:
-                    api.set_latency(latency)
+                    api.controls().set_latency(latency)
                     base = refresh_baseline(api, ids)
                     ours = refresh_provider(api, resources, cwd)
-                    api.set_latency(0)
+                    api.controls().set_latency(0)
                     speed = base["wall"] / ours["wall"]
                     bound = math.ceil(n / 1000) + 8
                     verdict = [f"requests <= {bound}: {'ok' if ours['requests'] <= bound else 'MISSED'}"]

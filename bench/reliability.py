@@ -84,7 +84,7 @@ def timeouts() -> dict[str, Any]:
     ok = 0
     worst = 0.0
     with LocalServer() as server:
-        controls = harness.Controls(server)
+        controls = server.controls()
         client = server.client(timeout=0.2, max_attempts=2, max_retry_time=1.0)
         try:
             seed = client.create(name="to-seed", description="d", server=harness.MCP_URL)
@@ -115,7 +115,6 @@ def timeouts() -> dict[str, Any]:
                 ok += int(named and recovered)
         finally:
             client.close()
-            controls.close()
     return {"operations": len(calls), "ok": ok, "worst_s": worst}
 
 
@@ -128,7 +127,7 @@ def checking_engine() -> Iterator[tuple[Any, list[dict[str, Any]]]]:
 
     sent: list[dict[str, Any]] = []
     with LocalServer() as server, InProcessProviderHost() as host:
-        controls = harness.Controls(server)
+        controls = server.controls()
         engine = EngineClient(host.target)
         try:
             engine.configure({"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url},
@@ -138,7 +137,6 @@ def checking_engine() -> Iterator[tuple[Any, list[dict[str, Any]]]]:
             sent.extend(r for r in controls.requests() if r["path"].startswith("/v1/"))
         finally:
             engine.close()
-            controls.close()
 
 
 def bad_inputs() -> dict[str, Any]:
