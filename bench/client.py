@@ -88,8 +88,10 @@ client = httpx.Client(base_url="https://api.mistral.ai", headers={"Authorization
 t2 = time.perf_counter()
 """,
 }
-WRAPPER = ("import os, sys, time, json\n{hide}t0 = time.perf_counter()\n{body}t3 = time.perf_counter()\n"
-           "print(json.dumps([t1 - t0, t2 - t0, t3 - t0]))\n")
+WRAPPER = (
+    "import os, sys, time, json\n{hide}t0 = time.perf_counter()\n{body}t3 = time.perf_counter()\n"
+    "print(json.dumps([t1 - t0, t2 - t0, t3 - t0]))\n"
+)
 # `import httpx` also imports httpx's command-line interface when click, pygments and rich are installed. They are
 # here (test and server tools bring them) but not in an install of the client: installing the package alone
 # brings none of them. So the measured processes see them as absent, which is what `import` then finds (a None in
@@ -97,16 +99,22 @@ WRAPPER = ("import os, sys, time, json\n{hide}t0 = time.perf_counter()\n{body}t3
 NOT_INSTALLED_FOR_USERS = ("click", "pygments", "rich")
 
 
-def fresh_process_costs(api: LocalServerProcess, runs: int, programs: dict[str, str],
-                        hidden: tuple[str, ...]) -> dict[str, list[list[float]]]:
+def fresh_process_costs(
+    api: LocalServerProcess, runs: int, programs: dict[str, str], hidden: tuple[str, ...]
+) -> dict[str, list[list[float]]]:
     """Per program, ``runs`` samples of [import, +build, +get] seconds, each in a fresh interpreter."""
     env = {**os.environ, "BENCH_URL": api.url, "BENCH_KEY": api.api_key}
     hide = "".join(f"sys.modules[{name!r}] = None\n" for name in hidden)
     samples: dict[str, list[list[float]]] = {label: [] for label in programs}
     for _ in range(runs):  # round-robin, so background load on the machine hits each program alike
         for label, body in programs.items():
-            out = subprocess.run([sys.executable, "-c", WRAPPER.format(hide=hide, body=body.lstrip("\n"))], env=env,
-                                 capture_output=True, text=True, timeout=120)
+            out = subprocess.run(
+                [sys.executable, "-c", WRAPPER.format(hide=hide, body=body.lstrip("\n"))],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             if out.returncode != 0:
                 raise SystemExit(f"{label} failed: {out.stderr.strip()[-500:]}")
             samples[label].append(json.loads(out.stdout))
@@ -153,8 +161,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per program")
     parser.add_argument("--calls", type=int, default=300, help="measured calls per operation and client")
     parser.add_argument("--warmup", type=int, default=30)
-    parser.add_argument("--with-dev-packages", action="store_true",
-                        help="let httpx import click, pygments and rich (installed here, not for users)")
+    parser.add_argument(
+        "--with-dev-packages",
+        action="store_true",
+        help="let httpx import click, pygments and rich (installed here, not for users)",
+    )
     args = parser.parse_args()
     hidden = () if args.with_dev_packages else NOT_INSTALLED_FOR_USERS
 
@@ -163,14 +174,28 @@ def main() -> None:
 
         with httpx.Client(base_url=api.url, headers=api.headers()) as http:
             for i in range(10):  # a workspace with a few connectors, like a real one
-                http.post("/v1/connectors", json={
-                    "name": NAME if i == 0 else f"c{i}", "description": "Docs search",
-                    "server": "https://mcp.example.com/mcp", "headers": {"X-Org": "acme"},
-                    "visibility": "private"}).raise_for_status()
-        print(f"python {sys.version.split()[0]}; server: the local Connectors API (pulumi-mistral local, its own "
-              f"process on 127.0.0.1)")
-        print("fresh processes: " + (f"{', '.join(hidden)} hidden (not installed for users)" if hidden
-                                     else "every package of this environment importable"))
+                http.post(
+                    "/v1/connectors",
+                    json={
+                        "name": NAME if i == 0 else f"c{i}",
+                        "description": "Docs search",
+                        "server": "https://mcp.example.com/mcp",
+                        "headers": {"X-Org": "acme"},
+                        "visibility": "private",
+                    },
+                ).raise_for_status()
+        print(
+            f"python {sys.version.split()[0]}; server: the local Connectors API (pulumi-mistral local, its own "
+            f"process on 127.0.0.1)"
+        )
+        print(
+            "fresh processes: "
+            + (
+                f"{', '.join(hidden)} hidden (not installed for users)"
+                if hidden
+                else "every package of this environment importable"
+            )
+        )
         costs = fresh_process_costs(api, args.runs, PROGRAMS, hidden)
         print(f"\n(a) whole cost in a fresh process: import + build a client + one get, {args.runs} runs")
         print(f"    {'':<36} {'median ms':>9} {'min ms':>7}   median of: {'import':>6} {'build':>6} {'get':>6}")
@@ -182,16 +207,22 @@ def main() -> None:
             imp = statistics.median(r[0] for r in rows)
             build = statistics.median(r[1] - r[0] for r in rows)
             get = statistics.median(r[2] - r[1] for r in rows)
-            print(f"    {label:<36} {medians[label] * 1000:9.1f} {minima[label] * 1000:7.1f}   "
-                  f"{'':>10} {imp * 1000:6.1f} {build * 1000:6.1f} {get * 1000:6.1f}")
+            print(
+                f"    {label:<36} {medians[label] * 1000:9.1f} {minima[label] * 1000:7.1f}   "
+                f"{'':>10} {imp * 1000:6.1f} {build * 1000:6.1f} {get * 1000:6.1f}"
+            )
         ours, official, floor, floor_model = medians.values()
         ours_min, _, floor_min, _ = minima.values()
         verdict = "ok" if ours / floor <= 1.25 else "MISSED"
-        print(f"    ours / floor: {ours / floor:.2f}x (target <= 1.25x: {verdict}; fastest runs: "
-              f"{ours_min / floor_min:.2f}x); official / floor: {official / floor:.2f}x; "
-              f"ours / official: {ours / official:.2f}x")
-        print(f"    floor + one pydantic model / floor: {floor_model / floor:.2f}x (what pydantic's BaseModel costs "
-              "by itself)")
+        print(
+            f"    ours / floor: {ours / floor:.2f}x (target <= 1.25x: {verdict}; fastest runs: "
+            f"{ours_min / floor_min:.2f}x); official / floor: {official / floor:.2f}x; "
+            f"ours / official: {ours / official:.2f}x"
+        )
+        print(
+            f"    floor + one pydantic model / floor: {floor_model / floor:.2f}x (what pydantic's BaseModel costs "
+            "by itself)"
+        )
         https = fresh_process_costs(api, args.runs, HTTPS_PROGRAMS, hidden)
         print(f"\n(a2) import + build a client for an https server URL (no request), median of {args.runs} runs")
         built = {}
@@ -208,8 +239,10 @@ def main() -> None:
         print(f"    {op:<5} {who:<26} {statistics.mean(samples) * 1e6:8.0f} {statistics.median(samples) * 1e6:8.0f}")
     for op in ("get", "list"):
         mine, theirs = results[(op, "ours")], results[(op, "official")]
-        print(f"    {op}: ratio ours/official mean {statistics.mean(mine) / statistics.mean(theirs):.2f}x, "
-              f"p50 {statistics.median(mine) / statistics.median(theirs):.2f}x (target <= 1.0x)")
+        print(
+            f"    {op}: ratio ours/official mean {statistics.mean(mine) / statistics.mean(theirs):.2f}x, "
+            f"p50 {statistics.median(mine) / statistics.median(theirs):.2f}x (target <= 1.0x)"
+        )
     extra = " --with-dev-packages" if args.with_dev_packages else ""
     print(f"\nreproduce: python bench/client.py --runs {args.runs} --calls {args.calls}{extra}")
 

@@ -119,8 +119,9 @@ def user_virtualenv(root: Path) -> Path:
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, source / name)
-    shutil.copytree(REPO / "provider", source / "provider",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
+    shutil.copytree(
+        REPO / "provider", source / "provider", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build")
+    )
     venv = root / "user-venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(source)], check=True)
@@ -136,19 +137,25 @@ def floor_plugin(root: Path, venv: Path) -> Path:
     text = (BENCH / "noop_native.py").read_text()
     versioned = text.replace('VERSION = "0.0.0"', f'VERSION = "{__version__}"', 1)
     if versioned == text:
-        raise RuntimeError("bench/noop_native.py no longer sets VERSION = \"0.0.0\"")
+        raise RuntimeError('bench/noop_native.py no longer sets VERSION = "0.0.0"')
     script = directory / "pulumi-resource-mistral"
     script.write_text(f"#!{venv / 'bin' / 'python'}\n{versioned}")
     script.chmod(0o755)
     return directory
 
 
-def project(root: Path, name: str, program: str, venv: Path, *, plugin_dir: Path | None = None,
-            extra: dict[str, str] | None = None) -> Path:
+def project(
+    root: Path,
+    name: str,
+    program: str,
+    venv: Path,
+    *,
+    plugin_dir: Path | None = None,
+    extra: dict[str, str] | None = None,
+) -> Path:
     path = root / name
     path.mkdir()
-    yaml = (f"name: {name}\nruntime:\n  name: python\n  options:\n"
-            f"    toolchain: pip\n    virtualenv: {venv}\n")
+    yaml = f"name: {name}\nruntime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: {venv}\n"
     if plugin_dir is not None:
         yaml += f"plugins:\n  providers:\n    - name: mistral\n      path: {plugin_dir}\n"
     (path / "Pulumi.yaml").write_text(yaml)
@@ -163,16 +170,21 @@ def projects(root: Path, venv: Path, doors: list[str]) -> list[Project]:
     if "dynamic" in doors:
         noop = (BENCH / "noop_dynamic.py").read_text()
         found += [
-            Project("dynamic", "floor", project(root, "floor-dynamic", DYNAMIC_FLOOR_PROGRAM, venv,
-                                                extra={"noop.py": noop})),
+            Project(
+                "dynamic", "floor", project(root, "floor-dynamic", DYNAMIC_FLOOR_PROGRAM, venv, extra={"noop.py": noop})
+            ),
             Project("dynamic", "ours", project(root, "connectors-dynamic", DYNAMIC_PROGRAM, venv)),
         ]
     if "native" in doors:
         found += [
-            Project("native", "floor", project(root, "floor-native", NATIVE_PROGRAM, venv,
-                                               plugin_dir=floor_plugin(root, venv))),
-            Project("native", "ours", project(root, "connectors-native", NATIVE_PROGRAM, venv,
-                                              plugin_dir=venv / "bin")),
+            Project(
+                "native",
+                "floor",
+                project(root, "floor-native", NATIVE_PROGRAM, venv, plugin_dir=floor_plugin(root, venv)),
+            ),
+            Project(
+                "native", "ours", project(root, "connectors-native", NATIVE_PROGRAM, venv, plugin_dir=venv / "bin")
+            ),
         ]
     return found
 
@@ -208,8 +220,9 @@ def run_once(pulumi: Path, path: Path, api: LocalServerProcess, count: int) -> d
     results: dict[str, Sample] = {}
     # The stack's own workspace (backend, PULUMI_HOME) is removed when it closes; the project is shared, so the
     # stack's Pulumi.<stack>.yaml is removed with `stack rm`.
-    with CliStack(path, config={**api.config(), "bench:count": str(count)}, pulumi=pulumi, copy=False,
-                  env=USER_ENV) as stack:
+    with CliStack(
+        path, config={**api.config(), "bench:count": str(count)}, pulumi=pulumi, copy=False, env=USER_ENV
+    ) as stack:
         commands: dict[str, Callable[[], Any]] = {"up": stack.up, "refresh": stack.refresh, "destroy": stack.destroy}
         for op in OPS:
             api.controls().clear_requests()
@@ -217,8 +230,9 @@ def run_once(pulumi: Path, path: Path, api: LocalServerProcess, count: int) -> d
             started = time.perf_counter()
             commands[op]()
             wall = time.perf_counter() - started
-            results[op] = Sample(wall, children_cpu() - cpu, process_cpu(api.proc.pid) - server_cpu,
-                                 api.controls().request_total())
+            results[op] = Sample(
+                wall, children_cpu() - cpu, process_cpu(api.proc.pid) - server_cpu, api.controls().request_total()
+            )
         stack.run("stack", "rm", "--yes")
     return results
 
@@ -227,8 +241,8 @@ def api_seconds(api: LocalServerProcess, count: int) -> dict[str, float]:
     """The API's own time for the requests each command makes: raw httpx, 4 at a time, same server."""
     import httpx
 
-    with httpx.Client(base_url=api.url, headers=api.headers(), timeout=60) as http, \
-            ThreadPoolExecutor(WORKERS) as pool:
+    with httpx.Client(base_url=api.url, headers=api.headers(), timeout=60) as http, ThreadPoolExecutor(WORKERS) as pool:
+
         def create(i: int) -> str:
             body = {"name": f"raw-{i}", "description": f"Connector {i}", "server": "https://mcp.example.com/mcp"}
             return str(http.post("/v1/connectors", json=body).raise_for_status().json()["id"])
@@ -257,8 +271,9 @@ def verdict(row: dict[str, Any]) -> str:
     return f"(target <= {TARGET_RATIO}x: {'met' if ok else 'MISSED'})"
 
 
-def measure(pulumi: Path, api: LocalServerProcess, found: list[Project], latency: float, count: int,
-            runs: int) -> list[dict[str, Any]]:
+def measure(
+    pulumi: Path, api: LocalServerProcess, found: list[Project], latency: float, count: int, runs: int
+) -> list[dict[str, Any]]:
     """Every project `runs` times (ours and its floor back to back, alternating which goes first)."""
     samples: dict[tuple[str, str, str], list[Sample]] = {}
     raw: dict[str, list[float]] = {}
@@ -275,20 +290,29 @@ def measure(pulumi: Path, api: LocalServerProcess, found: list[Project], latency
         for op in OPS:
             ours, floor = samples[(door, "ours", op)], samples[(door, "floor", op)]
             row = {
-                "door": door, "latency": latency, "n": count, "op": op,
-                "ours": statistics.median(s.wall for s in ours), "floor": statistics.median(s.wall for s in floor),
+                "door": door,
+                "latency": latency,
+                "n": count,
+                "op": op,
+                "ours": statistics.median(s.wall for s in ours),
+                "floor": statistics.median(s.wall for s in floor),
                 "ratio": statistics.median(o.wall / f.wall for o, f in zip(ours, floor, strict=True)),
-                "cpu": statistics.median(s.cpu for s in ours), "floor_cpu": statistics.median(s.cpu for s in floor),
+                "cpu": statistics.median(s.cpu for s in ours),
+                "floor_cpu": statistics.median(s.cpu for s in floor),
                 "server_cpu": statistics.median(s.server_cpu for s in ours),
-                "api": statistics.median(raw[op]), "requests": max(s.requests for s in ours),
+                "api": statistics.median(raw[op]),
+                "requests": max(s.requests for s in ours),
                 "floor_requests": max(s.requests for s in floor),
             }
             rows.append(row)
-            print(f"  {door:<7}  latency {latency:>4.0f} ms  n={count:<4} {op:<8} ours {row['ours']:6.2f} s   "
-                  f"floor {row['floor']:6.2f} s   ratio {row['ratio']:4.2f}x {verdict(row)}   "
-                  f"added {row['ours'] - row['floor']:5.2f} s   the API alone {row['api']:5.2f} s   "
-                  f"API requests {row['requests']}   CPU ours {row['cpu']:5.2f} s floor {row['floor_cpu']:5.2f} s "
-                  f"(the local API server {row['server_cpu']:4.2f} s)", flush=True)
+            print(
+                f"  {door:<7}  latency {latency:>4.0f} ms  n={count:<4} {op:<8} ours {row['ours']:6.2f} s   "
+                f"floor {row['floor']:6.2f} s   ratio {row['ratio']:4.2f}x {verdict(row)}   "
+                f"added {row['ours'] - row['floor']:5.2f} s   the API alone {row['api']:5.2f} s   "
+                f"API requests {row['requests']}   CPU ours {row['cpu']:5.2f} s floor {row['floor_cpu']:5.2f} s "
+                f"(the local API server {row['server_cpu']:4.2f} s)",
+                flush=True,
+            )
             if row["floor_requests"]:
                 print(f"  the {door} floor sent {row['floor_requests']} API requests: it must send none", flush=True)
     return rows
@@ -296,21 +320,29 @@ def measure(pulumi: Path, api: LocalServerProcess, found: list[Project], latency
 
 def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     """The Markdown table, and the refresh request counts against their target."""
-    print("\n| door | API latency | connectors | command | ours | floor | ours / floor | added | the API alone | "
-          "API requests | CPU ours / floor (the local API) |\n|---|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        "\n| door | API latency | connectors | command | ours | floor | ours / floor | added | the API alone | "
+        "API requests | CPU ours / floor (the local API) |\n|---|---|---|---|---|---|---|---|---|---|---|"
+    )
     for r in rows:
-        print(f"| {r['door']} | {r['latency']:.0f} ms | {r['n']} | `pulumi {r['op']}` | {r['ours']:.2f} s | "
-              f"{r['floor']:.2f} s | {r['ratio']:.2f}x {verdict(r)} | {r['ours'] - r['floor']:.2f} s | "
-              f"{r['api']:.2f} s | {r['requests']} | {r['cpu']:.2f} s / {r['floor_cpu']:.2f} s "
-              f"({r['server_cpu']:.2f} s) |")
+        print(
+            f"| {r['door']} | {r['latency']:.0f} ms | {r['n']} | `pulumi {r['op']}` | {r['ours']:.2f} s | "
+            f"{r['floor']:.2f} s | {r['ratio']:.2f}x {verdict(r)} | {r['ours'] - r['floor']:.2f} s | "
+            f"{r['api']:.2f} s | {r['requests']} | {r['cpu']:.2f} s / {r['floor_cpu']:.2f} s "
+            f"({r['server_cpu']:.2f} s) |"
+        )
     for r in rows:
         if r["n"] >= TARGET_SIZE and r["op"] == "refresh":
             ok = r["requests"] <= TARGET_REFRESH_REQUESTS
-            print(f"{r['door']}: refresh of {r['n']} connectors at {r['latency']:.0f} ms: {r['requests']} API "
-                  f"requests (target <= {TARGET_REFRESH_REQUESTS}: {'met' if ok else 'MISSED'})")
-    print(f"\nreproduce: python bench/engine.py --sizes {' '.join(map(str, args.sizes))} "
-          f"--latency-ms {' '.join(f'{v:g}' for v in args.latency_ms)} --runs {args.runs} "
-          f"--doors {' '.join(args.doors)}")
+            print(
+                f"{r['door']}: refresh of {r['n']} connectors at {r['latency']:.0f} ms: {r['requests']} API "
+                f"requests (target <= {TARGET_REFRESH_REQUESTS}: {'met' if ok else 'MISSED'})"
+            )
+    print(
+        f"\nreproduce: python bench/engine.py --sizes {' '.join(map(str, args.sizes))} "
+        f"--latency-ms {' '.join(f'{v:g}' for v in args.latency_ms)} --runs {args.runs} "
+        f"--doors {' '.join(args.doors)}"
+    )
 
 
 def main() -> int:
@@ -319,9 +351,12 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, nargs="+", default=[20.0])
     parser.add_argument("--runs", type=int, default=5, help="runs per size (medians are shown)")
     parser.add_argument("--doors", nargs="+", choices=DOORS, default=list(DOORS))
-    parser.add_argument("--virtualenv", type=Path, default=None,
-                        help="the virtualenv for the programs and providers (default: a fresh one with the runtime "
-                             "dependencies only)")
+    parser.add_argument(
+        "--virtualenv",
+        type=Path,
+        default=None,
+        help="the virtualenv for the programs and providers (default: a fresh one with the runtime dependencies only)",
+    )
     args = parser.parse_args()
     pulumi = find_pulumi()
     if pulumi is None:
@@ -331,8 +366,10 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     adopt_orphans()  # a plugin whose parent died stays below us, where the check at the end finds it
     cli_version = subprocess.run([str(pulumi), "version"], capture_output=True, text=True, check=True).stdout.strip()
-    print(f"pulumi {cli_version}; python {sys.version.split()[0]}; median of {args.runs} runs; "
-          "each command a fresh process")
+    print(
+        f"pulumi {cli_version}; python {sys.version.split()[0]}; median of {args.runs} runs; "
+        "each command a fresh process"
+    )
     valid = False
     try:
         with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp, LocalServerProcess() as api:

@@ -73,14 +73,21 @@ PaginatedConnectors.model_validate(_page).items[0].model_dump(mode="json")
 _mark("the first answer parsed (pydantic models built)")
 """
 # (what the process has imported before, the timed steps)
-DYNAMIC_OURS = (SERVICER_IMPORTS, """\
+DYNAMIC_OURS = (
+    SERVICER_IMPORTS,
+    """\
 import pulumi_mistral.provider
 _mark("import pulumi_mistral.provider (the first unpickle)")
-""" + CLIENT_STEPS)
-DYNAMIC_FLOOR = (SERVICER_IMPORTS, """\
+"""
+    + CLIENT_STEPS,
+)
+DYNAMIC_FLOOR = (
+    SERVICER_IMPORTS,
+    """\
 import noop_dynamic
 _mark("import the no-op provider's module (the first unpickle)")
-""")
+""",
+)
 NATIVE_OURS = (NATIVE_IMPORTS, CLIENT_STEPS)
 REPORT = "\nimport json as _json\nprint(_json.dumps(_marks))\n"
 MARKER = "import sys as _sys\nprint('--- first call ---', file=_sys.stderr)\n"
@@ -109,8 +116,15 @@ def start_to_port(argv: list[str], cwd: Path) -> float:
 def first_call(python: Path, code: tuple[str, str], cwd: Path) -> list[tuple[str, float]]:
     """The CPU milliseconds of each timed step, in one fresh process."""
     setup, steps = code
-    out = subprocess.run([str(python), "-c", setup + TIMER + steps + REPORT], cwd=cwd, env=child_env(),
-                         capture_output=True, text=True, check=True, timeout=120)
+    out = subprocess.run(
+        [str(python), "-c", setup + TIMER + steps + REPORT],
+        cwd=cwd,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     return [(str(label), float(ms)) for label, ms in json.loads(out.stdout.strip().splitlines()[-1])]
 
 
@@ -121,19 +135,33 @@ def medians(samples: list[list[tuple[str, float]]]) -> list[tuple[str, float]]:
 def top_imports(python: Path, code: tuple[str, str], cwd: Path, count: int = 12) -> list[tuple[int, str]]:
     """The largest inclusive import times of the timed steps (python -X importtime), after the setup's."""
     setup, steps = code
-    out = subprocess.run([str(python), "-X", "importtime", "-c", setup + MARKER + TIMER + steps], cwd=cwd,
-                         env=child_env(), capture_output=True, text=True, check=True, timeout=120)
+    out = subprocess.run(
+        [str(python), "-X", "importtime", "-c", setup + MARKER + TIMER + steps],
+        cwd=cwd,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     lines = out.stderr.split("--- first call ---", 1)[1].splitlines()
-    rows = [(int(parts[1]), parts[2].rstrip()) for line in lines
-            if line.startswith("import time:") and (parts := line.split("|"))[1].strip().isdigit()]
+    rows = [
+        (int(parts[1]), parts[2].rstrip())
+        for line in lines
+        if line.startswith("import time:") and (parts := line.split("|"))[1].strip().isdigit()
+    ]
     return sorted(rows, reverse=True)[:count]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15, help="processes per measurement (the median is shown)")
-    parser.add_argument("--virtualenv", type=Path, default=None,
-                        help="the virtualenv to measure (default: a fresh one with the runtime dependencies only)")
+    parser.add_argument(
+        "--virtualenv",
+        type=Path,
+        default=None,
+        help="the virtualenv to measure (default: a fresh one with the runtime dependencies only)",
+    )
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}; fresh processes; median of {args.runs}")
     with tempfile.TemporaryDirectory(prefix="bench-imports-") as tmp:
@@ -165,25 +193,35 @@ def main() -> int:
             print(f"  floor, first call: {label:<58} CPU {ms:6.1f} ms")
         for label, ms in first["dynamic ours"]:
             print(f"  ours, first calls: {label:<58} CPU {ms:6.1f} ms")
-        print(f"  ours, first calls in all: CPU {total['dynamic ours']:.1f} ms, against the floor's "
-              f"{total['dynamic floor']:.1f} ms; with the start: ours / floor "
-              f"{(start['dynamic'] + total['dynamic ours']) / (start['dynamic'] + total['dynamic floor']):.2f}x")
+        print(
+            f"  ours, first calls in all: CPU {total['dynamic ours']:.1f} ms, against the floor's "
+            f"{total['dynamic floor']:.1f} ms; with the start: ours / floor "
+            f"{(start['dynamic'] + total['dynamic ours']) / (start['dynamic'] + total['dynamic floor']):.2f}x"
+        )
         print("\nnative door (pulumi-resource-mistral)")
         print(f"  floor plugin (bench/noop_native.py), start to port             wall {start['native floor']:6.1f} ms")
-        print(f"  ours, start to port                                            wall {start['native ours']:6.1f} ms"
-              f"   ours / floor {start['native ours'] / start['native floor']:.2f}x")
+        print(
+            f"  ours, start to port                                            wall {start['native ours']:6.1f} ms"
+            f"   ours / floor {start['native ours'] / start['native floor']:.2f}x"
+        )
         for label, ms in first["native ours"]:
             print(f"  ours, first API call: {label:<55} CPU {ms:6.1f} ms")
-        print(f"  ours, start to port + first API call: about "
-              f"{start['native ours'] + total['native ours']:.0f} ms against the floor's {start['native floor']:.0f} ms"
-              f": {(start['native ours'] + total['native ours']) / start['native floor']:.2f}x")
-        for title, code in (("dynamic, ours: the first calls", DYNAMIC_OURS), ("native, ours: the first API call",
-                                                                             NATIVE_OURS)):
+        print(
+            f"  ours, start to port + first API call: about "
+            f"{start['native ours'] + total['native ours']:.0f} ms against the floor's {start['native floor']:.0f} ms"
+            f": {(start['native ours'] + total['native ours']) / start['native floor']:.2f}x"
+        )
+        for title, code in (
+            ("dynamic, ours: the first calls", DYNAMIC_OURS),
+            ("native, ours: the first API call", NATIVE_OURS),
+        ):
             print(f"\nlargest imports of {title} (python -X importtime, inclusive us):")
             for micros, name in top_imports(python, code, work):
                 print(f"  {micros:>8}  {name}")
-    print(textwrap.dedent(f"""
-        reproduce: python bench/imports.py --runs {args.runs}"""))
+    print(
+        textwrap.dedent(f"""
+        reproduce: python bench/imports.py --runs {args.runs}""")
+    )
     return 0
 
 

@@ -46,8 +46,11 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def bench_crud(tmp: Path, n: int) -> list[tuple[str, str, str]]:
-    with LocalServer(db_path=tmp / "crud.db") as server, \
-            httpx.Client(base_url=server.url, headers=server.headers(), timeout=30) as http:
+    with (
+        LocalServer(db_path=tmp / "crud.db") as server,
+        httpx.Client(base_url=server.url, headers=server.headers(), timeout=30) as http,
+    ):
+
         def create(i: int) -> None:
             r = http.post("/v1/connectors", json={"name": f"b{i}", "description": "d", "server": "https://x.example"})
             assert r.status_code == 201
@@ -58,9 +61,11 @@ def bench_crud(tmp: Path, n: int) -> list[tuple[str, str, str]]:
         def list_(i: int) -> None:
             assert http.get("/v1/connectors", params={"page_size": 100}).status_code == 200
 
-        return [("create (POST, 201)", f"{rate(n, create):,.0f} req/s", f"{n} sequential"),
-                ("get by name", f"{rate(2 * n, get):,.0f} req/s", f"{2 * n} sequential"),
-                ("list page_size=100", f"{rate(n // 2, list_):,.0f} req/s", f"{n // 2} sequential")]
+        return [
+            ("create (POST, 201)", f"{rate(n, create):,.0f} req/s", f"{n} sequential"),
+            ("get by name", f"{rate(2 * n, get):,.0f} req/s", f"{2 * n} sequential"),
+            ("list page_size=100", f"{rate(n // 2, list_):,.0f} req/s", f"{n // 2} sequential"),
+        ]
 
 
 def bench_deep_page(tmp: Path, rows: int, samples: int) -> list[tuple[str, str, str]]:
@@ -72,8 +77,10 @@ def bench_deep_page(tmp: Path, rows: int, samples: int) -> list[tuple[str, str, 
     started = time.perf_counter()
     made = []
     for start in range(0, rows, 10_000):
-        batch = [backend.new_row(ws, {"name": f"n{i}", "description": "d", "server": "https://x.example"})
-                 for i in range(start, min(rows, start + 10_000))]
+        batch = [
+            backend.new_row(ws, {"name": f"n{i}", "description": "d", "server": "https://x.example"})
+            for i in range(start, min(rows, start + 10_000))
+        ]
         store.insert_connectors(batch)
         made += [(r["created_at"], r["id"]) for r in batch]
     insert_s = time.perf_counter() - started
@@ -81,8 +88,10 @@ def bench_deep_page(tmp: Path, rows: int, samples: int) -> list[tuple[str, str, 
     deep_at = int(rows * 0.99)
     cursor = backend.cursors.encode(ws, *made[deep_at - 1])
     store.close()
-    with LocalServer(db_path=db, api_keys=[key]) as server, \
-            httpx.Client(base_url=server.url, headers=server.headers(), timeout=30) as http:
+    with (
+        LocalServer(db_path=db, api_keys=[key]) as server,
+        httpx.Client(base_url=server.url, headers=server.headers(), timeout=30) as http,
+    ):
         first = {"page_size": 100}
         deep = {"page_size": 100, "cursor": cursor}
         assert http.get("/v1/connectors", params=deep).json()["items"][0]["id"] == made[deep_at][1]
@@ -95,10 +104,12 @@ def bench_deep_page(tmp: Path, rows: int, samples: int) -> list[tuple[str, str, 
             t_deep.append(timed(lambda: http.get("/v1/connectors", params=deep)))
     m_first, m_deep = statistics.median(t_first), statistics.median(t_deep)
     ratio = m_deep / m_first
-    return [(f"seed {rows:,} rows via the store", f"{rows / insert_s:,.0f} rows/s", f"{insert_s:.1f} s"),
-            ("list page 1 (100 items), median", f"{m_first:.2f} ms", f"{samples} samples"),
-            (f"list page at row {deep_at:,}, median", f"{m_deep:.2f} ms", f"{samples} samples"),
-            ("deep / first page", f"{ratio:.2f}x", "target <= 1.2x: " + ("ok" if ratio <= 1.2 else "MISSED"))]
+    return [
+        (f"seed {rows:,} rows via the store", f"{rows / insert_s:,.0f} rows/s", f"{insert_s:.1f} s"),
+        ("list page 1 (100 items), median", f"{m_first:.2f} ms", f"{samples} samples"),
+        (f"list page at row {deep_at:,}, median", f"{m_deep:.2f} ms", f"{samples} samples"),
+        ("deep / first page", f"{ratio:.2f}x", "target <= 1.2x: " + ("ok" if ratio <= 1.2 else "MISSED")),
+    ]
 
 
 def bench_mcp(samples: int) -> list[tuple[str, str, str]]:
@@ -110,8 +121,11 @@ def bench_mcp(samples: int) -> list[tuple[str, str, str]]:
         from mcp_servers.runner import start_demo_server
     except ImportError as exc:
         return [("tool call", "skipped", f"example MCP server unavailable: {exc.name}")]
-    with start_demo_server() as demo, LocalServer() as server, \
-            httpx.Client(base_url=server.url, headers=server.headers(), timeout=30) as http:
+    with (
+        start_demo_server() as demo,
+        LocalServer() as server,
+        httpx.Client(base_url=server.url, headers=server.headers(), timeout=30) as http,
+    ):
         http.post("/v1/connectors", json={"name": "demo", "description": "d", "server": demo.url})
         body = {"arguments": {"text": "hello"}}
         for _ in range(20):
@@ -130,9 +144,11 @@ def bench_mcp(samples: int) -> list[tuple[str, str, str]]:
 
         async def direct_session() -> list[float]:
             # the kind of session the forwarder keeps: legacy handshake once, one HTTP client, reused
-            async with httpx2.AsyncClient() as client, \
-                    streamable_http_client(demo.url, http_client=client) as (read, write), \
-                    ClientSession(read, write) as session:
+            async with (
+                httpx2.AsyncClient() as client,
+                streamable_http_client(demo.url, http_client=client) as (read, write),
+                ClientSession(read, write) as session,
+            ):
                 await session.initialize()
                 return await calls(lambda: session.call_tool("echo", {"text": "hello"}))
 
@@ -144,10 +160,12 @@ def bench_mcp(samples: int) -> list[tuple[str, str, str]]:
         auto_ms = asyncio.run(direct_client())
     m_via, m_direct, m_auto = statistics.median(via), statistics.median(direct_ms), statistics.median(auto_ms)
     ratio = m_via / m_direct
-    return [("tool call via local server, median", f"{m_via:.2f} ms", f"{samples} samples"),
-            ("tool call direct, reused ClientSession", f"{m_direct:.2f} ms", f"{samples} samples"),
-            ("tool call direct, mcp.Client (auto mode)", f"{m_auto:.2f} ms", "informational"),
-            ("via server / direct session", f"{ratio:.2f}x", "target <= 2x: " + ("ok" if ratio <= 2 else "MISSED"))]
+    return [
+        ("tool call via local server, median", f"{m_via:.2f} ms", f"{samples} samples"),
+        ("tool call direct, reused ClientSession", f"{m_direct:.2f} ms", f"{samples} samples"),
+        ("tool call direct, mcp.Client (auto mode)", f"{m_auto:.2f} ms", "informational"),
+        ("via server / direct session", f"{ratio:.2f}x", "target <= 2x: " + ("ok" if ratio <= 2 else "MISSED")),
+    ]
 
 
 def main() -> int:

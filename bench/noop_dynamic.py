@@ -14,17 +14,44 @@ from typing import Any
 
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, ResourceProvider
 
-INPUTS = ("name", "description", "server", "icon_url", "visibility", "headers", "auth_data", "system_prompt",
-          "connection_config", "connection_secrets", "adopt", "tool_pins", "tool_drift")
-OUTPUT_ONLY = ("connector_id", "created_at", "modified_at", "auth_type", "tool_names", "tools", "tools_fingerprint",
-               "tool_definitions")
+INPUTS = (
+    "name",
+    "description",
+    "server",
+    "icon_url",
+    "visibility",
+    "headers",
+    "auth_data",
+    "system_prompt",
+    "connection_config",
+    "connection_secrets",
+    "adopt",
+    "tool_pins",
+    "tool_drift",
+)
+OUTPUT_ONLY = (
+    "connector_id",
+    "created_at",
+    "modified_at",
+    "auth_type",
+    "tool_names",
+    "tools",
+    "tools_fingerprint",
+    "tool_definitions",
+)
 STAMP = "2026-01-01T00:00:00.000000Z"
 
 
 def _outputs(id_: str, props: dict[str, Any]) -> dict[str, Any]:
     outs = {k: v for k, v in props.items() if k != "__provider" and v is not None}
-    outs.update(connector_id=id_, created_at=STAMP, modified_at=STAMP, auth_type="none", tool_names=[],
-                visibility=outs.get("visibility") or "shared_workspace")
+    outs.update(
+        connector_id=id_,
+        created_at=STAMP,
+        modified_at=STAMP,
+        auth_type="none",
+        tool_names=[],
+        visibility=outs.get("visibility") or "shared_workspace",
+    )
     return outs
 
 

@@ -24,9 +24,14 @@ STAMP = "2026-01-01T00:00:00.000000Z"
 
 def _outputs(id_: str, inputs: dict[str, PropertyValue]) -> dict[str, PropertyValue]:
     outs = dict(inputs)
-    outs.update(connectorId=PropertyValue(id_), createdAt=PropertyValue(STAMP), modifiedAt=PropertyValue(STAMP),
-                authType=PropertyValue("none"), toolNames=PropertyValue([]),
-                visibility=inputs.get("visibility") or PropertyValue("shared_workspace"))
+    outs.update(
+        connectorId=PropertyValue(id_),
+        createdAt=PropertyValue(STAMP),
+        modifiedAt=PropertyValue(STAMP),
+        authType=PropertyValue("none"),
+        toolNames=PropertyValue([]),
+        visibility=inputs.get("visibility") or PropertyValue("shared_workspace"),
+    )
     return outs
 
 

@@ -60,8 +60,7 @@ def median_ms(samples: Iterable[float]) -> float:
 
 def overhead(api: LocalServerProcess, iterations: int) -> None:
     provider = ConnectorProvider()
-    provider.configure(ConfigureRequest(Config({"mistral:apiKey": api.api_key, "mistral:serverUrl": api.url},
-                                               "bench")))
+    provider.configure(ConfigureRequest(Config({"mistral:apiKey": api.api_key, "mistral:serverUrl": api.url}, "bench")))
     raw = httpx.Client(base_url=api.url, headers=api.headers(), timeout=30)
     seq = iter(range(10**9))
 
@@ -125,8 +124,11 @@ def overhead(api: LocalServerProcess, iterations: int) -> None:
         r_samples.append(r_cycle())
 
     # -- read: one connector read again and again is never a burst, so every read is the single-read path
-    one = provider.create(provider.check({}, {"name": "single-read", "description": "d", "server": SERVER,
-                                              "headers": {"X-K": "v"}}).inputs)
+    one = provider.create(
+        provider.check(
+            {}, {"name": "single-read", "description": "d", "server": SERVER, "headers": {"X-K": "v"}}
+        ).inputs
+    )
     listings_before = PROCESS.listing.listings
     read_p: list[float] = []
     read_r: list[float] = []
@@ -144,8 +146,10 @@ def overhead(api: LocalServerProcess, iterations: int) -> None:
         raise SystemExit("the single reads went through the shared listing: the read figure would be wrong")
 
     print(f"provider vs raw httpx, median of {iterations} (read: {len(read_p)}), target ratio <= 1.15x:")
-    rows = [(op, median_ms(s[op] for s in p_samples), median_ms(s[op] for s in r_samples))
-            for op in ("create", "update", "delete")]
+    rows = [
+        (op, median_ms(s[op] for s in p_samples), median_ms(s[op] for s in r_samples))
+        for op in ("create", "update", "delete")
+    ]
     rows.insert(1, ("read", median_ms(read_p), median_ms(read_r)))
     for op, p, r in rows:
         label = "read (GET by id)" if op == "read" else op
@@ -171,10 +175,16 @@ def deploy(api: LocalServerProcess, n: int, cwd: str) -> list[tuple[str, str, di
     """N connectors created through the servicer (Check + Create), 4 at a time: (id, urn, outputs, inputs)."""
     host, engine, _ = _engine(api, cwd)
     try:
+
         def create(i: int) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
             urn = f"{URN}bulk-{i}"
-            news = {"name": f"bulk-{i}", "description": f"connector {i}", "server": SERVER,
-                    "headers": {"X-I": str(i)}, "__provider": PICKLE}
+            news = {
+                "name": f"bulk-{i}",
+                "description": f"connector {i}",
+                "server": SERVER,
+                "headers": {"X-I": str(i)},
+                "__provider": PICKLE,
+            }
             inputs, failures = engine.check(urn, {}, news)
             if failures:
                 raise SystemExit(f"check failed: {failures}")
@@ -193,16 +203,22 @@ def _read_requests(resources: list[tuple[str, str, dict[str, Any], dict[str, Any
     Python stand-in's Struct encoding is not part of what a refresh costs (secrets stripped, as it sends them)."""
 
     async def build() -> list[Any]:
-        return [proto.ReadRequest(id=ident, urn=urn,
-                                  properties=await rpc.serialize_properties(strip_secrets(outs), {}),
-                                  inputs=await rpc.serialize_properties(strip_secrets(inputs), {}))
-                for ident, urn, outs, inputs in resources]
+        return [
+            proto.ReadRequest(
+                id=ident,
+                urn=urn,
+                properties=await rpc.serialize_properties(strip_secrets(outs), {}),
+                inputs=await rpc.serialize_properties(strip_secrets(inputs), {}),
+            )
+            for ident, urn, outs, inputs in resources
+        ]
 
     return asyncio.run(build())
 
 
-def refresh_provider(api: LocalServerProcess, resources: list[tuple[str, str, dict[str, Any], dict[str, Any]]],
-                     cwd: str) -> dict[str, Any]:
+def refresh_provider(
+    api: LocalServerProcess, resources: list[tuple[str, str, dict[str, Any], dict[str, Any]]], cwd: str
+) -> dict[str, Any]:
     """A refresh by a fresh provider process: every resource read once, at most 4 Reads in flight."""
     requests = _read_requests(resources)
     host, engine, started_s = _engine(api, cwd)
@@ -226,15 +242,22 @@ def refresh_provider(api: LocalServerProcess, resources: list[tuple[str, str, di
     total = api.controls().request_total()
     log = api.controls().requests()
     listings = sum(1 for r in log if r["method"] == "GET" and r["path"] == "/v1/connectors")
-    return {"wall": wall, "requests": total, "listings": listings if len(log) == total else None,
-            "gone": gone[0], "start": started_s}
+    return {
+        "wall": wall,
+        "requests": total,
+        "listings": listings if len(log) == total else None,
+        "gone": gone[0],
+        "start": started_s,
+    }
 
 
 def refresh_baseline(api: LocalServerProcess, ids: list[str]) -> dict[str, Any]:
     """One GET per connector, 4 at a time, with a bare httpx client: what a refresh without batching costs."""
     api.controls().clear_requests()
-    with httpx.Client(base_url=api.url, headers=api.headers(), timeout=60,
-                      limits=httpx.Limits(max_connections=ENGINE_CONCURRENCY)) as http:
+    with httpx.Client(
+        base_url=api.url, headers=api.headers(), timeout=60, limits=httpx.Limits(max_connections=ENGINE_CONCURRENCY)
+    ) as http:
+
         def get(cid: str) -> None:
             http.get(f"/v1/connectors/{cid}", params={"fetch_connection_secrets": "true"}).raise_for_status()
 
@@ -247,10 +270,13 @@ def refresh_baseline(api: LocalServerProcess, ids: list[str]) -> dict[str, Any]:
 
 def refresh(sizes: list[int], latencies: list[float]) -> list[str]:
     problems: list[str] = []
-    print(f"\nrefresh in a fresh provider process (real servicer, {ENGINE_CONCURRENCY} Reads at a time) vs one GET "
-          f"per connector ({ENGINE_CONCURRENCY} at a time), latency added to every API request:")
-    print("      N  latency   one GET each: requests   wall     provider: requests (listings)   wall   "
-          "speed-up   target")
+    print(
+        f"\nrefresh in a fresh provider process (real servicer, {ENGINE_CONCURRENCY} Reads at a time) vs one GET "
+        f"per connector ({ENGINE_CONCURRENCY} at a time), latency added to every API request:"
+    )
+    print(
+        "      N  latency   one GET each: requests   wall     provider: requests (listings)   wall   speed-up   target"
+    )
     with tempfile.TemporaryDirectory(prefix="bench-provider-") as cwd:
         for n in sizes:
             with LocalServerProcess() as api:
@@ -273,11 +299,15 @@ def refresh(sizes: list[int], latencies: list[float]) -> list[str]:
                     if ours["gone"]:
                         problems.append(f"N={n} at {latency:g} ms: {ours['gone']} connectors reported gone")
                     listings = "?" if ours["listings"] is None else str(ours["listings"])
-                    print(f"  {n:5d}  {latency:4g} ms   {base['requests']:20d} {base['wall']:6.2f} s   "
-                          f"{ours['requests']:14d} ({listings:>2})          {ours['wall']:6.2f} s  "
-                          f"{speed:6.1f}x    {'; '.join(verdict)}")
-                print(f"         (fresh provider process start + Configure: {ours['start']:.2f} s, not in the wall "
-                      "time; connectors reported gone: 0 expected)")
+                    print(
+                        f"  {n:5d}  {latency:4g} ms   {base['requests']:20d} {base['wall']:6.2f} s   "
+                        f"{ours['requests']:14d} ({listings:>2})          {ours['wall']:6.2f} s  "
+                        f"{speed:6.1f}x    {'; '.join(verdict)}"
+                    )
+                print(
+                    f"         (fresh provider process start + Configure: {ours['start']:.2f} s, not in the wall "
+                    "time; connectors reported gone: 0 expected)"
+                )
     return problems
 
 
@@ -289,8 +319,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     pickled, _ = _serialize(True, serialize_provider, ConnectorProvider())
-    print(f"pickled __provider: {len(pickled)} base64 chars ({len(base64.b64decode(pickled))} bytes), "
-          f"secret-wrapped: {ConnectorProvider.serialize_as_secret_always}")
+    print(
+        f"pickled __provider: {len(pickled)} base64 chars ({len(base64.b64decode(pickled))} bytes), "
+        f"secret-wrapped: {ConnectorProvider.serialize_as_secret_always}"
+    )
     with LocalServerProcess() as api:
         overhead(api, args.iterations)
     problems = refresh(args.connectors, args.latency)

@@ -36,15 +36,17 @@ from pulumi_mistral.testing.local_server import LocalServer  # noqa: E402
 
 # invariant -> (table label, what one check is); checked after every phase against the server and the state
 INVARIANTS: dict[str, tuple[str, str]] = {
-    "missing": ("Missing: a declared connector not in the state or not on the server",
-                "one per declared connector"),
+    "missing": ("Missing: a declared connector not in the state or not on the server", "one per declared connector"),
     "duplicates": ("Duplicates: more than one connector for a declared one", "one per declared connector"),
     "orphans": ("Orphans: a connector on the server that the state does not know", "one per connector on the server"),
-    "lost_writes": ("Lost writes: a declared property the server does not hold",
-                    "one per managed property of each declared connector (not after the refresh: it records "
-                    "drift on purpose)"),
-    "state_mismatches": ("State != server: a property (or id) in the state that the server does not hold",
-                         "one per resource in the state"),
+    "lost_writes": (
+        "Lost writes: a declared property the server does not hold",
+        "one per managed property of each declared connector (not after the refresh: it records drift on purpose)",
+    ),
+    "state_mismatches": (
+        "State != server: a property (or id) in the state that the server does not hold",
+        "one per resource in the state",
+    ),
 }
 
 
@@ -71,10 +73,21 @@ def lifecycles(seeds: int, connectors: int) -> dict[str, Any]:
             for attr in INVARIANTS:
                 totals[attr] += getattr(phase.invariants, attr)
             checks.update(phase.invariants.checks)
-        print(f"  seed {seed}: converged={result.converged} {result.seconds:.0f}s "
-              f"runs={[p.runs for p in result.phases]}", file=sys.stderr, flush=True)
-    return {"seeds": seeds, "connectors": connectors, "converged": converged, "phases": phases,
-            "extra_runs": extra_runs, "kinds": dict(kinds), "checks": dict(checks), **totals}
+        print(
+            f"  seed {seed}: converged={result.converged} {result.seconds:.0f}s runs={[p.runs for p in result.phases]}",
+            file=sys.stderr,
+            flush=True,
+        )
+    return {
+        "seeds": seeds,
+        "connectors": connectors,
+        "converged": converged,
+        "phases": phases,
+        "extra_runs": extra_runs,
+        "kinds": dict(kinds),
+        "checks": dict(checks),
+        **totals,
+    }
 
 
 def timeouts() -> dict[str, Any]:
@@ -89,8 +102,10 @@ def timeouts() -> dict[str, Any]:
         try:
             seed = client.create(name="to-seed", description="d", server=harness.MCP_URL)
             calls = {
-                "create": (("POST", r"^/v1/connectors$"),
-                           lambda: client.create(name="to-new", description="d", server=harness.MCP_URL)),
+                "create": (
+                    ("POST", r"^/v1/connectors$"),
+                    lambda: client.create(name="to-new", description="d", server=harness.MCP_URL),
+                ),
                 "get": (("GET", r"^/v1/connectors/[^/]+$"), lambda: client.get("to-seed")),
                 "update": (("PATCH", r"^/v1/connectors/"), lambda: client.update(seed.id, description="n")),
                 "list": (("GET", r"^/v1/connectors$"), lambda: client.list()),
@@ -130,8 +145,9 @@ def checking_engine() -> Iterator[tuple[Any, list[dict[str, Any]]]]:
         controls = server.controls()
         engine = EngineClient(host.target)
         try:
-            engine.configure({"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url},
-                             secret_keys={"mistral:apiKey"})
+            engine.configure(
+                {"mistral:apiKey": server.api_key, "mistral:serverUrl": server.url}, secret_keys={"mistral:apiKey"}
+            )
             controls.clear_requests()
             yield engine, sent
             sent.extend(r for r in controls.requests() if r["path"].startswith("/v1/"))
@@ -176,13 +192,24 @@ def hostile_inputs() -> dict[str, Any]:
     with checking_engine() as (engine, sent):
         for case in checks:
             _, failures = engine.check(hostile.URN, {}, {**hostile.GOOD, **case.inputs, "__provider": pickle})
-            refused += int(any(p == case.prop or p.startswith(case.prop + ".") for p, _ in failures)
-                           and hostile.SECRET not in repr(failures))
+            refused += int(
+                any(p == case.prop or p.startswith(case.prop + ".") for p, _ in failures)
+                and hostile.SECRET not in repr(failures)
+            )
     surrogates = hostile.surrogate_cases()
-    pure = sum(1 for c in surrogates if any(f.property.split(".")[0] == c.prop for f in
-                                            spec.validate_inputs({**hostile.GOOD, **c.inputs})))
-    return {**counts, "checks": len(checks), "checks_refused": refused, "check_requests": len(sent),
-            "surrogates": len(surrogates), "surrogates_refused": pure}
+    pure = sum(
+        1
+        for c in surrogates
+        if any(f.property.split(".")[0] == c.prop for f in spec.validate_inputs({**hostile.GOOD, **c.inputs}))
+    )
+    return {
+        **counts,
+        "checks": len(checks),
+        "checks_refused": refused,
+        "check_requests": len(sent),
+        "surrogates": len(surrogates),
+        "surrogates_refused": pure,
+    }
 
 
 def fuzz(quick: bool) -> dict[str, Any]:
@@ -192,8 +219,12 @@ def fuzz(quick: bool) -> dict[str, Any]:
         marker = "not slow" if quick else "slow or not slow"
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", marker, "tests/fuzz"],
-            cwd=REPO, env={**os.environ, "PULUMI_MISTRAL_FUZZ_COUNTS": str(counts_file)},
-            capture_output=True, text=True, timeout=3600)
+            cwd=REPO,
+            env={**os.environ, "PULUMI_MISTRAL_FUZZ_COUNTS": str(counts_file)},
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
         counts: Counter[str] = Counter()
         if counts_file.exists():
             for line in counts_file.read_text().splitlines():
@@ -206,56 +237,89 @@ def durability(quick: bool) -> dict[str, Any]:
     from test_durability import kill_during_load
 
     with tempfile.TemporaryDirectory() as tmp:
-        return kill_during_load(Path(tmp), seconds=1.5 if quick else 4.0, workers=4 if quick else 8,
-                                cycles=1 if quick else 4)
+        return kill_during_load(
+            Path(tmp), seconds=1.5 if quick else 4.0, workers=4 if quick else 8, cycles=1 if quick else 4
+        )
 
 
 def hostile_row(ho: dict[str, Any]) -> tuple[str, str, str, str]:
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(ho["kinds"].items(), key=lambda kv: -kv[1]))
-    return ("Hostile input: raw bodies to every write route (create, update, call_tool, test-control faults); "
-            "hostile values through the gRPC servicer's Check",
-            f"{ho['cases']} bodies ({kinds}); {ho['checks']} Check inputs, {ho['surrogates']} lone-surrogate "
-            "inputs on the declarations path (protobuf cannot carry them)",
-            f"{ho['cases']} requests, each followed by a list, a get and a state export on the same connection; "
-            f"{ho['checks']} checks",
-            f"{ho['status_5xx']} 5xx, {ho['dropped']} dropped connections, {ho['failed']} failed read-backs or "
-            f"leaked secrets ({ho['refused_4xx']} refused 4xx, {ho['accepted_2xx']} accepted); Check: "
-            f"{ho['checks_refused']}/{ho['checks']} refused naming the property, {ho['check_requests']} API "
-            f"requests; {ho['surrogates_refused']}/{ho['surrogates']} surrogate inputs refused")
+    return (
+        "Hostile input: raw bodies to every write route (create, update, call_tool, test-control faults); "
+        "hostile values through the gRPC servicer's Check",
+        f"{ho['cases']} bodies ({kinds}); {ho['checks']} Check inputs, {ho['surrogates']} lone-surrogate "
+        "inputs on the declarations path (protobuf cannot carry them)",
+        f"{ho['cases']} requests, each followed by a list, a get and a state export on the same connection; "
+        f"{ho['checks']} checks",
+        f"{ho['status_5xx']} 5xx, {ho['dropped']} dropped connections, {ho['failed']} failed read-backs or "
+        f"leaked secrets ({ho['refused_4xx']} refused 4xx, {ho['accepted_2xx']} accepted); Check: "
+        f"{ho['checks_refused']}/{ho['checks']} refused naming the property, {ho['check_requests']} API "
+        f"requests; {ho['surrogates_refused']}/{ho['surrogates']} surrogate inputs refused",
+    )
 
 
-def table(lc: dict[str, Any], to: dict[str, Any], bad: dict[str, Any], fz: dict[str, Any],
-          du: dict[str, Any], command: str, ho: dict[str, Any]) -> str:
+def table(
+    lc: dict[str, Any],
+    to: dict[str, Any],
+    bad: dict[str, Any],
+    fz: dict[str, Any],
+    du: dict[str, Any],
+    command: str,
+    ho: dict[str, Any],
+) -> str:
     k = lc["kinds"]
-    injected = (f"503: {k.get('503', 0)}, dropped connections: {k.get('drop', 0)}, "
-                f"429 + Retry-After: {k.get('429', 0)}, ambiguous creates (committed, answer lost): "
-                f"{k.get('drop_after_commit', 0)}")
+    injected = (
+        f"503: {k.get('503', 0)}, dropped connections: {k.get('drop', 0)}, "
+        f"429 + Retry-After: {k.get('429', 0)}, ambiguous creates (committed, answer lost): "
+        f"{k.get('drop_after_commit', 0)}"
+    )
     c = fz["counts"]
     rows = [
-        ("Lifecycles under faults (create, update, replace, add/remove, drift + refresh, destroy)",
-         f"{lc['seeds']} seeds x {lc['connectors']} connectors; injected {lc['injected']} failures "
-         f"of {lc['http_requests']} API requests ({injected})",
-         f"{lc['http_requests']} API requests, {lc['provider_ops']} provider operations, "
-         f"{lc['runs']} runs over {lc['phases']} phases ({lc['extra_runs']} re-runs needed)",
-         f"{lc['converged']}/{lc['seeds']} runs converged"),
-        *[(label, f"after each of the {lc['phases']} phases; {unit}", f"{lc['checks'].get(key, 0)} checks",
-           f"{lc[key]} found") for key, (label, unit) in INVARIANTS.items()],
-        ("Timeout on every operation (latency 1.5 s > client timeout 0.2 s)",
-         "create, get, update, list, delete", f"{to['operations']} operations",
-         f"{to['ok']}/{to['operations']} failed fast (worst {to['worst_s']:.2f} s) naming the operation, "
-         "then converged"),
-        ("Bad inputs through the gRPC servicer's Check", f"{bad['cases']} cases",
-         f"{bad['cases']} checks",
-         f"{bad['rejected']}/{bad['cases']} rejected, {bad['named']} name the property, {bad['fixed']} say the "
-         f"fix; {bad['requests']} API requests sent"),
-        ("Fuzzing: schemathesis (app OpenAPI + wire contract), hypothesis through the provider",
-         "generated requests and connectors",
-         f"{c.get('schemathesis_app', 0) + c.get('schemathesis_contract', 0)} HTTP cases, "
-         f"{c.get('provider_roundtrip', 0)} round trips, {c.get('provider_update', 0)} updates",
-         ("no 5xx, all conform, no diff" if fz["passed"] else f"FAILED: {fz['summary']}")),
+        (
+            "Lifecycles under faults (create, update, replace, add/remove, drift + refresh, destroy)",
+            f"{lc['seeds']} seeds x {lc['connectors']} connectors; injected {lc['injected']} failures "
+            f"of {lc['http_requests']} API requests ({injected})",
+            f"{lc['http_requests']} API requests, {lc['provider_ops']} provider operations, "
+            f"{lc['runs']} runs over {lc['phases']} phases ({lc['extra_runs']} re-runs needed)",
+            f"{lc['converged']}/{lc['seeds']} runs converged",
+        ),
+        *[
+            (
+                label,
+                f"after each of the {lc['phases']} phases; {unit}",
+                f"{lc['checks'].get(key, 0)} checks",
+                f"{lc[key]} found",
+            )
+            for key, (label, unit) in INVARIANTS.items()
+        ],
+        (
+            "Timeout on every operation (latency 1.5 s > client timeout 0.2 s)",
+            "create, get, update, list, delete",
+            f"{to['operations']} operations",
+            f"{to['ok']}/{to['operations']} failed fast (worst {to['worst_s']:.2f} s) naming the operation, "
+            "then converged",
+        ),
+        (
+            "Bad inputs through the gRPC servicer's Check",
+            f"{bad['cases']} cases",
+            f"{bad['cases']} checks",
+            f"{bad['rejected']}/{bad['cases']} rejected, {bad['named']} name the property, {bad['fixed']} say the "
+            f"fix; {bad['requests']} API requests sent",
+        ),
+        (
+            "Fuzzing: schemathesis (app OpenAPI + wire contract), hypothesis through the provider",
+            "generated requests and connectors",
+            f"{c.get('schemathesis_app', 0) + c.get('schemathesis_contract', 0)} HTTP cases, "
+            f"{c.get('provider_roundtrip', 0)} round trips, {c.get('provider_update', 0)} updates",
+            ("no 5xx, all conform, no diff" if fz["passed"] else f"FAILED: {fz['summary']}"),
+        ),
         hostile_row(ho),
-        ("SIGKILL mid write load, restart", f"{du['cycles']} kills", f"{du['acknowledged_writes']} acknowledged "
-         "writes", f"{du['lost_writes']} lost; integrity_check: {', '.join(du['integrity'])}"),
+        (
+            "SIGKILL mid write load, restart",
+            f"{du['cycles']} kills",
+            f"{du['acknowledged_writes']} acknowledged writes",
+            f"{du['lost_writes']} lost; integrity_check: {', '.join(du['integrity'])}",
+        ),
     ]
     lines = ["| what | injected / input | operations | result |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c_} | {d} |" for a, b, c_, d in rows]
@@ -295,10 +359,16 @@ def main() -> int:
         command += f" --seeds {seeds} --connectors {connectors}"
     print(table(lc, to, bad, fz, du, command, ho))
     print(f"\n(measured in {time.monotonic() - started:.0f} s)")
-    healthy = (lc["converged"] == seeds and not any(lc[key] for key in INVARIANTS)
-               and to["ok"] == to["operations"] and bad["rejected"] == bad["cases"] and not bad["requests"]
-               and fz["passed"] and du["lost_writes"] == 0
-               and not (ho["status_5xx"] or ho["dropped"] or ho["failed"] or ho["check_requests"]))
+    healthy = (
+        lc["converged"] == seeds
+        and not any(lc[key] for key in INVARIANTS)
+        and to["ok"] == to["operations"]
+        and bad["rejected"] == bad["cases"]
+        and not bad["requests"]
+        and fz["passed"]
+        and du["lost_writes"] == 0
+        and not (ho["status_5xx"] or ho["dropped"] or ho["failed"] or ho["check_requests"])
+    )
     return 0 if healthy else 1
 
 

@@ -80,8 +80,9 @@ class RunnerDemo:
 
     def drift(self) -> str | None:
         found = self.stack.refresh().drift
-        return "; ".join(f"{urn.rsplit('::', 1)[-1]}: {', '.join(props)} changed"
-                         for urn, props in found.items()) or None
+        return (
+            "; ".join(f"{urn.rsplit('::', 1)[-1]}: {', '.join(props)} changed" for urn, props in found.items()) or None
+        )
 
     def destroy(self) -> None:
         self.stack.destroy()
@@ -102,8 +103,10 @@ def run_demo() -> int:
             demo = CliDemo(pulumi, config)
         else:
             if os.environ.get("PULUMI_MISTRAL_DEMO") != "stack-runner":
-                print("pulumi CLI not found (`make install` builds it when Go is installed): "
-                      "running the quickstart through the stack runner instead")
+                print(
+                    "pulumi CLI not found (`make install` builds it when Go is installed): "
+                    "running the quickstart through the stack runner instead"
+                )
             step("deploy examples/quickstart (stack runner)")
             demo = RunnerDemo(config, Path(tmp))
         try:

@@ -70,7 +70,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     leftovers = terminalreporter.config.stash.get(_LEFTOVERS, [])
     if leftovers:
         terminalreporter.section("processes left behind", sep="!", red=True, bold=True)
-        terminalreporter.write_line(f"{len(leftovers)} process(es) started by the tests were still running after "
-                                    "the suite (now killed); the session fails. Command lines, redacted:")
+        terminalreporter.write_line(
+            f"{len(leftovers)} process(es) started by the tests were still running after "
+            "the suite (now killed); the session fails. Command lines, redacted:"
+        )
         for leftover in leftovers:
             terminalreporter.write_line(f"  pid {leftover.pid}: {leftover.command}")

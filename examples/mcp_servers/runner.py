@@ -160,9 +160,9 @@ def start_app(app_factory: Callable[[], Any], *, port: int = 0) -> ThreadedServe
 class OAuthServers:
     """The OAuth-protected demo MCP server plus its local authorization server, each in a thread.
 
-        with start_oauth_servers() as oauth:
-            oauth.url, oauth.issuer, oauth.client_id, oauth.client_secret
-            oauth.state.tokens          # issued access tokens (AccessToken by token string)
+    with start_oauth_servers() as oauth:
+        oauth.url, oauth.issuer, oauth.client_id, oauth.client_secret
+        oauth.state.tokens          # issued access tokens (AccessToken by token string)
     """
 
     def __init__(self, *, auth_methods: list[str] | None = None, redirect_uris: list[str] | None = None) -> None:

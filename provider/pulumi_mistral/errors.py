@@ -261,6 +261,7 @@ class PaginationError(MistralError):
             print(exc)
     """
 
+
 class DeclarationError(ConfigurationError):
     """Every problem found in a declaration file, raised together; ``str()`` lists one per line.
 
@@ -277,10 +278,13 @@ class DeclarationError(ConfigurationError):
         self.issues = sorted(issues, key=lambda i: (i.location.file, i.location.line, i.location.column))
         files = sorted({i.location.file for i in self.issues})
         count = len(self.issues)
-        super().__init__(f"{', '.join(files)}: {count} problem{'s' if count != 1 else ''} in the connector "
-                         f"declarations: {self.issues[0] if self.issues else ''}")
+        super().__init__(
+            f"{', '.join(files)}: {count} problem{'s' if count != 1 else ''} in the connector "
+            f"declarations: {self.issues[0] if self.issues else ''}"
+        )
         self.text = f"{', '.join(files)} has {count} problem{'s' if count != 1 else ''}:\n" + "\n".join(
-            f"  {issue}" for issue in self.issues)
+            f"  {issue}" for issue in self.issues
+        )
 
     def __str__(self) -> str:
         return self.text

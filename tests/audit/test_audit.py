@@ -30,9 +30,11 @@ CONFIG = {
     "connector-shared-tools-tracked": "mandatory",  # enabled, but not one a live connector can show
 }
 PLANTED: dict[str, dict[str, Any]] = {
-    "stray-http": {"server": f"http://mcp.example.org/mcp?token={URL_TOKEN}",
-                   "headers": {"X-Api-Key": HEADER_SECRET},
-                   "auth_data": {"client_id": "stray", "client_secret": CLIENT_SECRET}},
+    "stray-http": {
+        "server": f"http://mcp.example.org/mcp?token={URL_TOKEN}",
+        "headers": {"X-Api-Key": HEADER_SECRET},
+        "auth_data": {"client_id": "stray", "client_secret": CLIENT_SECRET},
+    },
     "stray-org": {"visibility": "shared_org"},
     "stray-global": {"visibility": "shared_global"},
     "stray-empty": {"description": "  "},
@@ -61,16 +63,21 @@ def server() -> Iterator[LocalServer]:
     with LocalServer(api_keys=[secrets.token_urlsafe(24), secrets.token_urlsafe(24)]) as srv:
         with srv.client() as client:
             for i in range(190):
-                client.create(name=f"team-ok-{i:03d}", description=f"Compliant connector {i}",
-                              server=f"https://mcp{i % 7}.example.com/mcp",
-                              visibility=("private", "shared_workspace")[i % 2])
+                client.create(
+                    name=f"team-ok-{i:03d}",
+                    description=f"Compliant connector {i}",
+                    server=f"https://mcp{i % 7}.example.com/mcp",
+                    visibility=("private", "shared_workspace")[i % 2],
+                )
             for name, props in PLANTED.items():
-                client.create(name=name, **{"description": f"Planted {name}", "server": "https://mcp.example.com/mcp",
-                                            **props})
+                client.create(
+                    name=name, **{"description": f"Planted {name}", "server": "https://mcp.example.com/mcp", **props}
+                )
         with srv.client(srv.api_keys[1]) as clean:
             for i in range(3):
-                clean.create(name=f"clean-{i}", description="Clean", server="https://mcp.example.com/mcp",
-                             visibility="private")
+                clean.create(
+                    name=f"clean-{i}", description="Clean", server="https://mcp.example.com/mcp", visibility="private"
+                )
         yield srv
 
 
@@ -112,12 +119,26 @@ def test_the_planted_violations_and_only_those_in_one_listing(audit: Run, config
     doc = json.loads(out)
     assert [(f["connector"], f["rule"], f["level"]) for f in doc["findings"]] == EXPECTED
     assert doc["summary"] | {"requests": None} == {
-        "connectors": 200, "ignored": 0, "findings": 9, "mandatory": 8, "advisory": 1,
-        "rules": ["connector-server-https", "connector-server-host", "connector-visibility",
-                  "connector-name-pattern", "connector-description"],
-        "not_applied": ["connector-shared-tools-tracked", "connector-names-unique", "connector-shared-org-limit",
-                        "connector-server-tool-policy"],
-        "requests": None}
+        "connectors": 200,
+        "ignored": 0,
+        "findings": 9,
+        "mandatory": 8,
+        "advisory": 1,
+        "rules": [
+            "connector-server-https",
+            "connector-server-host",
+            "connector-visibility",
+            "connector-name-pattern",
+            "connector-description",
+        ],
+        "not_applied": [
+            "connector-shared-tools-tracked",
+            "connector-names-unique",
+            "connector-shared-org-limit",
+            "connector-server-tool-policy",
+        ],
+        "requests": None,
+    }
     assert doc["summary"]["requests"] == {"total": 1, "settings": 1, "tools": 0, "other": 0}
     (listing,) = [r for r in audit.log() if r["path"].startswith("/v1/")]
     assert listing["method"] == "GET" and f"page_size={MAX_PAGE_SIZE}" in listing["query"]
@@ -125,7 +146,8 @@ def test_the_planted_violations_and_only_those_in_one_listing(audit: Run, config
     messages = {(f["connector"], f["rule"]): f["message"] for f in doc["findings"]}
     assert messages[("stray-http", "connector-server-https")] == (
         "server http://mcp.example.org/mcp?… uses plain http to mcp.example.org: use https:// (plain http is "
-        "allowed only for a loopback host such as localhost or 127.0.0.1)")
+        "allowed only for a loopback host such as localhost or 127.0.0.1)"
+    )
     assert messages[("stray-org", "connector-visibility")].endswith("or list the name 'stray-org' in sharedOrgNames")
 
 
@@ -149,8 +171,10 @@ def test_table_and_markdown_name_rule_connector_and_fix(audit: Run, config: str)
     assert table.startswith("Audit: 9 violations (8 mandatory, 1 advisory) (200 connectors, 5 rules).")
     row = next(line for line in table.splitlines() if line.startswith("stray-denied "))
     assert row.split()[:3] == ["stray-denied", "connector-server-host", "mandatory"]
-    assert row.endswith("server host mcp.untrusted.example matches the denied pattern '*.untrusted.example': "
-                        "register an MCP server on another host (or change deniedHosts)")
+    assert row.endswith(
+        "server host mcp.untrusted.example matches the denied pattern '*.untrusted.example': "
+        "register an MCP server on another host (or change deniedHosts)"
+    )
     assert "Not applied (a live connector does not show what they check): connector-shared-tools-tracked" in table
     _, markdown, _ = audit("--config", config, "--format", "markdown")
     assert markdown.startswith("### Connector audit: 9 violations")
@@ -171,25 +195,32 @@ def test_sarif_validates_against_the_official_schema(audit: Run, config: str) ->
     assert code == 2 and list(validator.iter_errors(sarif)) == []
     run = sarif["runs"][0]
     rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
-    assert [(r["ruleId"], r["level"]) for r in run["results"]][:2] == [("connector-name-pattern", "error"),
-                                                                       ("connector-server-https", "error")]
+    assert [(r["ruleId"], r["level"]) for r in run["results"]][:2] == [
+        ("connector-name-pattern", "error"),
+        ("connector-server-https", "error"),
+    ]
     assert {r["level"] for r in run["results"] if r["ruleId"] == "connector-description"} == {"warning"}
     for result in run["results"]:
         assert rules[result["ruleIndex"]] == result["ruleId"]
         assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == config
     # without a config file, results point at the API the workspace was read from
     _, out, _ = audit("--format", "sarif")
-    assert json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"][
-        "uri"] == audit.server.url
+    assert (
+        json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        == audit.server.url
+    )
 
 
-def test_a_clean_workspace_and_advisory_only_exit_0(audit: Run, config: str, tmp_path: Path,
-                                                    monkeypatch: Any) -> None:
+def test_a_clean_workspace_and_advisory_only_exit_0(audit: Run, config: str, tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("MISTRAL_API_KEY", audit.server.api_keys[1])
     code, out, _ = audit("--config", config)
-    assert code == 0 and out == "Audit clean: no connector breaks a rule (3 connectors, 5 rules).\n\n" \
-        "Not applied (a live connector does not show what they check): connector-shared-tools-tracked, " \
+    assert (
+        code == 0
+        and out
+        == "Audit clean: no connector breaks a rule (3 connectors, 5 rules).\n\n"
+        "Not applied (a live connector does not show what they check): connector-shared-tools-tracked, "
         "connector-names-unique, connector-shared-org-limit, connector-server-tool-policy.\n"
+    )
     monkeypatch.setenv("MISTRAL_API_KEY", audit.server.api_key)
     advisory = tmp_path / "advisory.json"
     advisory.write_text(json.dumps({"all": "advisory"}))
@@ -200,13 +231,21 @@ def test_a_clean_workspace_and_advisory_only_exit_0(audit: Run, config: str, tmp
 
 def test_the_config_changes_the_outcome(audit: Run, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    path.write_text(json.dumps({"connector-visibility": {"maxVisibility": "shared_global"},
-                                "connector-server-https": "disabled", "connector-server-host": "disabled"}))
+    path.write_text(
+        json.dumps(
+            {
+                "connector-visibility": {"maxVisibility": "shared_global"},
+                "connector-server-https": "disabled",
+                "connector-server-host": "disabled",
+            }
+        )
+    )
     code, out, _ = audit("--config", str(path), "--format", "json")
     doc = json.loads(out)
     # the default name pattern (the API's rule) lets Stray_Caps pass; the description rule is mandatory again
     assert code == 2 and [(f["connector"], f["rule"], f["level"]) for f in doc["findings"]] == [
-        ("stray-empty", "connector-description", "mandatory")]
+        ("stray-empty", "connector-description", "mandatory")
+    ]
     assert "connector-server-https" not in doc["summary"]["rules"]
 
 
@@ -223,9 +262,14 @@ def test_input_errors_exit_1_with_one_line(audit: Run, tmp_path: Path, monkeypat
     assert code == 1 and "no Mistral API key: set the MISTRAL_API_KEY environment variable" in err
 
 
-@pytest.mark.parametrize(("args", "words"), [(("--format", "xml"), "invalid choice: 'xml'"),
-                                             (("--timeout", "0"), "must be a finite number above 0"),
-                                             (("--api-key", "k"), "unrecognized arguments: --api-key")])
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--format", "xml"), "invalid choice: 'xml'"),
+        (("--timeout", "0"), "must be a finite number above 0"),
+        (("--api-key", "k"), "unrecognized arguments: --api-key"),
+    ],
+)
 def test_usage_errors_exit_1(audit: Run, args: tuple[str, ...], words: str) -> None:
     with pytest.raises(SystemExit) as exited:
         audit(*args)
@@ -243,7 +287,7 @@ def test_check_config_needs_no_key_and_no_api(audit: Run, config: str, monkeypat
     audit.clear_log()
     code, out, _ = audit("--config", config, "--check-config", url=False)
     assert code == 0 and out.startswith("config ok: ")
-    assert "connector-description           advisory   audit+pack  {\"minLength\": 1}" in out
+    assert 'connector-description           advisory   audit+pack  {"minLength": 1}' in out
     assert "connector-shared-tools-tracked  mandatory  pack only " in out
     assert audit.log() == []
 

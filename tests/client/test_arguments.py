@@ -31,28 +31,62 @@ def _texts(exc: BaseException) -> str:
 
 
 CALLS: list[tuple[str, Callable[[ConnectorsClient], Any], tuple[Any, ...], str]] = [
-    ("create-description-int", lambda c: c.create(name="a", description=5, server=MCP), ("description",),
-     "valid string"),
-    ("create-auth-secret-int", lambda c: c.create(name="a", description="d", server=MCP,
-                                                  auth_data={"client_id": SECRET, "client_secret": 42}),
-     ("auth_data", "client_secret"), "valid string"),
-    ("create-auth-data-string", lambda c: c.create(name="a", description="d", server=MCP, auth_data=SECRET),
-     ("auth_data",), "valid dictionary"),
-    ("create-headers-list", lambda c: c.create(name="a", description="d", server=MCP, headers=[SECRET]),
-     ("headers",), "valid dictionary"),
-    ("create-header-object", lambda c: c.create(name="a", description="d", server=MCP, headers={"X": object()}),
-     ("headers", "X"), "JSON data"),
-    ("update-config-nan", lambda c: c.update("id", connection_config={"rate": float("nan")}),
-     ("connection_config", "rate"), "finite"),
-    ("update-secret-surrogate", lambda c: c.update("id", connection_secrets={"t": SECRET + "\ud800"}),
-     ("connection_secrets", "t"), "Unicode"),
-    ("update-headers-inf", lambda c: c.update("id", headers={"X-Key": float("inf")}), ("headers", "X-Key"),
-     "finite"),
+    (
+        "create-description-int",
+        lambda c: c.create(name="a", description=5, server=MCP),
+        ("description",),
+        "valid string",
+    ),
+    (
+        "create-auth-secret-int",
+        lambda c: c.create(name="a", description="d", server=MCP, auth_data={"client_id": SECRET, "client_secret": 42}),
+        ("auth_data", "client_secret"),
+        "valid string",
+    ),
+    (
+        "create-auth-data-string",
+        lambda c: c.create(name="a", description="d", server=MCP, auth_data=SECRET),
+        ("auth_data",),
+        "valid dictionary",
+    ),
+    (
+        "create-headers-list",
+        lambda c: c.create(name="a", description="d", server=MCP, headers=[SECRET]),
+        ("headers",),
+        "valid dictionary",
+    ),
+    (
+        "create-header-object",
+        lambda c: c.create(name="a", description="d", server=MCP, headers={"X": object()}),
+        ("headers", "X"),
+        "JSON data",
+    ),
+    (
+        "update-config-nan",
+        lambda c: c.update("id", connection_config={"rate": float("nan")}),
+        ("connection_config", "rate"),
+        "finite",
+    ),
+    (
+        "update-secret-surrogate",
+        lambda c: c.update("id", connection_secrets={"t": SECRET + "\ud800"}),
+        ("connection_secrets", "t"),
+        "Unicode",
+    ),
+    ("update-headers-inf", lambda c: c.update("id", headers={"X-Key": float("inf")}), ("headers", "X-Key"), "finite"),
     ("update-name-list", lambda c: c.update("id", name=[SECRET]), ("name",), "valid string"),
-    ("call-tool-nan", lambda c: c.call_tool("docs", "echo", arguments={"n": float("-inf")}), ("arguments", "n"),
-     "finite"),
-    ("call-tool-arguments-list", lambda c: c.call_tool("docs", "echo", arguments=[SECRET]), ("arguments",),
-     "valid dictionary"),
+    (
+        "call-tool-nan",
+        lambda c: c.call_tool("docs", "echo", arguments={"n": float("-inf")}),
+        ("arguments", "n"),
+        "finite",
+    ),
+    (
+        "call-tool-arguments-list",
+        lambda c: c.call_tool("docs", "echo", arguments=[SECRET]),
+        ("arguments",),
+        "valid dictionary",
+    ),
     ("get-empty", lambda c: c.get(""), ("id_or_name",), "must not be empty"),
     ("get-blank", lambda c: c.get("   "), ("id_or_name",), "must not be empty"),
     ("get-none", lambda c: c.get(None), ("id_or_name",), "must be a string"),
@@ -90,12 +124,18 @@ def test_404_of_update_and_delete_by_name_keeps_the_servers_explanation() -> Non
 
 def test_oauth_connector_without_a_token_is_not_retried_and_says_run_get_auth_url(oauth: Any) -> None:
     with LocalServer() as local, local.client(max_attempts=4) as client:
-        connector = client.create(name="oauth-docs", description="d", server=oauth.url,
-                                  auth_data={"client_id": oauth.client_id, "client_secret": oauth.client_secret})
+        connector = client.create(
+            name="oauth-docs",
+            description="d",
+            server=oauth.url,
+            auth_data={"client_id": oauth.client_id, "client_secret": oauth.client_secret},
+        )
         controls = local.controls()
         controls.clear_requests()
-        for call in (lambda: client.list_tools(connector.id, refresh=True),
-                     lambda: client.call_tool(connector.id, "echo", arguments={"text": "x"})):
+        for call in (
+            lambda: client.list_tools(connector.id, refresh=True),
+            lambda: client.call_tool(connector.id, "echo", arguments={"text": "x"}),
+        ):
             started = time.monotonic()
             with pytest.raises(ServerError) as info:
                 call()

@@ -43,8 +43,14 @@ def test_default_server_url_and_timeout(api_key):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://example.com", "http://10.0.0.1:8000", "http://192.168.1.2/prefix", "http://[2001:db8::1]",
-     "http://localhost.example.com", "http://127.0.0.1.nip.io"],
+    [
+        "http://example.com",
+        "http://10.0.0.1:8000",
+        "http://192.168.1.2/prefix",
+        "http://[2001:db8::1]",
+        "http://localhost.example.com",
+        "http://127.0.0.1.nip.io",
+    ],
 )
 def test_key_over_plain_http_to_non_loopback_is_refused(url, api_key):
     with pytest.raises(ConfigurationError, match="plain http") as info:
@@ -54,8 +60,14 @@ def test_key_over_plain_http_to_non_loopback_is_refused(url, api_key):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1:8000", "http://127.1.2.3", "http://[::1]:8000/prefix", "http://localhost:9",
-     "https://api.example.com/v", "https://api.mistral.ai/"],
+    [
+        "http://127.0.0.1:8000",
+        "http://127.1.2.3",
+        "http://[::1]:8000/prefix",
+        "http://localhost:9",
+        "https://api.example.com/v",
+        "https://api.mistral.ai/",
+    ],
 )
 def test_allowed_urls(url, api_key):
     with ConnectorsClient(api_key=api_key, server_url=url) as client:
@@ -94,11 +106,13 @@ def test_transport_seam(api_key, cj):
         seen.append(request)
         return httpx.Response(200, json=cj(name="via-transport"))
 
-    with ConnectorsClient(api_key=api_key, server_url="https://api.example.com",
-                          transport=httpx.MockTransport(handler)) as client:
+    with ConnectorsClient(
+        api_key=api_key, server_url="https://api.example.com", transport=httpx.MockTransport(handler)
+    ) as client:
         assert client.get("x").name == "via-transport"
     assert str(seen[0].url) == (
-        "https://api.example.com/v1/connectors/x?fetch_customer_data=false&fetch_connection_secrets=false")
+        "https://api.example.com/v1/connectors/x?fetch_customer_data=false&fetch_connection_secrets=false"
+    )
 
 
 def test_context_manager_closes(api_key, server):

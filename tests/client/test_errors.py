@@ -39,9 +39,19 @@ def _assert_clean(exc: BaseException, api_key: str, *extra_secrets: str) -> None
 @pytest.mark.parametrize(
     ("status", "cls"),
     [
-        (400, BadRequestError), (401, AuthenticationError), (403, AuthenticationError), (404, NotFoundError),
-        (405, BadRequestError), (409, ConflictError), (418, BadRequestError), (422, ValidationError),
-        (429, RateLimitError), (500, ServerError), (502, ServerError), (503, ServerError), (504, ServerError),
+        (400, BadRequestError),
+        (401, AuthenticationError),
+        (403, AuthenticationError),
+        (404, NotFoundError),
+        (405, BadRequestError),
+        (409, ConflictError),
+        (418, BadRequestError),
+        (422, ValidationError),
+        (429, RateLimitError),
+        (500, ServerError),
+        (502, ServerError),
+        (503, ServerError),
+        (504, ServerError),
     ],
 )
 def test_status_maps_to_class(server, make_client, api_key, status, cls):
@@ -62,8 +72,10 @@ def test_404_message_is_actionable(server, client):
     server.reply(404, {"detail": "Connector not found"})
     with pytest.raises(NotFoundError) as info:
         client.get("x")
-    assert str(info.value) == ("connector 'x' not found (404): check the id or name, or whether it was deleted "
-                               "(server said: Connector not found)")
+    assert str(info.value) == (
+        "connector 'x' not found (404): check the id or name, or whether it was deleted "
+        "(server said: Connector not found)"
+    )
     assert info.value.request_id is None
 
 
@@ -220,11 +232,18 @@ def test_server_echoing_the_key_is_redacted(server, make_client, api_key):
 
 
 def test_request_secrets_echoed_in_error_are_redacted(server, client, api_key):
-    server.reply(422, {"detail": [{"loc": ["body", "headers"], "msg": "bad value top-SECRET-hdr", "type": "x",
-                                   "input": "top-SECRET-hdr"}]})
+    server.reply(
+        422,
+        {
+            "detail": [
+                {"loc": ["body", "headers"], "msg": "bad value top-SECRET-hdr", "type": "x", "input": "top-SECRET-hdr"}
+            ]
+        },
+    )
     with pytest.raises(ValidationError) as info:
-        client.update("id", headers={"X-Key": "top-SECRET-hdr"}, auth_data={"client_id": "a",
-                                                                            "client_secret": "cs-SECRET"})
+        client.update(
+            "id", headers={"X-Key": "top-SECRET-hdr"}, auth_data={"client_id": "a", "client_secret": "cs-SECRET"}
+        )
     _assert_clean(info.value, api_key, "top-SECRET-hdr", "cs-SECRET")
 
 
@@ -237,8 +256,7 @@ def test_odd_request_id_is_not_echoed(server, client):
 
 
 def test_error_from_response_is_the_single_mapping():
-    exc = error_from_response(409, b'{"detail":"dup"}', operation="create", subject="connector 'a'",
-                              request_id="r1")
+    exc = error_from_response(409, b'{"detail":"dup"}', operation="create", subject="connector 'a'", request_id="r1")
     assert isinstance(exc, ConflictError) and exc.request_id == "r1"
     weird = error_from_response(302, b"", operation="get", expected_status=200)
     assert type(weird) is APIError and "expected 200" in str(weird)

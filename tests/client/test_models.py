@@ -44,9 +44,15 @@ def test_resource_visibility_is_open():
 
 
 def test_connector_minimal_and_lenient(cj):
-    minimal = Connector.model_validate({"id": "i", "name": "n", "description": "d",
-                                        "created_at": "2025-01-01T00:00:00Z",
-                                        "modified_at": "2025-01-01T00:00:00Z"})
+    minimal = Connector.model_validate(
+        {
+            "id": "i",
+            "name": "n",
+            "description": "d",
+            "created_at": "2025-01-01T00:00:00Z",
+            "modified_at": "2025-01-01T00:00:00Z",
+        }
+    )
     assert minimal.visibility is None and minimal.header_names is None
     full = Connector.model_validate(cj(future={"x": 1}, visibility="org_only"))
     assert full.model_extra == {"future": {"x": 1}}
@@ -67,10 +73,13 @@ def test_paginated_connectors(cj):
 
 def test_mcp_tool_aliases_and_python_names():
     payload = {
-        "name": "echo", "inputSchema": {"type": "object"}, "outputSchema": {"type": "object"},
+        "name": "echo",
+        "inputSchema": {"type": "object"},
+        "outputSchema": {"type": "object"},
         "annotations": {"readOnlyHint": True, "title": "Echo", "futureHint": 1},
         "_meta": {"ai.mistral/turbine": {"tool_type": "rag", "timeout": 3}, "ui": {"resourceUri": "ui://x"}},
-        "execution": {"taskSupport": "optional"}, "icons": [{"src": "https://i/", "mimeType": "image/png"}],
+        "execution": {"taskSupport": "optional"},
+        "icons": [{"src": "https://i/", "mimeType": "image/png"}],
         "brandNew": True,
     }
     tool = MCPTool.model_validate(payload)
@@ -81,7 +90,8 @@ def test_mcp_tool_aliases_and_python_names():
     assert tool.model_dump(by_alias=True, exclude_unset=True) == payload  # round-trips, unknown keys kept
     assert MCPTool(name="x", input_schema={}).input_schema == {}  # populate_by_name
     assert ToolAnnotations(destructive_hint=False).model_dump(by_alias=True, exclude_none=True) == {
-        "destructiveHint": False}
+        "destructiveHint": False
+    }
 
 
 def test_list_tools_union():
@@ -115,6 +125,7 @@ def test_auth_data_secret_hidden_from_repr():
 def test_http_validation_error_model():
     body = {"detail": [{"loc": ["body", 0, "name"], "msg": "Field required", "type": "missing", "input": {}}]}
     parsed = HTTPValidationError.model_validate(body)
-    assert parsed.detail == [ValidationErrorItem(loc=["body", 0, "name"], msg="Field required", type="missing",
-                                                 input={})]
+    assert parsed.detail == [
+        ValidationErrorItem(loc=["body", 0, "name"], msg="Field required", type="missing", input={})
+    ]
     assert HTTPValidationError.model_validate({}).detail is None

@@ -13,8 +13,11 @@ def _pages(cj, reply_cls, pages: dict[str | None, tuple[list[str], str | None]])
     def answer(req):
         cursor = parse_qs(req.query).get("cursor", [None])[0]
         names, next_cursor = pages[cursor]
-        return reply_cls(200, {"items": [cj(id=n, name=n) for n in names],
-                               "pagination": {"page_size": 2, "next_cursor": next_cursor}})
+        return reply_cls(
+            200,
+            {"items": [cj(id=n, name=n) for n in names], "pagination": {"page_size": 2, "next_cursor": next_cursor}},
+        )
+
     return answer
 
 

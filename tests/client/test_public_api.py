@@ -16,17 +16,43 @@ def test_client_exports():
 
 
 def test_error_exports_and_tree():
-    assert sorted(errors.__all__) == sorted([
-        "APIError", "AuthenticationError", "BadRequestError", "ConfigurationError", "ConflictError",
-        "DeclarationError", "InputError", "MistralError", "NotFoundError", "PaginationError", "RateLimitError",
-        "ServerError", "TimeoutError", "ToolDriftError", "TransportError", "ValidationError", "error_from_response",
-    ])
+    assert sorted(errors.__all__) == sorted(
+        [
+            "APIError",
+            "AuthenticationError",
+            "BadRequestError",
+            "ConfigurationError",
+            "ConflictError",
+            "DeclarationError",
+            "InputError",
+            "MistralError",
+            "NotFoundError",
+            "PaginationError",
+            "RateLimitError",
+            "ServerError",
+            "TimeoutError",
+            "ToolDriftError",
+            "TransportError",
+            "ValidationError",
+            "error_from_response",
+        ]
+    )
     tree = {
-        "ConfigurationError": "MistralError", "APIError": "MistralError", "TransportError": "MistralError",
-        "PaginationError": "MistralError", "BadRequestError": "APIError", "AuthenticationError": "APIError",
-        "NotFoundError": "APIError", "ConflictError": "APIError", "ValidationError": "APIError",
-        "RateLimitError": "APIError", "ServerError": "APIError", "TimeoutError": "TransportError",
-        "DeclarationError": "ConfigurationError", "InputError": "MistralError", "ToolDriftError": "MistralError",
+        "ConfigurationError": "MistralError",
+        "APIError": "MistralError",
+        "TransportError": "MistralError",
+        "PaginationError": "MistralError",
+        "BadRequestError": "APIError",
+        "AuthenticationError": "APIError",
+        "NotFoundError": "APIError",
+        "ConflictError": "APIError",
+        "ValidationError": "APIError",
+        "RateLimitError": "APIError",
+        "ServerError": "APIError",
+        "TimeoutError": "TransportError",
+        "DeclarationError": "ConfigurationError",
+        "InputError": "MistralError",
+        "ToolDriftError": "MistralError",
     }
     for child, parent in tree.items():
         assert getattr(errors, child).__bases__ == (getattr(errors, parent),)
@@ -46,7 +72,10 @@ def test_top_level_lazy_names_resolve():
 def test_import_is_lean():
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import pulumi_mistral.client"],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
     assert "pulumi_mistral.client" in imported
@@ -59,12 +88,14 @@ def test_import_is_lean():
 
 
 def test_every_model_name_resolves_and_tool_models_load_on_first_use():
-    code = ("import sys; import pulumi_mistral.models as m; "
-            "assert 'pulumi_mistral.client._models_mcp' not in sys.modules; "
-            "from pulumi_mistral.models import MCPTool, parse_list_tools; "
-            "assert 'pulumi_mistral.client._models_mcp' in sys.modules; "
-            "assert parse_list_tools([{'name': 'echo', 'inputSchema': {}}])[0].__class__ is MCPTool; "
-            "missing = [n for n in m.__all__ if getattr(m, n, None) is None]; assert missing == [], missing")
+    code = (
+        "import sys; import pulumi_mistral.models as m; "
+        "assert 'pulumi_mistral.client._models_mcp' not in sys.modules; "
+        "from pulumi_mistral.models import MCPTool, parse_list_tools; "
+        "assert 'pulumi_mistral.client._models_mcp' in sys.modules; "
+        "assert parse_list_tools([{'name': 'echo', 'inputSchema': {}}])[0].__class__ is MCPTool; "
+        "missing = [n for n in m.__all__ if getattr(m, n, None) is None]; assert missing == [], missing"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
@@ -81,8 +112,11 @@ def test_every_error_of_the_package_is_in_the_one_tree():
     def subclasses(cls: type) -> list[type]:
         return [cls, *(s for sub in cls.__subclasses__() for s in subclasses(sub))]
 
-    outside = sorted(f"{c.__module__}.{c.__qualname__}" for c in subclasses(errors.MistralError)
-                     if c.__module__.startswith("pulumi_mistral") and c.__module__ != "pulumi_mistral.errors")
+    outside = sorted(
+        f"{c.__module__}.{c.__qualname__}"
+        for c in subclasses(errors.MistralError)
+        if c.__module__.startswith("pulumi_mistral") and c.__module__ != "pulumi_mistral.errors"
+    )
     assert outside == []
     for cls in subclasses(errors.MistralError):
         if cls.__module__ == "pulumi_mistral.errors":

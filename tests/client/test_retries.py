@@ -16,11 +16,21 @@ from pulumi_mistral.errors import RateLimitError, ServerError, TransportError
 @pytest.mark.parametrize(
     ("status", "idempotent", "reached", "expected"),
     [
-        (429, True, True, True), (429, False, True, True),
-        (500, True, True, True), (502, True, True, True), (503, True, True, True), (504, True, True, True),
-        (500, False, True, False), (503, False, True, False),
-        (400, True, True, False), (404, True, True, False), (409, True, True, False), (501, True, True, False),
-        (None, True, True, True), (None, False, True, False), (None, False, False, True),
+        (429, True, True, True),
+        (429, False, True, True),
+        (500, True, True, True),
+        (502, True, True, True),
+        (503, True, True, True),
+        (504, True, True, True),
+        (500, False, True, False),
+        (503, False, True, False),
+        (400, True, True, False),
+        (404, True, True, False),
+        (409, True, True, False),
+        (501, True, True, False),
+        (None, True, True, True),
+        (None, False, True, False),
+        (None, False, False, True),
     ],
 )
 def test_should_retry(status, idempotent, reached, expected):

@@ -13,11 +13,13 @@ from pulumi_mistral.errors import PaginationError
 
 def _tools(total: int):
     """A server holding ``total`` tools, sliced by page and page_size as the Connectors API does."""
+
     def answer(req, reply_cls):
         q = parse_qs(req.query)
         page, size = int(q["page"][0]), int(q["page_size"][0])
-        names = [f"tool_{i:05d}" for i in range(total)][(page - 1) * size: page * size]
+        names = [f"tool_{i:05d}" for i in range(total)][(page - 1) * size : page * size]
         return reply_cls(200, [{"name": n, "description": "d", "inputSchema": {"type": "object"}} for n in names])
+
     return answer
 
 

@@ -56,9 +56,14 @@ def test_create_required_only(server, client, cj, api_key):
 def test_create_all_fields_in_sdk_order(server, client, cj):
     server.reply(201, cj())
     client.create(
-        name="my_connector", description="demo", server="https://mcp.example.com/", icon_url=None,
-        visibility="shared_workspace", headers={"X-Org": "1"},
-        auth_data=AuthData(client_id="cid", client_secret="sec"), system_prompt="Be nice",
+        name="my_connector",
+        description="demo",
+        server="https://mcp.example.com/",
+        icon_url=None,
+        visibility="shared_workspace",
+        headers={"X-Org": "1"},
+        auth_data=AuthData(client_id="cid", client_secret="sec"),
+        system_prompt="Be nice",
     )
     assert server.requests[0].body == (
         b'{"name":"my_connector","description":"demo","server":"https://mcp.example.com/","icon_url":null,'
@@ -70,13 +75,21 @@ def test_create_all_fields_in_sdk_order(server, client, cj):
 def test_create_none_visibility_is_omitted_others_null(server, client, cj):
     server.reply(201, cj())
     client.create(name="n", description="d", server="https://s/", visibility=None, headers=None, auth_data=None)
-    assert server.requests[0].body == b'{"name":"n","description":"d","server":"https://s/","headers":null,"auth_data":null}'
+    assert (
+        server.requests[0].body
+        == b'{"name":"n","description":"d","server":"https://s/","headers":null,"auth_data":null}'
+    )
 
 
 def test_create_accepts_auth_data_mapping_and_enum(server, client, cj):
     server.reply(201, cj())
-    client.create(name="n", description="d", server="https://s/", visibility=ResourceVisibility.PRIVATE,
-                  auth_data={"client_id": "a", "client_secret": "b"})
+    client.create(
+        name="n",
+        description="d",
+        server="https://s/",
+        visibility=ResourceVisibility.PRIVATE,
+        auth_data={"client_id": "a", "client_secret": "b"},
+    )
     body = json.loads(server.requests[0].body)
     assert body["visibility"] == "private"
     assert body["auth_data"] == {"client_id": "a", "client_secret": "b"}
@@ -102,7 +115,8 @@ def test_list_all_params_in_sdk_order(server, client):
     server.reply(200, {"items": [], "pagination": {"page_size": 10}})
     client.list(page_size=10, cursor="abc", active=True, fetch_connection_secrets=True)
     assert server.requests[0].raw_path == (
-        "/v1/connectors?active=true&fetch_connection_secrets=true&cursor=abc&page_size=10")
+        "/v1/connectors?active=true&fetch_connection_secrets=true&cursor=abc&page_size=10"
+    )
 
 
 def test_list_false_flags_are_sent_none_omitted(server, client):
@@ -119,18 +133,28 @@ def test_get_defaults_and_flags(server, client, api_key):
     client.get(CID, fetch_customer_data=True, fetch_connection_secrets=True)
     first, second = server.requests
     assert (first.method, first.raw_path) == (
-        "GET", "/v1/connectors/my_connector?fetch_customer_data=false&fetch_connection_secrets=false")
+        "GET",
+        "/v1/connectors/my_connector?fetch_customer_data=false&fetch_connection_secrets=false",
+    )
     assert second.raw_path == f"/v1/connectors/{CID}?fetch_customer_data=true&fetch_connection_secrets=true"
     _common_headers(first, api_key, has_body=False)
 
 
 def test_get_parses_local_server_superset(server, client, cj):
-    server.reply(200, cj(
-        header_names=["X-Api-Key"], headers={"X-Api-Key": "v"}, auth_type="oauth2",
-        auth_data={"client_id": "cid", "client_secret": "s3cr3t-value"}, connection_secrets={"tok": "x"},
-        connection_secret_names=["tok"], connection_config={"a": 1}, brand_new_field={"k": 1},
-        visibility="shared_galaxy",
-    ))
+    server.reply(
+        200,
+        cj(
+            header_names=["X-Api-Key"],
+            headers={"X-Api-Key": "v"},
+            auth_type="oauth2",
+            auth_data={"client_id": "cid", "client_secret": "s3cr3t-value"},
+            connection_secrets={"tok": "x"},
+            connection_secret_names=["tok"],
+            connection_config={"a": 1},
+            brand_new_field={"k": 1},
+            visibility="shared_galaxy",
+        ),
+    )
     c = client.get("docs", fetch_connection_secrets=True)
     assert c.header_names == ["X-Api-Key"]
     assert c.headers == {"X-Api-Key": "v"}
@@ -146,25 +170,54 @@ def test_get_parses_local_server_superset(server, client, cj):
 def test_update_tristate_omitted_vs_null(server, client, api_key):
     client.update(CID, description="new", system_prompt=None, connection_config={"k": "v"})
     client.update(CID)
-    client.update(CID, name=UNSET, icon_url=None, headers=None, auth_data=None, connection_secrets=None,
-                  server=None, description=None, connection_config=None, system_prompt=UNSET)
+    client.update(
+        CID,
+        name=UNSET,
+        icon_url=None,
+        headers=None,
+        auth_data=None,
+        connection_secrets=None,
+        server=None,
+        description=None,
+        connection_config=None,
+        system_prompt=UNSET,
+    )
     first, second, third = server.requests
     assert (first.method, first.raw_path) == ("PATCH", f"/v1/connectors/{CID}")
     assert first.body == b'{"description":"new","system_prompt":null,"connection_config":{"k":"v"}}'
     assert second.body == b"{}"
-    assert third.body == (b'{"description":null,"icon_url":null,"connection_config":null,'
-                          b'"connection_secrets":null,"server":null,"headers":null,"auth_data":null}')
+    assert third.body == (
+        b'{"description":null,"icon_url":null,"connection_config":null,'
+        b'"connection_secrets":null,"server":null,"headers":null,"auth_data":null}'
+    )
     _common_headers(first, api_key, has_body=True)
     _common_headers(second, api_key, has_body=True)
 
 
 def test_update_all_fields_order(server, client):
-    client.update(CID, name="n", description="d", icon_url="https://i/", system_prompt="p",
-                  connection_config={"c": 1}, connection_secrets={"s": "v"}, server="https://s/",
-                  headers={"H": "v"}, auth_data=AuthData(client_id="a", client_secret="b"))
+    client.update(
+        CID,
+        name="n",
+        description="d",
+        icon_url="https://i/",
+        system_prompt="p",
+        connection_config={"c": 1},
+        connection_secrets={"s": "v"},
+        server="https://s/",
+        headers={"H": "v"},
+        auth_data=AuthData(client_id="a", client_secret="b"),
+    )
     assert list(json.loads(server.requests[0].body)) == [
-        "name", "description", "icon_url", "system_prompt", "connection_config", "connection_secrets",
-        "server", "headers", "auth_data"]
+        "name",
+        "description",
+        "icon_url",
+        "system_prompt",
+        "connection_config",
+        "connection_secrets",
+        "server",
+        "headers",
+        "auth_data",
+    ]
 
 
 def test_delete(server, client, api_key):
@@ -190,8 +243,13 @@ def test_list_tools_defaults_and_params(server, client, api_key):
 
 def test_list_tools_union_shapes(server, client):
     connector_tool = {
-        "id": "t1", "name": "echo", "description": "Echo", "execution_config": {"type": "mcp", "x": 1},
-        "visibility": "private", "created_at": "2025-01-01T00:00:00Z", "modified_at": "2025-01-01T00:00:00Z",
+        "id": "t1",
+        "name": "echo",
+        "description": "Echo",
+        "execution_config": {"type": "mcp", "x": 1},
+        "visibility": "private",
+        "created_at": "2025-01-01T00:00:00Z",
+        "modified_at": "2025-01-01T00:00:00Z",
     }
     server.reply(200, [connector_tool])
     server.reply(200, [{"something": "else"}])
@@ -202,16 +260,21 @@ def test_list_tools_union_shapes(server, client):
 
 
 def test_call_tool_with_and_without_arguments(server, client, api_key):
-    server.reply(200, {
-        "content": [{"type": "text", "text": "hello"}],
-        "metadata": {"mcp_meta": {"isError": False, "structuredContent": {"a": 1}, "_meta": {"m": 1}}},
-    })
+    server.reply(
+        200,
+        {
+            "content": [{"type": "text", "text": "hello"}],
+            "metadata": {"mcp_meta": {"isError": False, "structuredContent": {"a": 1}, "_meta": {"m": 1}}},
+        },
+    )
     server.reply(200, {"content": []})
     result = client.call_tool("my_connector", "echo", arguments={"text": "hi"}, credentials_name="work")
     client.call_tool("my_connector", "echo")
     first, second = server.requests
     assert (first.method, first.raw_path) == (
-        "POST", "/v1/connectors/my_connector/tools/echo/call?credentials_name=work")
+        "POST",
+        "/v1/connectors/my_connector/tools/echo/call?credentials_name=work",
+    )
     assert first.body == b'{"arguments":{"text":"hi"}}'
     assert (second.raw_path, second.body) == ("/v1/connectors/my_connector/tools/echo/call", b"{}")
     _common_headers(second, api_key, has_body=True)
@@ -223,19 +286,32 @@ def test_call_tool_with_and_without_arguments(server, client, api_key):
 
 
 def test_call_tool_content_variants(server, client):
-    server.reply(200, {"content": [
-        {"type": "text", "text": "t", "annotations": {"audience": ["user"], "priority": 0.5}},
-        {"type": "image", "data": "aW1n", "mimeType": "image/png"},
-        {"type": "audio", "data": "YXVk", "mimeType": "audio/wav"},
-        {"type": "resource_link", "name": "r", "uri": "file:///r", "size": 3, "icons": [{"src": "https://i/"}]},
-        {"type": "resource", "resource": {"uri": "file:///a", "text": "hi"}},
-        {"type": "resource", "resource": {"uri": "file:///b", "blob": "AAE="}},
-        {"type": "hologram", "beam": 7},
-    ], "extra_top": True})
+    server.reply(
+        200,
+        {
+            "content": [
+                {"type": "text", "text": "t", "annotations": {"audience": ["user"], "priority": 0.5}},
+                {"type": "image", "data": "aW1n", "mimeType": "image/png"},
+                {"type": "audio", "data": "YXVk", "mimeType": "audio/wav"},
+                {"type": "resource_link", "name": "r", "uri": "file:///r", "size": 3, "icons": [{"src": "https://i/"}]},
+                {"type": "resource", "resource": {"uri": "file:///a", "text": "hi"}},
+                {"type": "resource", "resource": {"uri": "file:///b", "blob": "AAE="}},
+                {"type": "hologram", "beam": 7},
+            ],
+            "extra_top": True,
+        },
+    )
     result = client.call_tool("c", "t")
     kinds = [type(item) for item in result.content]
-    assert kinds == [TextContent, ImageContent, AudioContent, ResourceLink, EmbeddedResource, EmbeddedResource,
-                     UnknownContent]
+    assert kinds == [
+        TextContent,
+        ImageContent,
+        AudioContent,
+        ResourceLink,
+        EmbeddedResource,
+        EmbeddedResource,
+        UnknownContent,
+    ]
     assert result.content[1].mime_type == "image/png"
     assert isinstance(result.content[4].resource, TextResourceContents)
     assert result.content[6].model_dump() == {"type": "hologram", "beam": 7}

@@ -71,10 +71,14 @@ def name(api: ConnectorsClient) -> Iterator[str]:
 
 
 def test_lifecycle(api: ConnectorsClient, name: str) -> None:
-    created = api.create(name=name, description="contract test", server="https://mcp.example.com/mcp",
-                         icon_url="https://mcp.example.com/icon.png", system_prompt="Be brief.")
-    assert (created.name, created.description, created.server) == (name, "contract test",
-                                                                  "https://mcp.example.com/mcp")
+    created = api.create(
+        name=name,
+        description="contract test",
+        server="https://mcp.example.com/mcp",
+        icon_url="https://mcp.example.com/icon.png",
+        system_prompt="Be brief.",
+    )
+    assert (created.name, created.description, created.server) == (name, "contract test", "https://mcp.example.com/mcp")
     assert created.id and created.created_at and created.modified_at
     assert api.get(created.id).name == name
     assert api.get(name).id == created.id  # get takes an id or a name
@@ -107,8 +111,7 @@ def test_bad_input_is_a_422_with_field_details(api: ConnectorsClient) -> None:
 
 
 def test_pages_are_bounded_and_linked(api: ConnectorsClient, name: str) -> None:
-    made = [api.create(name=f"{name}-{i}", description="page", server="https://mcp.example.com/mcp")
-            for i in range(3)]
+    made = [api.create(name=f"{name}-{i}", description="page", server="https://mcp.example.com/mcp") for i in range(3)]
     try:
         first = api.list(page_size=1)
         assert len(first.items) == 1

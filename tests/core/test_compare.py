@@ -4,13 +4,31 @@ from __future__ import annotations
 
 from pulumi_mistral.core.compare import UNKNOWN, compare_settings
 
-LIVE = {"id": "c1", "name": "docs", "description": "Docs", "server": "https://mcp.example.com/mcp",
-        "visibility": "shared_workspace", "icon_url": None, "system_prompt": None, "connection_config": {"n": 1},
-        "header_names": ["X-Key"], "headers": {"X-Key": "live-secret"}, "auth_data": None,
-        "connection_secret_names": [], "connection_secrets": None}
-DECLARED = {"name": "docs", "description": "Docs", "server": "HTTPS://MCP.example.com:443/mcp",
-            "connection_config": {"n": 1.0}, "headers": {"X-Key": "live-secret"}, "tool_pins": {"a": "sha256:x"},
-            "tool_drift": "block", "adopt": True}
+LIVE = {
+    "id": "c1",
+    "name": "docs",
+    "description": "Docs",
+    "server": "https://mcp.example.com/mcp",
+    "visibility": "shared_workspace",
+    "icon_url": None,
+    "system_prompt": None,
+    "connection_config": {"n": 1},
+    "header_names": ["X-Key"],
+    "headers": {"X-Key": "live-secret"},
+    "auth_data": None,
+    "connection_secret_names": [],
+    "connection_secrets": None,
+}
+DECLARED = {
+    "name": "docs",
+    "description": "Docs",
+    "server": "HTTPS://MCP.example.com:443/mcp",
+    "connection_config": {"n": 1.0},
+    "headers": {"X-Key": "live-secret"},
+    "tool_pins": {"a": "sha256:x"},
+    "tool_drift": "block",
+    "adopt": True,
+}
 
 
 def test_equivalent_forms_and_control_fields_are_not_drift() -> None:

@@ -29,8 +29,12 @@ def test_visibility_unmanaged_when_unset_and_replaces_when_set() -> None:
 
 def test_unknown_inputs_count_as_changes_and_unknown_visibility_as_a_replacement() -> None:
     old = {**BASE, "visibility": "private"}
-    p = diff.plan(old, {**BASE, "description": "?", "visibility": "?"}, name_is_auto=False,
-                  unknown=["description", "visibility", "adopt"])
+    p = diff.plan(
+        old,
+        {**BASE, "description": "?", "visibility": "?"},
+        name_is_auto=False,
+        unknown=["description", "visibility", "adopt"],
+    )
     assert p.changes == ["description", "visibility"]  # control fields are not the API's
     assert p.replaces == ["visibility"] and p.delete_before_replace
     assert diff.plan(old, BASE, name_is_auto=False, unknown=["server"]).changes == ["server"]
@@ -44,8 +48,12 @@ def test_update_payload_clears_with_null_and_never_sends_visibility() -> None:
 
 
 def test_live_state_keeps_write_only_secrets() -> None:
-    prev = {**BASE, "headers": {"X-Key": "s1"}, "auth_data": {"client_id": "c", "client_secret": "s2"},
-            "connection_secrets": {"tok": "s3"}}
+    prev = {
+        **BASE,
+        "headers": {"X-Key": "s1"},
+        "auth_data": {"client_id": "c", "client_secret": "s2"},
+        "connection_secrets": {"tok": "s3"},
+    }
     live = {**BASE, "header_names": ["X-Key"], "auth_data": {"client_id": "c"}, "connection_secret_names": ["tok"]}
     state = diff.live_state(live, prev)
     assert state["headers"] == {"X-Key": "s1"}
@@ -59,6 +67,7 @@ def test_live_state_keeps_write_only_secrets() -> None:
 
 
 # ---- property tests -------------------------------------------------------------------------------------
+
 
 def as_engine_sees(value: Any) -> Any:
     """The engine's wire format: every number is a double."""
@@ -102,34 +111,70 @@ def test_normalisation_idempotent(c: dict[str, Any]) -> None:
 
 # (old state, new inputs, the exact PATCH body), written out
 PAYLOADS: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
-    ("nothing changed", {**BASE, "icon_url": "https://i.example/x.png"}, {**BASE, "icon_url": "https://i.example/x.png"},
-     {}),
+    (
+        "nothing changed",
+        {**BASE, "icon_url": "https://i.example/x.png"},
+        {**BASE, "icon_url": "https://i.example/x.png"},
+        {},
+    ),
     ("one field", BASE, {**BASE, "description": "Docs v2"}, {"description": "Docs v2"}),
     ("cleared field is null", {**BASE, "system_prompt": "Be brief."}, BASE, {"system_prompt": None}),
     ("empty map is a clear", {**BASE, "headers": {"X-K": "v"}}, {**BASE, "headers": {}}, {"headers": None}),
-    ("equivalent URL is no change", {**BASE, "server": "https://mcp.example.com/mcp"},
-     {**BASE, "server": "HTTPS://MCP.EXAMPLE.COM:443/mcp"}, {}),
-    ("changed URL is sent as written", BASE, {**BASE, "server": "https://Other.example.com/mcp"},
-     {"server": "https://Other.example.com/mcp"}),
-    ("1.0 and 1 are one number", {**BASE, "connection_config": {"n": 1}}, {**BASE, "connection_config": {"n": 1.0}},
-     {}),
-    ("map sent whole, floats made ints, keys sorted", {**BASE, "connection_config": {"a": 1}},
-     {**BASE, "connection_config": {"z": 2.0, "a": 1}}, {"connection_config": {"a": 1, "z": 2}}),
-    ("secret maps sent whole", {**BASE, "headers": {"X-A": "1"}, "auth_data": {"client_id": "c", "client_secret": "s"}},
-     {**BASE, "headers": {"X-A": "1", "X-B": "2"}, "auth_data": {"client_id": "c", "client_secret": "t"}},
-     {"headers": {"X-A": "1", "X-B": "2"}, "auth_data": {"client_id": "c", "client_secret": "t"}}),
-    ("visibility and control fields never sent", {**BASE, "visibility": "private"},
-     {**BASE, "visibility": "shared_org", "tool_drift": "block", "tool_pins": {"t": "sha256:" + "0" * 64},
-      "adopt": True}, {}),
-    ("rename and several fields", {**BASE, "icon_url": "https://i.example/x.png"},
-     {**BASE, "name": "docs-2", "icon_url": None, "system_prompt": "Hi", "connection_secrets": {"tok": "x"}},
-     {"connection_secrets": {"tok": "x"}, "icon_url": None, "name": "docs-2", "system_prompt": "Hi"}),
+    (
+        "equivalent URL is no change",
+        {**BASE, "server": "https://mcp.example.com/mcp"},
+        {**BASE, "server": "HTTPS://MCP.EXAMPLE.COM:443/mcp"},
+        {},
+    ),
+    (
+        "changed URL is sent as written",
+        BASE,
+        {**BASE, "server": "https://Other.example.com/mcp"},
+        {"server": "https://Other.example.com/mcp"},
+    ),
+    (
+        "1.0 and 1 are one number",
+        {**BASE, "connection_config": {"n": 1}},
+        {**BASE, "connection_config": {"n": 1.0}},
+        {},
+    ),
+    (
+        "map sent whole, floats made ints, keys sorted",
+        {**BASE, "connection_config": {"a": 1}},
+        {**BASE, "connection_config": {"z": 2.0, "a": 1}},
+        {"connection_config": {"a": 1, "z": 2}},
+    ),
+    (
+        "secret maps sent whole",
+        {**BASE, "headers": {"X-A": "1"}, "auth_data": {"client_id": "c", "client_secret": "s"}},
+        {**BASE, "headers": {"X-A": "1", "X-B": "2"}, "auth_data": {"client_id": "c", "client_secret": "t"}},
+        {"headers": {"X-A": "1", "X-B": "2"}, "auth_data": {"client_id": "c", "client_secret": "t"}},
+    ),
+    (
+        "visibility and control fields never sent",
+        {**BASE, "visibility": "private"},
+        {
+            **BASE,
+            "visibility": "shared_org",
+            "tool_drift": "block",
+            "tool_pins": {"t": "sha256:" + "0" * 64},
+            "adopt": True,
+        },
+        {},
+    ),
+    (
+        "rename and several fields",
+        {**BASE, "icon_url": "https://i.example/x.png"},
+        {**BASE, "name": "docs-2", "icon_url": None, "system_prompt": "Hi", "connection_secrets": {"tok": "x"}},
+        {"connection_secrets": {"tok": "x"}, "icon_url": None, "name": "docs-2", "system_prompt": "Hi"},
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "old", "new", "expected"), PAYLOADS, ids=[c[0] for c in PAYLOADS])
-def test_update_payload_is_exactly(case: str, old: dict[str, Any], new: dict[str, Any],
-                                   expected: dict[str, Any]) -> None:
+def test_update_payload_is_exactly(
+    case: str, old: dict[str, Any], new: dict[str, Any], expected: dict[str, Any]
+) -> None:
     assert diff.update_payload(old, new) == expected
 
 
@@ -145,8 +190,12 @@ def test_applying_the_update_payload_converges(old: dict[str, Any], new: dict[st
 def test_create_differences_is_the_create_recovery_rule() -> None:
     """The one rule the provider's create recovery (``lifecycle.outputs.matches``) and ``recover`` share."""
     sent = {"name": "docs", "description": "Docs", "server": "https://mcp.example.com/mcp", "headers": {"X-K": "v"}}
-    live = {**sent, "server": "https://MCP.example.com:443/mcp", "visibility": "private",
-            "connection_config": {"set": "by a PATCH after the create"}}
+    live = {
+        **sent,
+        "server": "https://MCP.example.com:443/mcp",
+        "visibility": "private",
+        "connection_config": {"set": "by a PATCH after the create"},
+    }
     # equal under the diff's comparison; a PATCH's fields and an unset visibility do not decide
     assert diff.create_differences(live, sent) == []
     theirs = {**live, "description": "theirs", "headers": {"X-K": "w"}}

@@ -95,12 +95,15 @@ def test_each_defined_field_changes_the_fingerprint(field: str) -> None:
         assert fingerprint(removed) != fingerprint(SEARCH)
 
 
-@pytest.mark.parametrize("extra", [
-    {"_meta": {"ai.mistral/turbine": {"tool_type": "rag"}}},
-    {"icons": [{"src": "https://example.com/i.png"}]},
-    {"execution": {"taskSupport": "optional"}},
-    {"id": "123", "created_at": "2025-01-01T00:00:00Z"},
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"_meta": {"ai.mistral/turbine": {"tool_type": "rag"}}},
+        {"icons": [{"src": "https://example.com/i.png"}]},
+        {"execution": {"taskSupport": "optional"}},
+        {"id": "123", "created_at": "2025-01-01T00:00:00Z"},
+    ],
+)
 def test_fields_outside_the_definition_do_not_count(extra: dict[str, Any]) -> None:
     assert fingerprint({**SEARCH, **extra}) == fingerprint(SEARCH)
 
@@ -118,8 +121,11 @@ def test_missing_none_and_empty_annotations_are_the_same() -> None:
 
 def test_snake_case_and_models_match_wire_camel_case() -> None:
     snake = {
-        "name": SEARCH["name"], "title": SEARCH["title"], "description": SEARCH["description"],
-        "input_schema": SEARCH["inputSchema"], "output_schema": SEARCH["outputSchema"],
+        "name": SEARCH["name"],
+        "title": SEARCH["title"],
+        "description": SEARCH["description"],
+        "input_schema": SEARCH["inputSchema"],
+        "output_schema": SEARCH["outputSchema"],
         "annotations": {"title": "Search docs", "read_only_hint": True, "open_world_hint": False},
     }
     assert fingerprint(snake) == fingerprint(SEARCH)
@@ -142,11 +148,18 @@ def test_summary_sorted_and_set_fingerprint_independent_of_order() -> None:
     assert outs == {"tools": summary, "tools_fingerprint": set_fingerprint([echo, SEARCH])}
 
 
-_json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-(2**53) + 1, 2**53 - 1),
-                       st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8))
-_json = st.recursive(_json_leaf, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                        st.dictionaries(st.text(max_size=5), inner, max_size=3)),
-                     max_leaves=12)
+_json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**53) + 1, 2**53 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=8),
+)
+_json = st.recursive(
+    _json_leaf,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=60, deadline=None)

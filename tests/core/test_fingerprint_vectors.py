@@ -37,9 +37,17 @@ SET_VECTORS = [(vid, f) for vid, f in BLOCKS if "tools" in f]
 
 def test_the_file_holds_every_vector() -> None:
     assert [vid for vid, _ in TOOL_VECTORS] == [
-        "minimal", "echo-described", "key-order", "left-out-and-null-fields", "snake-case-names",
-        "jsonschema-stands-in-for-inputSchema", "numbers", "unicode-and-escapes", "key-order-by-utf16-code-units",
-        "nesting"]
+        "minimal",
+        "echo-described",
+        "key-order",
+        "left-out-and-null-fields",
+        "snake-case-names",
+        "jsonschema-stands-in-for-inputSchema",
+        "numbers",
+        "unicode-and-escapes",
+        "key-order-by-utf16-code-units",
+        "nesting",
+    ]
     assert len(SET_VECTORS) == 2
     for _, fields in BLOCKS:
         assert set(fields) in ({"tool", "canonical", "fingerprint"}, {"tools", "canonical", "fingerprint"})
@@ -63,5 +71,6 @@ def test_set_vector(vid: str, fields: dict[str, str]) -> None:
     # the canonical line is what the set fingerprint hashes: the name -> fingerprint map of these tools
     flat = json.loads(fields["canonical"])
     assert {name: value if isinstance(value, list) else [value] for name, value in flat.items()} == {
-        name: sorted(fingerprint(t) for t in tools if t["name"] == name) for name in {t["name"] for t in tools}}
+        name: sorted(fingerprint(t) for t in tools if t["name"] == name) for name in {t["name"] for t in tools}
+    }
     assert canonical_json(flat) == fields["canonical"].encode("utf-8")

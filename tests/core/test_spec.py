@@ -23,9 +23,18 @@ def failures(**props: object) -> dict[str, str]:
 
 def test_good_inputs_pass() -> None:
     assert failures() == {}
-    assert failures(name="docs_search-1", visibility="private", headers={"X-Api-Key": "k"},
-                    auth_data={"client_id": "a", "client_secret": "b"}, connection_config={"n": 1.0},
-                    tool_drift="block", adopt=True) == {}
+    assert (
+        failures(
+            name="docs_search-1",
+            visibility="private",
+            headers={"X-Api-Key": "k"},
+            auth_data={"client_id": "a", "client_secret": "b"},
+            connection_config={"n": 1.0},
+            tool_drift="block",
+            adopt=True,
+        )
+        == {}
+    )
 
 
 def test_required_fields_named() -> None:
@@ -99,9 +108,14 @@ def test_unknowns_tolerated() -> None:
 
 def test_secret_values_never_in_reasons() -> None:
     canary = "sk-CANARY-\n-value"
-    got = spec.validate_inputs({**GOOD, "headers": {"X-Key": canary, "X-Two": 7},
-                                "auth_data": {"client_id": "", "client_secret": 5},
-                                "connection_secrets": {"k": object()}})
+    got = spec.validate_inputs(
+        {
+            **GOOD,
+            "headers": {"X-Key": canary, "X-Two": 7},
+            "auth_data": {"client_id": "", "client_secret": 5},
+            "connection_secrets": {"k": object()},
+        }
+    )
     assert got
     assert not any("CANARY" in str(f) for f in got)
 
@@ -125,20 +139,23 @@ def test_normalize_inputs_ints_and_empties() -> None:
 # ---- values JSON cannot carry, header rules and limits: shared with the local server -----------------------------
 
 
-@pytest.mark.parametrize(("props", "prop", "words"), [
-    ({"connection_config": {"rate": float("nan")}}, "connection_config.rate", "finite"),
-    ({"connection_config": {"a": [1, float("inf")]}}, "connection_config.a.1", "finite"),
-    ({"connection_secrets": {"t": float("-inf")}}, "connection_secrets.t", "finite"),
-    ({"description": "x\ud800"}, "description", "Unicode"),
-    ({"system_prompt": "\udfff"}, "system_prompt", "Unicode"),
-    ({"headers": {"X-Key": "v\ud800"}}, "headers.X-Key", "Unicode"),
-    ({"auth_data": {"client_id": "a\udc00", "client_secret": "s"}}, "auth_data.client_id", "Unicode"),
-    ({"connection_config": {"k\ud800": 1}}, "connection_config.k\ufffd", "in its name"),
-    ({"headers": {"Host": "x"}}, "headers.Host", "would break forwarding"),
-    ({"headers": {"transfer-encoding": "x"}}, "headers.transfer-encoding", "hop-by-hop"),
-    ({"headers": {"Mcp-Session-Id": "x"}}, "headers.Mcp-Session-Id", "MCP session"),
-    ({"headers": {"X-Key": "a", "x-key": "b"}}, "headers.x-key", "only by case"),
-])
+@pytest.mark.parametrize(
+    ("props", "prop", "words"),
+    [
+        ({"connection_config": {"rate": float("nan")}}, "connection_config.rate", "finite"),
+        ({"connection_config": {"a": [1, float("inf")]}}, "connection_config.a.1", "finite"),
+        ({"connection_secrets": {"t": float("-inf")}}, "connection_secrets.t", "finite"),
+        ({"description": "x\ud800"}, "description", "Unicode"),
+        ({"system_prompt": "\udfff"}, "system_prompt", "Unicode"),
+        ({"headers": {"X-Key": "v\ud800"}}, "headers.X-Key", "Unicode"),
+        ({"auth_data": {"client_id": "a\udc00", "client_secret": "s"}}, "auth_data.client_id", "Unicode"),
+        ({"connection_config": {"k\ud800": 1}}, "connection_config.k\ufffd", "in its name"),
+        ({"headers": {"Host": "x"}}, "headers.Host", "would break forwarding"),
+        ({"headers": {"transfer-encoding": "x"}}, "headers.transfer-encoding", "hop-by-hop"),
+        ({"headers": {"Mcp-Session-Id": "x"}}, "headers.Mcp-Session-Id", "MCP session"),
+        ({"headers": {"X-Key": "a", "x-key": "b"}}, "headers.x-key", "only by case"),
+    ],
+)
 def test_values_json_cannot_carry_and_header_rules(props: dict[str, object], prop: str, words: str) -> None:
     got = failures(**props)
     assert prop in got and words in got[prop], got
@@ -169,6 +186,8 @@ def test_json_problem_is_iterative_and_never_quotes_values() -> None:
 
 
 def test_unknown_values_are_not_looked_into() -> None:
-    got = spec.validate_inputs({**GOOD, "connection_config": {"a": Unknown()}, "headers": {"X": Unknown()}},
-                               is_unknown=lambda v: isinstance(v, Unknown))
+    got = spec.validate_inputs(
+        {**GOOD, "connection_config": {"a": Unknown()}, "headers": {"X": Unknown()}},
+        is_unknown=lambda v: isinstance(v, Unknown),
+    )
     assert got == []

@@ -67,13 +67,17 @@ def config(server: LocalServer, **extra: Any) -> dict[str, Any]:
     return {**server.config(), **extra}
 
 
-def test_declared_connectors_are_created_with_secrets(server: LocalServer, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_declared_connectors_are_created_with_secrets(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DECL_TEST_CLIENT_SECRET", f"{SECRET_MARK}-cs")
     cfg = config(server, docsApiKey=f"{SECRET_MARK}-key", **{"mistral:ticketsToken": f"{SECRET_MARK}-tok"})
-    with StackRunner(project(tmp_path), config=cfg, secret_keys=["mistral:apiKey", "docsApiKey",
-                                                                 "mistral:ticketsToken"],
-                     in_process=True) as stack:
+    with StackRunner(
+        project(tmp_path),
+        config=cfg,
+        secret_keys=["mistral:apiKey", "docsApiKey", "mistral:ticketsToken"],
+        in_process=True,
+    ) as stack:
         up = stack.up()
         assert [s.op for s in up.steps] == ["create", "create"]
         assert up.outputs["names"] == ["docs", "tickets"]
@@ -95,8 +99,9 @@ def test_declared_connectors_are_created_with_secrets(server: LocalServer, tmp_p
         stack.destroy()
 
 
-def test_stack_overrides_change_what_is_declared(server: LocalServer, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stack_overrides_change_what_is_declared(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DECL_TEST_CLIENT_SECRET", "cs")
     cfg = config(server, docsApiKey="k")
     with StackRunner(project(tmp_path), stack="prod", config=cfg, in_process=True) as stack:
@@ -108,17 +113,22 @@ def test_stack_overrides_change_what_is_declared(server: LocalServer, tmp_path: 
         stack.destroy()
 
 
-def test_missing_references_are_reported_together(server: LocalServer, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_references_are_reported_together(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("DECL_TEST_CLIENT_SECRET", raising=False)
-    with StackRunner(project(tmp_path), config=config(server), in_process=True) as stack, \
-            pytest.raises(StackRunError) as info:
+    with (
+        StackRunner(project(tmp_path), config=config(server), in_process=True) as stack,
+        pytest.raises(StackRunError) as info,
+    ):
         stack.up()
     text = str(info.value)
     assert "connectors.yaml:8:18: connectors.docs.headers.X-Api-Key: stack config docsApiKey is not set" in text
     assert "pulumi config set --secret docsApiKey <value>" in text
-    assert "connectors.yaml:11:22: connectors.docs.auth_data.client_secret: environment variable " \
-           "DECL_TEST_CLIENT_SECRET is not set" in text
+    assert (
+        "connectors.yaml:11:22: connectors.docs.auth_data.client_secret: environment variable "
+        "DECL_TEST_CLIENT_SECRET is not set" in text
+    )
     assert "mistral:ticketsToken is not set" in text
     with server.client() as client:
         assert [c.name for c in client.iter_connectors()] == []  # nothing was created
@@ -126,15 +136,18 @@ def test_missing_references_are_reported_together(server: LocalServer, tmp_path:
 
 def test_invalid_file_fails_the_program_before_any_resource(server: LocalServer, tmp_path: Path) -> None:
     bad = CONNECTORS.replace("client_id: docs-app", "client_id: docs-app\n      clientsecret: x")
-    with StackRunner(project(tmp_path, bad), config=config(server), in_process=True) as stack, \
-            pytest.raises(StackRunError) as info:
+    with (
+        StackRunner(project(tmp_path, bad), config=config(server), in_process=True) as stack,
+        pytest.raises(StackRunError) as info,
+    ):
         stack.up()
     assert "connectors.docs.auth_data.clientsecret" in str(info.value)
     assert "did you mean 'client_secret'" in str(info.value)
 
 
-def test_config_namespace_stack_and_options(server: LocalServer, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_namespace_stack_and_options(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`config` picks the namespace of {secret: key}, `stack` overrides the current stack, `opts` reaches every
     resource."""
     import pulumi
@@ -146,8 +159,9 @@ def test_config_namespace_stack_and_options(server: LocalServer, tmp_path: Path,
 
     def program() -> None:
         parent = pulumi.ComponentResource("team:index:Connectors", "team")
-        connectors = pulumi_mistral.declare_connectors(path, stack="prod", config="team",
-                                                       opts=pulumi.ResourceOptions(parent=parent))
+        connectors = pulumi_mistral.declare_connectors(
+            path, stack="prod", config="team", opts=pulumi.ResourceOptions(parent=parent)
+        )
         seen.update(connectors)
         seen["__children__"] = set(parent._childResources)
         pulumi.export("names", sorted(connectors))

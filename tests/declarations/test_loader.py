@@ -85,8 +85,10 @@ def test_stack_block_overrides(tmp_path: Path) -> None:
     docs = decls["docs"]
     assert docs["server"] == "https://mcp.prod.example.com/mcp"
     assert docs["adopt"] is True
-    assert docs["headers"] == {"X-Api-Key": SecretRef("secret", "docsApiKey"),
-                               "X-Env": SecretRef("secret", "prodEnvTag")}
+    assert docs["headers"] == {
+        "X-Api-Key": SecretRef("secret", "docsApiKey"),
+        "X-Env": SecretRef("secret", "prodEnvTag"),
+    }
     # an unknown stack gets the base declarations
     assert load_declarations(tmp_path / "connectors.yaml", "staging") == load_declarations(tmp_path / "connectors.yaml")
 
@@ -94,7 +96,9 @@ def test_stack_block_overrides(tmp_path: Path) -> None:
 def test_overlay_file_applies_after_the_block(tmp_path: Path) -> None:
     path = write(tmp_path, BASE)
     assert overlay_path(path, "prod") == tmp_path / "connectors.prod.yaml"
-    write(tmp_path, """\
+    write(
+        tmp_path,
+        """\
         defaults:
           visibility: shared_workspace
         connectors:
@@ -104,7 +108,9 @@ def test_overlay_file_applies_after_the_block(tmp_path: Path) -> None:
           extra:
             description: Only in prod
             server: https://extra.example.com/mcp
-        """, "connectors.prod.yaml")
+        """,
+        "connectors.prod.yaml",
+    )
     decls = load_declarations(path, "prod")
     assert list(decls) == ["docs", "extra"]
     assert decls["docs"]["server"] == "https://overlay.example.com/mcp"
@@ -116,23 +122,29 @@ def test_overlay_file_applies_after_the_block(tmp_path: Path) -> None:
 
 
 def test_explicit_values_beat_stack_defaults(tmp_path: Path) -> None:
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         connectors:
           a: {description: A, server: "https://a.example.com", visibility: shared_org}
         stacks:
           prod:
             defaults: {visibility: private}
-        """)
+        """,
+    )
     assert load_declarations(path, "prod")["a"]["visibility"] == "shared_org"
 
 
 def test_unknown_key_suggests_nearest_with_location(tmp_path: Path) -> None:
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         connectors:
           docs:
             description: Docs
             serverr: https://mcp.example.com/mcp
-        """)
+        """,
+    )
     found = problems(path)
     assert (4, 5, "connectors.docs.serverr", "is not a connector property (did you mean 'server'?)") in found
     # the missing required property is reported at the connector's key
@@ -140,7 +152,9 @@ def test_unknown_key_suggests_nearest_with_location(tmp_path: Path) -> None:
 
 
 def test_all_errors_at_once_with_file_line_column(tmp_path: Path) -> None:
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         defaults:
           visibilty: private
         connectors:
@@ -156,7 +170,8 @@ def test_all_errors_at_once_with_file_line_column(tmp_path: Path) -> None:
             description: ""
             server: https://ok.example.com
         stackz: {}
-        """)
+        """,
+    )
     with pytest.raises(DeclarationError) as info:
         load_declarations(path)
     err = info.value
@@ -192,27 +207,35 @@ def test_errors_in_overlay_files_name_that_file(tmp_path: Path) -> None:
 
 
 def test_errors_in_stack_block_are_reported_for_every_stack(tmp_path: Path) -> None:
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         connectors:
           a: {description: A, server: "https://a.example.com"}
         stacks:
           prod:
             connectors:
               a: {sever: "https://b.example.com"}
-        """)
+        """,
+    )
     assert problems(path, "dev") == [
-        (6, 11, "stacks.prod.connectors.a.sever", "is not a connector property (did you mean 'server'?)")]
+        (6, 11, "stacks.prod.connectors.a.sever", "is not a connector property (did you mean 'server'?)")
+    ]
 
 
 def test_yaml_syntax_error_and_duplicates(tmp_path: Path) -> None:
     broken = write(tmp_path, "connectors:\n  a: {description: A\n", "broken.yaml")
     ((line, _, _, reason),) = problems(broken)
     assert "not valid YAML" in reason and line >= 2
-    dup = write(tmp_path, """\
+    dup = write(
+        tmp_path,
+        """\
         connectors:
           a: {description: A, server: "https://a.example.com"}
           a: {description: B, server: "https://b.example.com"}
-        """, "dup.yaml")
+        """,
+        "dup.yaml",
+    )
     assert problems(dup) == [(3, 3, "connectors.a", "is written twice (first at line 2); fix: keep one")]
 
 
@@ -226,20 +249,25 @@ def test_missing_file_and_wrong_shapes(tmp_path: Path) -> None:
 
 
 def test_duplicate_connector_names_and_default_names(tmp_path: Path) -> None:
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         defaults:
           name: shared
         connectors:
           a: {description: A, server: "https://a.example.com", name: same}
           b: {description: B, server: "https://b.example.com", name: same}
-        """)
+        """,
+    )
     found = {p: (line, reason) for line, _, p, reason in problems(path)}
     assert found["defaults.name"][0] == 2
     assert found["connectors.b.name"][0] == 5 and "also the name of connectors.a" in found["connectors.b.name"][1]
 
 
 def test_yaml_merge_keys_and_anchors(tmp_path: Path) -> None:
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         common: &common
           description: Shared
           server: https://shared.example.com/mcp
@@ -249,10 +277,13 @@ def test_yaml_merge_keys_and_anchors(tmp_path: Path) -> None:
           b:
             <<: *common
             description: Own
-        """)
+        """,
+    )
     # `common` is not a known top-level key: anchors belong under defaults or a connector
     assert problems(path)[0][2] == "common"
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         connectors:
           a: &a
             description: Shared
@@ -260,7 +291,9 @@ def test_yaml_merge_keys_and_anchors(tmp_path: Path) -> None:
           b:
             <<: *a
             description: Own
-        """, "anchors.yaml")
+        """,
+        "anchors.yaml",
+    )
     decls = load_declarations(path)
     assert decls["b"] == {"description": "Own", "server": "https://shared.example.com/mcp", "name": "b"}
 
@@ -280,7 +313,9 @@ def test_secret_references_and_resolution(tmp_path: Path) -> None:
 
 
 def test_references_only_in_secret_positions_are_interpreted(tmp_path: Path) -> None:
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         connectors:
           a:
             description: A
@@ -288,7 +323,8 @@ def test_references_only_in_secret_positions_are_interpreted(tmp_path: Path) -> 
             connection_config: {secret: not-a-ref}
             connection_secrets: {token: {env: TOKEN}, other: 5}
             auth_data: {client_id: {env: CLIENT_ID}, client_secret: {secret: cs}}
-        """)
+        """,
+    )
     found = {p: reason for _, _, p, reason in problems(path)}
     assert found["connectors.a.server"].startswith("must be a string")
     assert "connection_config" not in " ".join(found)  # plain JSON data, may contain any key
@@ -297,9 +333,11 @@ def test_references_only_in_secret_positions_are_interpreted(tmp_path: Path) -> 
 
 
 def test_loader_does_not_import_pulumi_or_server_stacks() -> None:
-    code = ("import sys, pulumi_mistral.declarations as d; "
-            "bad = [m for m in ('pulumi', 'fastapi', 'starlette', 'uvicorn', 'mcp', 'httpx') if m in sys.modules]; "
-            "print(bad)")
+    code = (
+        "import sys, pulumi_mistral.declarations as d; "
+        "bad = [m for m in ('pulumi', 'fastapi', 'starlette', 'uvicorn', 'mcp', 'httpx') if m in sys.modules]; "
+        "print(bad)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
@@ -311,11 +349,13 @@ def test_large_files_load_in_linear_time(tmp_path: Path) -> None:
 
     lines = ["defaults:", "  adopt: true", "connectors:"]
     for i in range(1000):
-        lines += [f"  c{i}:",
-                  f"    description: Connector {i}",
-                  f"    server: https://mcp{i}.example.com/mcp",
-                  f"    headers: {{X-Api-Key: {{secret: c{i}Key}}, X-Team: {{secret: c{i}Team}}}}",
-                  "    connection_config: {region: eu, retries: 3, tags: [a, b], nested: {deep: [1, 2, {x: y}]}}"]
+        lines += [
+            f"  c{i}:",
+            f"    description: Connector {i}",
+            f"    server: https://mcp{i}.example.com/mcp",
+            f"    headers: {{X-Api-Key: {{secret: c{i}Key}}, X-Team: {{secret: c{i}Team}}}}",
+            "    connection_config: {region: eu, retries: 3, tags: [a, b], nested: {deep: [1, 2, {x: y}]}}",
+        ]
     path = tmp_path / "big.yaml"
     path.write_text("\n".join(lines) + "\n")
     started = time.perf_counter()

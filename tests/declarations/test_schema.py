@@ -43,72 +43,162 @@ METASCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "name": {"type": "string", "pattern": r"^[a-zA-Z][-a-zA-Z0-9_]*$"},
-        **{k: {"type": "string"} for k in ("displayName", "description", "homepage", "license", "repository",
-                                           "logoUrl", "publisher", "pluginDownloadURL", "version")},
+        **{
+            k: {"type": "string"}
+            for k in (
+                "displayName",
+                "description",
+                "homepage",
+                "license",
+                "repository",
+                "logoUrl",
+                "publisher",
+                "pluginDownloadURL",
+                "version",
+            )
+        },
         "keywords": {"type": "array", "items": {"type": "string"}},
-        "meta": {"type": "object", "additionalProperties": False,
-                 "properties": {"moduleFormat": {"type": "string"}, "supportPack": {"type": "boolean"}}},
-        "config": {"type": "object", "additionalProperties": False, "properties": {
-            "variables": {"type": "object", "additionalProperties": {"$ref": "#/$defs/property"}},
-            "defaults": {"type": "array", "items": {"type": "string"}}}},
-        "types": {"type": "object", "propertyNames": {"pattern": _TOKEN},
-                  "additionalProperties": {"$ref": "#/$defs/complexType"}},
-        "resources": {"type": "object", "propertyNames": {"pattern": _TOKEN},
-                      "additionalProperties": {"$ref": "#/$defs/resource"}},
+        "meta": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"moduleFormat": {"type": "string"}, "supportPack": {"type": "boolean"}},
+        },
+        "config": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "variables": {"type": "object", "additionalProperties": {"$ref": "#/$defs/property"}},
+                "defaults": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "types": {
+            "type": "object",
+            "propertyNames": {"pattern": _TOKEN},
+            "additionalProperties": {"$ref": "#/$defs/complexType"},
+        },
+        "resources": {
+            "type": "object",
+            "propertyNames": {"pattern": _TOKEN},
+            "additionalProperties": {"$ref": "#/$defs/resource"},
+        },
         "functions": {"type": "object", "propertyNames": {"pattern": _TOKEN}},
         "language": {"type": "object"},
         "provider": {"$ref": "#/$defs/resource"},  # the provider resource's inputs (the native plugin's config)
     },
     "$defs": {
-        "typeRef": {"oneOf": [
-            {"type": "object", "required": ["type"], "properties": {"type": {"enum": _PRIMITIVES}},
-             "not": {"anyOf": [{"required": ["items"]}, {"required": ["additionalProperties"]},
-                               {"required": ["$ref"]}]}},
-            {"type": "object", "required": ["type", "items"], "properties": {
-                "type": {"const": "array"}, "items": {"$ref": "#/$defs/typeRef"}},
-             "not": {"anyOf": [{"required": ["additionalProperties"]}, {"required": ["$ref"]}]}},
-            {"type": "object", "required": ["type"], "properties": {
-                "type": {"const": "object"}, "additionalProperties": {"$ref": "#/$defs/typeRef"}},
-             "not": {"anyOf": [{"required": ["items"]}, {"required": ["$ref"]}]}},
-            {"type": "object", "required": ["$ref"], "properties": {
-                "$ref": {"type": "string", "pattern": r"^(pulumi\.json#/(Any|Archive|Asset|Json)|#/types/.+)$"}},
-             "not": {"anyOf": [{"required": ["items"]}, {"required": ["additionalProperties"]}]}},
-        ]},
-        "property": {"allOf": [{"$ref": "#/$defs/typeRef"}], "type": "object",
-                     "properties": {"description": {"type": "string"}, "secret": {"type": "boolean"},
-                                    "replaceOnChanges": {"type": "boolean"},
-                                    "default": {"type": ["boolean", "number", "string"]},
-                                    "defaultInfo": {"type": "object", "required": ["environment"], "properties": {
-                                        "environment": {"type": "array", "items": {"type": "string"}}}}}},
+        "typeRef": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {"type": {"enum": _PRIMITIVES}},
+                    "not": {
+                        "anyOf": [
+                            {"required": ["items"]},
+                            {"required": ["additionalProperties"]},
+                            {"required": ["$ref"]},
+                        ]
+                    },
+                },
+                {
+                    "type": "object",
+                    "required": ["type", "items"],
+                    "properties": {"type": {"const": "array"}, "items": {"$ref": "#/$defs/typeRef"}},
+                    "not": {"anyOf": [{"required": ["additionalProperties"]}, {"required": ["$ref"]}]},
+                },
+                {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {"type": {"const": "object"}, "additionalProperties": {"$ref": "#/$defs/typeRef"}},
+                    "not": {"anyOf": [{"required": ["items"]}, {"required": ["$ref"]}]},
+                },
+                {
+                    "type": "object",
+                    "required": ["$ref"],
+                    "properties": {
+                        "$ref": {"type": "string", "pattern": r"^(pulumi\.json#/(Any|Archive|Asset|Json)|#/types/.+)$"}
+                    },
+                    "not": {"anyOf": [{"required": ["items"]}, {"required": ["additionalProperties"]}]},
+                },
+            ]
+        },
+        "property": {
+            "allOf": [{"$ref": "#/$defs/typeRef"}],
+            "type": "object",
+            "properties": {
+                "description": {"type": "string"},
+                "secret": {"type": "boolean"},
+                "replaceOnChanges": {"type": "boolean"},
+                "default": {"type": ["boolean", "number", "string"]},
+                "defaultInfo": {
+                    "type": "object",
+                    "required": ["environment"],
+                    "properties": {"environment": {"type": "array", "items": {"type": "string"}}},
+                },
+            },
+        },
         "properties": {"type": "object", "additionalProperties": {"$ref": "#/$defs/property"}},
-        "complexType": {"oneOf": [
-            {"type": "object", "required": ["type"], "properties": {
-                "type": {"const": "object"}, "description": {"type": "string"},
+        "complexType": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {
+                        "type": {"const": "object"},
+                        "description": {"type": "string"},
+                        "properties": {"$ref": "#/$defs/properties"},
+                        "required": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+                {
+                    "type": "object",
+                    "required": ["type", "enum"],
+                    "properties": {
+                        "type": {"enum": _PRIMITIVES},
+                        "description": {"type": "string"},
+                        "enum": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "object",
+                                "required": ["value"],
+                                "properties": {
+                                    "name": {"type": "string"},
+                                    "value": {"type": ["boolean", "number", "string"]},
+                                    "description": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                },
+            ]
+        },
+        "resource": {
+            "type": "object",
+            "properties": {
+                "description": {"type": "string"},
+                "inputProperties": {"$ref": "#/$defs/properties"},
+                "requiredInputs": {"type": "array", "items": {"type": "string"}},
                 "properties": {"$ref": "#/$defs/properties"},
-                "required": {"type": "array", "items": {"type": "string"}}}},
-            {"type": "object", "required": ["type", "enum"], "properties": {
-                "type": {"enum": _PRIMITIVES}, "description": {"type": "string"},
-                "enum": {"type": "array", "minItems": 1, "items": {
-                    "type": "object", "required": ["value"],
-                    "properties": {"name": {"type": "string"}, "value": {"type": ["boolean", "number", "string"]},
-                                   "description": {"type": "string"}}}}}},
-        ]},
-        "resource": {"type": "object", "properties": {
-            "description": {"type": "string"},
-            "inputProperties": {"$ref": "#/$defs/properties"},
-            "requiredInputs": {"type": "array", "items": {"type": "string"}},
-            "properties": {"$ref": "#/$defs/properties"},
-            "required": {"type": "array", "items": {"type": "string"}},
-            "isComponent": {"type": "boolean"}}},
+                "required": {"type": "array", "items": {"type": "string"}},
+                "isComponent": {"type": "boolean"},
+            },
+        },
     },
 }
 
 
 def test_committed_schema_is_the_generated_one() -> None:
     assert (ROOT / "schema.json").read_text() == schema_gen.render(), (
-        "schema.json is stale: regenerate it with `python -m pulumi_mistral.provider.schema_gen > schema.json`")
-    out = subprocess.run([sys.executable, "-m", "pulumi_mistral.provider.schema_gen"], capture_output=True, text=True,
-                         timeout=60, check=True)
+        "schema.json is stale: regenerate it with `python -m pulumi_mistral.provider.schema_gen > schema.json`"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "pulumi_mistral.provider.schema_gen"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert out.stdout == schema_gen.render()
 
 
@@ -208,10 +298,19 @@ def test_live_outputs_match_the_schema(server: LocalServer) -> None:
     import pulumi
 
     def program() -> None:
-        c = Connector("full", name="full", description="All fields", server="https://mcp.example.com/mcp",
-                      icon_url="https://icons.example.com/a.png", visibility="private", headers={"X-Key": "k"},
-                      auth_data={"client_id": "app", "client_secret": "cs"}, system_prompt="Be brief.",
-                      connection_config={"n": 1}, connection_secrets={"tok": "t"})
+        c = Connector(
+            "full",
+            name="full",
+            description="All fields",
+            server="https://mcp.example.com/mcp",
+            icon_url="https://icons.example.com/a.png",
+            visibility="private",
+            headers={"X-Key": "k"},
+            auth_data={"client_id": "app", "client_secret": "cs"},
+            system_prompt="Be brief.",
+            connection_config={"n": 1},
+            connection_secrets={"tok": "t"},
+        )
         pulumi.export("outputs", c.connector_id)
 
     config = server.config()

@@ -54,8 +54,11 @@ def test_examples_are_complete_projects(name: str) -> None:
 
 
 def requirement_lines(project: Path) -> list[str]:
-    return [line.strip() for line in (project / "requirements.txt").read_text().splitlines()
-            if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        line.strip()
+        for line in (project / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
 
 
 PYTHON_PROJECTS = sorted(p.parent.name for p in EXAMPLES.glob("*/requirements.txt"))
@@ -75,11 +78,29 @@ def test_requirements_install_the_package_from_this_clone_and_say_so(name: str) 
 def test_pip_resolves_the_requirements_to_this_clone(name: str, tmp_path: Path) -> None:
     """What `venv/bin/pip install -r requirements.txt` in the example's directory installs (resolved, not installed)."""
     report = tmp_path / "report.json"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "--no-build-isolation", "-q",
-                    "--report", str(report), "-r", "requirements.txt"], cwd=EXAMPLES / name, check=True,
-                   capture_output=True, timeout=300)
-    ours = [i for i in json.loads(report.read_text())["install"]
-            if i["metadata"]["name"] == "pulumi-mistral-connectors"]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "--report",
+            str(report),
+            "-r",
+            "requirements.txt",
+        ],
+        cwd=EXAMPLES / name,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    ours = [
+        i for i in json.loads(report.read_text())["install"] if i["metadata"]["name"] == "pulumi-mistral-connectors"
+    ]
     assert [i["download_info"]["url"] for i in ours] == [ROOT.as_uri()]
     assert ours[0].get("requested_extras", []) == (["policy"] if name == "policy-pack" else [])
 
@@ -117,10 +138,19 @@ def test_multi_env(tmp_path: Path) -> None:
         live: dict[str, dict[str, Any]] = {}
         for stack_name, key in (("dev", server.api_keys[0]), ("prod", server.api_keys[1])):
             stack_config = yaml.safe_load((project / f"Pulumi.{stack_name}.yaml").read_text())["config"]
-            config = {**stack_config, **base_config(server, key), "docsApiKey": f"docs-{stack_name}",
-                      "ticketsApiKey": f"tickets-{stack_name}"}
-            with StackRunner(project, stack=stack_name, config=config, in_process=True,
-                             secret_keys=["mistral:apiKey", "docsApiKey", "ticketsApiKey"]) as stack:
+            config = {
+                **stack_config,
+                **base_config(server, key),
+                "docsApiKey": f"docs-{stack_name}",
+                "ticketsApiKey": f"tickets-{stack_name}",
+            }
+            with StackRunner(
+                project,
+                stack=stack_name,
+                config=config,
+                in_process=True,
+                secret_keys=["mistral:apiKey", "docsApiKey", "ticketsApiKey"],
+            ) as stack:
                 results[stack_name] = stack.up().outputs
                 assert not stack.preview().changes
                 with ConnectorsClient(api_key=key, server_url=server.url) as client:
@@ -128,11 +158,15 @@ def test_multi_env(tmp_path: Path) -> None:
                 stack.destroy()
     dev, prod = results["dev"], results["prod"]
     assert (dev["environment"], prod["environment"]) == ("dev", "prod")
-    assert dev["connectors"] == {"docs-search": "https://docs.staging.example.com/mcp",
-                                 "tickets": "https://tickets.staging.example.com/mcp",
-                                 "debug-tools": "https://debug.example.com/mcp"}
-    assert prod["connectors"] == {"docs-search": "https://docs.example.com/mcp",
-                                  "tickets": "https://tickets.example.com/mcp"}
+    assert dev["connectors"] == {
+        "docs-search": "https://docs.staging.example.com/mcp",
+        "tickets": "https://tickets.staging.example.com/mcp",
+        "debug-tools": "https://debug.example.com/mcp",
+    }
+    assert prod["connectors"] == {
+        "docs-search": "https://docs.example.com/mcp",
+        "tickets": "https://tickets.example.com/mcp",
+    }
     assert set(dev["visibility"].values()) == {"private"}
     assert set(prod["visibility"].values()) == {"shared_workspace"}
     assert live["dev"]["docs-search"].headers == {"X-Api-Key": "docs-dev"}
@@ -151,10 +185,15 @@ def test_oauth_connector(server: LocalServer, tmp_path: Path) -> None:
         sys.path.remove(str(EXAMPLES))
     project = copy_example("oauth-connector", tmp_path)
     with start_oauth_servers() as oauth:
-        config = {**base_config(server), "mcpUrl": oauth.url, "clientId": oauth.client_id,
-                  "clientSecret": oauth.client_secret}
-        with StackRunner(project, config=config, secret_keys=["mistral:apiKey", "clientSecret"],
-                         in_process=True) as stack:
+        config = {
+            **base_config(server),
+            "mcpUrl": oauth.url,
+            "clientId": oauth.client_id,
+            "clientSecret": oauth.client_secret,
+        }
+        with StackRunner(
+            project, config=config, secret_keys=["mistral:apiKey", "clientSecret"], in_process=True
+        ) as stack:
             up = stack.up()
             assert up.outputs["auth_type"] == "oauth2"
             url = up.outputs["auth_url"]
@@ -191,8 +230,13 @@ def test_drift_workflow_is_valid_and_commented() -> None:
     assert all("uses" in s or "run" in s for s in steps)
     text = WORKFLOW.read_text()
     # every exit code is explained next to the command that returns it
-    for words in ("0      no changes", "7      changes are planned", "other  the preview itself failed",
-                  "0 clean, 2 drift found", "1 error"):
+    for words in (
+        "0      no changes",
+        "7      changes are planned",
+        "other  the preview itself failed",
+        "0 clean, 2 drift found",
+        "1 error",
+    ):
         assert words in text, words
     commands = workflow_commands()
     previews = [c for c in commands if c[:2] == ["pulumi", "preview"]]
@@ -207,14 +251,20 @@ def test_workflow_uses_only_existing_cli_flags() -> None:
         args = command[1:]
         parsed = build_parser(args).parse_args(args)  # unknown subcommands or flags exit here
         assert parsed.command == "drift" and parsed.declared == "connectors.yaml" and parsed.format == "markdown"
-        helptext = subprocess.run([sys.executable, "-m", "pulumi_mistral.cli", args[0], "--help"],
-                                  capture_output=True, text=True, timeout=60, check=True).stdout
+        helptext = subprocess.run(
+            [sys.executable, "-m", "pulumi_mistral.cli", args[0], "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
         for flag in (a for a in args if a.startswith("--")):
             assert re.search(rf"{re.escape(flag)}\b", helptext), flag
 
 
-def test_ci_drift_check_detects_drift(server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_ci_drift_check_detects_drift(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = copy_example("ci-drift-check", tmp_path)
     config = {**base_config(server), "docsApiKey": "docs-key"}
     monkeypatch.setenv("MISTRAL_API_KEY", server.api_key)

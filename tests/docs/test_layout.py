@@ -32,7 +32,7 @@ def _drawn_tree() -> set[str]:
     start = next(i for i, line in enumerate(lines) if line.startswith("provider/pulumi_mistral/"))
     drawn: set[str] = set()
     parents: list[tuple[int, str]] = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if line and not line.startswith(" "):
             break  # the next top-level folder (engine/, examples/, ...)
         match = re.match(r"^( +)(\S+)", line)
@@ -65,8 +65,9 @@ def test_every_module_opens_with_one_line_saying_what_it_owns() -> None:
 
 
 def test_modules_stay_small_unless_documented() -> None:
-    long = {rel: n for rel in _modules()
-            if (n := len((PACKAGE / rel).read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    long = {
+        rel: n for rel in _modules() if (n := len((PACKAGE / rel).read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
     assert sorted(set(long) - set(LONG_MODULES)) == [], long
     assert sorted(set(LONG_MODULES) - set(long)) == [], "short now: drop them from LONG_MODULES and architecture.md"
     assert {rel: n for rel, n in long.items() if n > MAX_LONG_LINES} == {}
@@ -86,8 +87,9 @@ def test_architecture_names_every_folder_of_the_repository() -> None:
     """Each top-level folder (and schema.json) is a top-level line of the drawing; each package folder is drawn."""
     block = ARCHITECTURE.read_text(encoding="utf-8").split("```", 2)[1]
     top = {line.split()[0] for line in block.splitlines() if line and not line.startswith(" ")}
-    folders = {f"{p.name}/" for p in ROOT.iterdir()
-               if p.is_dir() and not p.name.startswith(".") and not _ignored(p)} - {"provider/"}
+    folders = {
+        f"{p.name}/" for p in ROOT.iterdir() if p.is_dir() and not p.name.startswith(".") and not _ignored(p)
+    } - {"provider/"}
     assert sorted((folders | {"schema.json", "provider/pulumi_mistral/"}) - top) == []
     section = block.split("provider/pulumi_mistral/", 1)[1]
     for folder in sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()):

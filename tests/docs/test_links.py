@@ -106,6 +106,9 @@ def test_command_synopses_use_only_existing_flags(where: str, args: list[str]) -
     sub = next(a for a in parser._subparsers._group_actions if a.choices)  # the COMMAND action
     command = sub.choices[args[0]]
     known = {option for action in command._actions for option in action.option_strings}
-    flags = {re.sub(r"[\[\]|.]", "", word).split("=")[0] for word in shlex.split(" ".join(args).replace("|", " "))
-             if word.lstrip("[").startswith("--")}
+    flags = {
+        re.sub(r"[\[\]|.]", "", word).split("=")[0]
+        for word in shlex.split(" ".join(args).replace("|", " "))
+        if word.lstrip("[").startswith("--")
+    }
     assert sorted(flags - known) == [], where

@@ -21,8 +21,11 @@ PACK = ROOT / "examples" / "policy-pack"
 
 
 def test_every_rule_is_documented_with_its_defaults_and_where_it_runs() -> None:
-    rows = {line.split("|")[1].strip().split()[0].strip("`"): line for line in DOC.splitlines()
-            if line.startswith("| `connector-")}
+    rows = {
+        line.split("|")[1].strip().split()[0].strip("`"): line
+        for line in DOC.splitlines()
+        if line.startswith("| `connector-")
+    }
     assert list(rows) == [r.id for r in RULES]
     for rule in RULES:
         row = rows[rule.id]
@@ -30,17 +33,25 @@ def test_every_rule_is_documented_with_its_defaults_and_where_it_runs() -> None:
         assert ("(stack)" in row) == (rule.scope == "stack"), rule.id
         for name, schema in SCHEMAS[rule.id].items():
             default = schema["default"]
-            shown = json.dumps(default) if isinstance(default, list) else str(default).lower() \
-                if isinstance(default, bool) else str(default)
+            shown = (
+                json.dumps(default)
+                if isinstance(default, list)
+                else str(default).lower()
+                if isinstance(default, bool)
+                else str(default)
+            )
             assert f"{name}: {shown}" in row, (rule.id, name)
 
 
 def test_the_ci_step_uses_only_existing_flags() -> None:
     block = DOC.split("```yaml\n", 1)[1].split("```", 1)[0]
     steps = yaml.safe_load(block)
-    commands = [shlex.split(line.split(" #", 1)[0].strip().replace('"$STACK"', "prod"))
-                for step in steps for line in step.get("run", "").splitlines()
-                if line.strip().startswith(("pulumi ", "pulumi-mistral "))]
+    commands = [
+        shlex.split(line.split(" #", 1)[0].strip().replace('"$STACK"', "prod"))
+        for step in steps
+        for line in step.get("run", "").splitlines()
+        if line.strip().startswith(("pulumi ", "pulumi-mistral "))
+    ]
     audits = [c[1:] for c in commands if c[0] == "pulumi-mistral"]
     assert len(audits) == 2
     for args in audits:

@@ -83,8 +83,10 @@ def blocks(doc: Path) -> list[Block]:
         kind, name, mode = marker.group(1), marker.group(2), marker.group(3) or ""
         fence = _FENCE.match(lines[i].strip()) if i < len(lines) else None
         if not fence:
-            raise AssertionError(f"{doc.relative_to(ROOT)}:{i}: marker '{lines[i - 1].strip()}' must be followed "
-                                 "directly by a fenced code block")
+            raise AssertionError(
+                f"{doc.relative_to(ROOT)}:{i}: marker '{lines[i - 1].strip()}' must be followed "
+                "directly by a fenced code block"
+            )
         start, body = i + 1, []
         i += 1
         while i < len(lines) and lines[i].strip() != fence.group(1):
@@ -104,8 +106,15 @@ def test_snippets_exist_and_are_well_formed() -> None:
     names = [b.name for b in snippets]
     assert len(names) == len(set(names)), f"snippet names must be unique: {sorted(names)}"
     for b in snippets:
-        assert (b.lang, b.mode) in {("python", ""), ("python", "program"), ("python", "cli"), ("sh", ""),
-                                    ("bash", ""), ("sh", "cli"), ("bash", "cli")}, b.where
+        assert (b.lang, b.mode) in {
+            ("python", ""),
+            ("python", "program"),
+            ("python", "cli"),
+            ("sh", ""),
+            ("bash", ""),
+            ("sh", "cli"),
+            ("bash", "cli"),
+        }, b.where
 
 
 def _secret_values(workdir: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -134,8 +143,13 @@ def _run(block: Block, workdir: Path, server: LocalServer, env: dict[str, str]) 
         os.environ.update(env_refs)
         try:
             full = {**server.config(), **config}
-            with StackRunner(workdir, config=full, secret_keys=["mistral:apiKey", *config],
-                             state_path=workdir / ".state" / f"{block.name}.json", in_process=True) as stack:
+            with StackRunner(
+                workdir,
+                config=full,
+                secret_keys=["mistral:apiKey", *config],
+                state_path=workdir / ".state" / f"{block.name}.json",
+                in_process=True,
+            ) as stack:
                 stack.up()
                 stack.preview(expect_no_changes=True)
         finally:
@@ -163,8 +177,13 @@ def _run(block: Block, workdir: Path, server: LocalServer, env: dict[str, str]) 
 
 
 # What a user's own Pulumi settings could point elsewhere (a Pulumi Cloud login, another passphrase source).
-_USER_PULUMI_VARIABLES = ("PULUMI_HOME", "PULUMI_BACKEND_URL", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE_FILE",
-                          "VIRTUAL_ENV")
+_USER_PULUMI_VARIABLES = (
+    "PULUMI_HOME",
+    "PULUMI_BACKEND_URL",
+    "PULUMI_ACCESS_TOKEN",
+    "PULUMI_CONFIG_PASSPHRASE_FILE",
+    "VIRTUAL_ENV",
+)
 
 
 def _virtualenvs(project: dict[str, Any]) -> set[str]:
@@ -172,7 +191,7 @@ def _virtualenvs(project: dict[str, Any]) -> set[str]:
     runtime = project.get("runtime")
     options = (runtime.get("options") or {}) if isinstance(runtime, dict) else {}
     found = {options["virtualenv"]} if options.get("virtualenv") else set()
-    for plugin in ((project.get("plugins") or {}).get("providers") or []):
+    for plugin in (project.get("plugins") or {}).get("providers") or []:
         path = Path(str(plugin.get("path", "")))
         if path.name == "bin" and str(path.parent) not in ("", "."):
             found.add(str(path.parent))
@@ -188,18 +207,27 @@ def _user_shell(env: dict[str, str], workdir: Path, cli: Path) -> dict[str, str]
             if not Path(venv).is_absolute() and not (project.parent / venv).exists():
                 (project.parent / venv).symlink_to(Path(sys.prefix), target_is_directory=True)
     shell = {k: v for k, v in env.items() if k not in _USER_PULUMI_VARIABLES}
-    return {**shell, "HOME": str(home), "PULUMI_HOME": str(home / ".pulumi"),
-            "PATH": str(cli.resolve().parent) + os.pathsep + shell["PATH"],
-            "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24), "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true"}
+    return {
+        **shell,
+        "HOME": str(home),
+        "PULUMI_HOME": str(home / ".pulumi"),
+        "PATH": str(cli.resolve().parent) + os.pathsep + shell["PATH"],
+        "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    }
 
 
 def run_document(doc_blocks: list[Block], workdir: Path) -> None:
     """Write the files and run the snippets of one document, in order; the first failure names its snippet."""
     with LocalServer() as server:
         bin_dir = str(Path(sys.executable).parent)
-        env = {**os.environ, "MISTRAL_SERVER_URL": server.url, "MISTRAL_API_KEY": server.api_key,
-               "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+        env = {
+            **os.environ,
+            "MISTRAL_SERVER_URL": server.url,
+            "MISTRAL_API_KEY": server.api_key,
+            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+        }
         for block in doc_blocks:
             if block.kind == "excerpt":
                 continue  # checked against its file by test_excerpts_are_in_their_files
@@ -214,8 +242,11 @@ def run_document(doc_blocks: list[Block], workdir: Path) -> None:
                 raise AssertionError(f"snippet {block.where} failed: {exc}") from exc
 
 
-@pytest.mark.parametrize("doc", [d for d, bs in ALL_BLOCKS.items() if any(b.kind == "snippet" for b in bs)],
-                         ids=lambda d: str(d.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "doc",
+    [d for d, bs in ALL_BLOCKS.items() if any(b.kind == "snippet" for b in bs)],
+    ids=lambda d: str(d.relative_to(ROOT)),
+)
 def test_snippets_run(doc: Path, tmp_path: Path) -> None:
     run_document(ALL_BLOCKS[doc], tmp_path)
 
@@ -243,8 +274,9 @@ def _excerpt_mismatch(block: Block) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("block", [b for bs in ALL_BLOCKS.values() for b in bs if b.kind == "excerpt"],
-                         ids=lambda b: b.where)
+@pytest.mark.parametrize(
+    "block", [b for bs in ALL_BLOCKS.values() for b in bs if b.kind == "excerpt"], ids=lambda b: b.where
+)
 def test_excerpts_are_in_their_files(block: Block) -> None:
     assert _excerpt_mismatch(block) is None, f"{block.where}: not in {block.name}: {_excerpt_mismatch(block)!r}"
 
@@ -254,45 +286,69 @@ def test_an_excerpt_that_left_its_file_fails() -> None:
     shown = "from pulumi_mistral.policy.pack import serve\nserve()\n"
     assert _excerpt_mismatch(Block(doc, 1, "excerpt", "examples/policy-pack/__main__.py", "", "python", shown)) is None
     swapped = "serve()\nfrom pulumi_mistral.policy.pack import serve\n"
-    assert _excerpt_mismatch(Block(doc, 1, "excerpt", "examples/policy-pack/__main__.py", "", "python", swapped)) \
+    assert (
+        _excerpt_mismatch(Block(doc, 1, "excerpt", "examples/policy-pack/__main__.py", "", "python", swapped))
         == "from pulumi_mistral.policy.pack import serve"
+    )
 
 
 # ---- every code block is run, checked, or named here -----------------------------------------------------------
 
 CODE_LANGUAGES = frozenset({"python", "py", "sh", "bash", "shell", "zsh"})
-_INSTALLS = ("installs from a package index into a fresh virtualenv (the network); the same install, a wheel built "
-             "with `pip wheel --no-deps` into a project's virtualenv, is run by tests/engine/test_project_shapes.py"
-             "::test_a_fresh_project_with_requirements_after_pulumi_install")
+_INSTALLS = (
+    "installs from a package index into a fresh virtualenv (the network); the same install, a wheel built "
+    "with `pip wheel --no-deps` into a project's virtualenv, is run by tests/engine/test_project_shapes.py"
+    "::test_a_fresh_project_with_requirements_after_pulumi_install"
+)
 # (document, how the block's first line starts) -> why the block cannot run here as it is written.
 UNMARKED: dict[tuple[str, str], str] = {
     ("README.md", "pip install /path/to/pulumi-mistral "): _INSTALLS,
     ("docs/installation-configuration.md", "python -m venv venv"): _INSTALLS,
-    ("README.md", "make demo "):
-        "the repository's own entry points (`make test` would run this test); the demo is run by "
-        "tests/provider/test_demo.py",
-    ("docs/architecture.md", "client = ConnectorsClient(api_key=None, "):
-        "signatures, not a program; tests/client/test_public_api.py pins the client's surface",
-    ("docs/architecture.md", "state = ProcessState(warn=sink) "):
-        "signatures, not a program; tests/lifecycle/test_lifecycle.py drives these calls",
-    ("docs/interrupted.md", "pulumi cancel --yes --stack dev "):
-        "needs a stack that a killed deployment left locked with pending operations; tests/engine/test_interrupted.py "
-        "kills deployments and runs this sequence",
-    ("docs/native.md", "import pulumi"):
-        "step 2 of moving an existing dynamic stack; tests/engine/test_native_migration.py moves examples/quickstart "
-        "this way through the real engine",
-    ("docs/native.md", "python -m pulumi_mistral.plugin.sdkgen "):
-        "rewrites provider/pulumi_mistral/native in the clone; tests/engine/test_native.py regenerates it and "
-        "compares (test_the_committed_sdk_is_what_the_generator_writes_from_schema_json)",
-    ("docs/policy.md", "pulumi preview --policy-pack /path/to/pulumi-mistral/"):
-        "paths of a clone and of a stack; tests/engine/test_policy_pack.py runs the pack on real stacks",
-    ("docs/policy.md", "cp -r examples/policy-pack ~/policy/"):
-        "copies out of a clone and installs from a package index (the network)",
-    ("docs/tool-drift.md", "from pulumi_mistral import Connector, pins_for"):
-        "the pins are elided (`sha256:67e13f80…`) and need an MCP server that answers; "
-        "tests/provider/test_tool_pins.py and tests/engine/test_tool_pins.py deploy pins written by pins_for",
-    ("docs/tool-drift.md", "from pulumi_mistral import pins_for"):
-        "needs a connector whose MCP server answers; tests/provider/test_tool_pins.py calls pins_for on one",
+    (
+        "README.md",
+        "make demo ",
+    ): "the repository's own entry points (`make test` would run this test); the demo is run by "
+    "tests/provider/test_demo.py",
+    (
+        "docs/architecture.md",
+        "client = ConnectorsClient(api_key=None, ",
+    ): "signatures, not a program; tests/client/test_public_api.py pins the client's surface",
+    (
+        "docs/architecture.md",
+        "state = ProcessState(warn=sink) ",
+    ): "signatures, not a program; tests/lifecycle/test_lifecycle.py drives these calls",
+    (
+        "docs/interrupted.md",
+        "pulumi cancel --yes --stack dev ",
+    ): "needs a stack that a killed deployment left locked with pending operations; tests/engine/test_interrupted.py "
+    "kills deployments and runs this sequence",
+    (
+        "docs/native.md",
+        "import pulumi",
+    ): "step 2 of moving an existing dynamic stack; tests/engine/test_native_migration.py moves examples/quickstart "
+    "this way through the real engine",
+    (
+        "docs/native.md",
+        "python -m pulumi_mistral.plugin.sdkgen ",
+    ): "rewrites provider/pulumi_mistral/native in the clone; tests/engine/test_native.py regenerates it and "
+    "compares (test_the_committed_sdk_is_what_the_generator_writes_from_schema_json)",
+    (
+        "docs/policy.md",
+        "pulumi preview --policy-pack /path/to/pulumi-mistral/",
+    ): "paths of a clone and of a stack; tests/engine/test_policy_pack.py runs the pack on real stacks",
+    (
+        "docs/policy.md",
+        "cp -r examples/policy-pack ~/policy/",
+    ): "copies out of a clone and installs from a package index (the network)",
+    (
+        "docs/tool-drift.md",
+        "from pulumi_mistral import Connector, pins_for",
+    ): "the pins are elided (`sha256:67e13f80…`) and need an MCP server that answers; "
+    "tests/provider/test_tool_pins.py and tests/engine/test_tool_pins.py deploy pins written by pins_for",
+    (
+        "docs/tool-drift.md",
+        "from pulumi_mistral import pins_for",
+    ): "needs a connector whose MCP server answers; tests/provider/test_tool_pins.py calls pins_for on one",
 }
 
 
@@ -326,8 +382,10 @@ def test_every_python_and_shell_block_is_marked() -> None:
             seen.update(named)
             if len(named) != 1:
                 unmarked.append(f"{rel}:{line} ```{lang}: {first}")
-    assert unmarked == [], "mark these blocks (<!-- snippet: NAME -->, <!-- file: PATH -->, <!-- excerpt: PATH -->), " \
-                           "or name them in UNMARKED with the reason they cannot run"
+    assert unmarked == [], (
+        "mark these blocks (<!-- snippet: NAME -->, <!-- file: PATH -->, <!-- excerpt: PATH -->), "
+        "or name them in UNMARKED with the reason they cannot run"
+    )
     assert sorted(set(UNMARKED) - seen) == [], "UNMARKED names blocks that are no longer there (or are marked now)"
 
 

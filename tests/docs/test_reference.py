@@ -18,15 +18,26 @@ SCHEMA: dict[str, Any] = json.loads((ROOT / "schema.json").read_text(encoding="u
 
 def test_committed_reference_is_the_rendered_schema() -> None:
     assert PAGE.read_text(encoding="utf-8") == refdoc.render(SCHEMA), (
-        f"docs/reference.md is stale: regenerate it with `{refdoc.COMMAND}`")
+        f"docs/reference.md is stale: regenerate it with `{refdoc.COMMAND}`"
+    )
 
 
 def test_the_command_renders_the_generated_schema_and_a_given_file() -> None:
-    out = subprocess.run([sys.executable, "-m", "pulumi_mistral.provider.refdoc"], capture_output=True, text=True,
-                         timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "pulumi_mistral.provider.refdoc"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert out.stdout == refdoc.render(schema_gen.generate()) == PAGE.read_text(encoding="utf-8")
-    given = subprocess.run([sys.executable, "-m", "pulumi_mistral.provider.refdoc", str(ROOT / "schema.json")],
-                           capture_output=True, text=True, timeout=120, check=True)
+    given = subprocess.run(
+        [sys.executable, "-m", "pulumi_mistral.provider.refdoc", str(ROOT / "schema.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert given.stdout == out.stdout
 
 
@@ -60,8 +71,10 @@ def test_a_changed_schema_changes_the_page() -> None:
 
 def test_types_read_as_words_with_links() -> None:
     assert refdoc.type_of({"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}}) == "map of any"
-    assert refdoc.type_of({"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}}) \
+    assert (
+        refdoc.type_of({"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}})
         == "list of map of string"
+    )
     assert refdoc.type_of({"$ref": "#/types/mistral:index:AuthData"}) == "[AuthData](#authdata)"
     assert refdoc.snake("maxRetryTime") == "max_retry_time"
     assert refdoc.cell("a | b\nc") == "a \\| b c"

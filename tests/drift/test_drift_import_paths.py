@@ -24,8 +24,21 @@ def test_old_path_exposes_the_same_objects() -> None:
 
 
 def test_every_public_name_of_the_package_is_kept_on_the_old_path() -> None:
-    before_the_split = {"CLASSES", "UNKNOWN", "Declared", "Finding", "Report", "RequestCounter", "add_arguments",
-                        "compare_settings", "load_declared_yaml", "load_stack_export", "render", "run", "scan"}
+    before_the_split = {
+        "CLASSES",
+        "UNKNOWN",
+        "Declared",
+        "Finding",
+        "Report",
+        "RequestCounter",
+        "add_arguments",
+        "compare_settings",
+        "load_declared_yaml",
+        "load_stack_export",
+        "render",
+        "run",
+        "scan",
+    }
     assert before_the_split <= set(old.__all__)
     assert set(old.__all__) == set(drift_package.__all__) | {"Declared", "main"}
     for name in drift_package.__all__:

@@ -32,8 +32,15 @@ def cli(env: Any, *args: str, key: str | None = "server", stdin: str | None = No
         environ["MISTRAL_API_KEY"] = env.server.api_key
     elif key is not None:
         environ["MISTRAL_API_KEY"] = key
-    return subprocess.run([sys.executable, "-m", "pulumi_mistral.cli", *args], capture_output=True, text=True,
-                          env=environ, input=stdin, timeout=120, cwd=env.tmp)
+    return subprocess.run(
+        [sys.executable, "-m", "pulumi_mistral.cli", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        input=stdin,
+        timeout=120,
+        cwd=env.tmp,
+    )
 
 
 def _declared(env: Any, *, stacks: str = "") -> Path:
@@ -71,9 +78,12 @@ USAGE_ERRORS: list[tuple[str, list[str], str]] = [
 
 @pytest.mark.parametrize(("args", "words"), [u[1:] for u in USAGE_ERRORS], ids=[u[0] for u in USAGE_ERRORS])
 def test_usage_and_input_errors_exit_1(env: Any, args: list[str], words: str) -> None:
-    files = {"yaml": str(_declared(env, stacks="stacks:\n  prod: {}\n")),
-             "empty": str(env.yaml("", "empty.json")), "object": str(env.yaml("{}", "object.json")),
-             "list": str(env.yaml("[]", "list.json"))}
+    files = {
+        "yaml": str(_declared(env, stacks="stacks:\n  prod: {}\n")),
+        "empty": str(env.yaml("", "empty.json")),
+        "object": str(env.yaml("{}", "object.json")),
+        "list": str(env.yaml("[]", "list.json")),
+    }
     result = cli(env, "drift", "--server-url", env.server.url, *(a.format(**files) for a in args), stdin="")
     assert result.returncode == 1, (result.returncode, result.stderr)
     assert words in result.stderr and result.stdout == ""
@@ -87,8 +97,10 @@ def test_a_declared_stack_without_overrides_is_known(env: Any) -> None:
 
 def test_missing_key_names_the_environment_variable(env: Any) -> None:
     path = _declared(env)
-    for args in (["drift", "--server-url", env.server.url, "--declared", str(path)],
-                 ["export", "--server-url", env.server.url, "--output", "-"]):
+    for args in (
+        ["drift", "--server-url", env.server.url, "--declared", str(path)],
+        ["export", "--server-url", env.server.url, "--output", "-"],
+    ):
         result = cli(env, *args, key=None)
         assert result.returncode == 1
         assert "set the MISTRAL_API_KEY environment variable" in result.stderr and "api_key=" not in result.stderr
@@ -115,8 +127,9 @@ def test_connector_option_reports_only_those_connectors(env: Any) -> None:
 
 
 def test_unreadable_declared_values_are_not_compared_in_every_format(env: Any, monkeypatch: Any) -> None:
-    env.connector("docs", headers={"X-Api-Key": "live-value"},
-                  auth_data={"client_id": "app", "client_secret": "live-secret"})
+    env.connector(
+        "docs", headers={"X-Api-Key": "live-value"}, auth_data={"client_id": "app", "client_secret": "live-secret"}
+    )
     path = env.yaml(f"""connectors:
   docs:
     description: docs connector
@@ -199,19 +212,29 @@ def test_sarif_validates_against_the_official_schema_with_a_location_on_every_re
 def test_sarif_of_a_stack_export_validates(env: Any) -> None:
     validator = _official_sarif_validator()
     created = env.connector("docs")
-    export = {"version": 3, "deployment": {"resources": [{
-        "urn": "urn:pulumi:prod::p::pulumi-python:dynamic/connector:Connector::docs",
-        "type": "pulumi-python:dynamic/connector:Connector", "id": created.id,
-        "inputs": {"name": "docs", "description": "changed", "server": env.demo.url},
-        "outputs": {"connector_id": created.id}}]}}
+    export = {
+        "version": 3,
+        "deployment": {
+            "resources": [
+                {
+                    "urn": "urn:pulumi:prod::p::pulumi-python:dynamic/connector:Connector::docs",
+                    "type": "pulumi-python:dynamic/connector:Connector",
+                    "id": created.id,
+                    "inputs": {"name": "docs", "description": "changed", "server": env.demo.url},
+                    "outputs": {"connector_id": created.id},
+                }
+            ]
+        },
+    }
     state = env.yaml(json.dumps(export, indent=1), "state.json")
     env.connector("scratch")
     result = env.drift("--stack-export", str(state), "--format", "sarif")
     assert result.code == 2
     sarif = json.loads(result.out)
     assert list(validator.iter_errors(sarif)) == []
-    starts = {r["ruleId"]: r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in
-              sarif["runs"][0]["results"]}
+    starts = {
+        r["ruleId"]: r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in sarif["runs"][0]["results"]
+    }
     assert starts["unmanaged"] == 1
     assert "Connector::docs" in state.read_text().splitlines()[starts["settings-drift"] - 1]
 

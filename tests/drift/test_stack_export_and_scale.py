@@ -23,19 +23,32 @@ FAR = "https://mcp.example.com/mcp"
 
 
 def _resource(name: str, inputs: dict[str, Any], outputs: dict[str, Any], connector_id: str) -> dict[str, Any]:
-    return {"urn": f"urn:pulumi:dev::proj::{TYPE}::{name}", "custom": True, "id": connector_id, "type": TYPE,
-            "inputs": {"__provider": {**SIG, "ciphertext": "v1:AAAA"}, **inputs},
-            "outputs": {**inputs, **outputs, "connector_id": connector_id},
-            "parent": "urn:pulumi:dev::proj::pulumi:pulumi:Stack::proj-dev",
-            "provider": "urn:pulumi:dev::proj::pulumi:providers:pulumi-python::default::x"}
+    return {
+        "urn": f"urn:pulumi:dev::proj::{TYPE}::{name}",
+        "custom": True,
+        "id": connector_id,
+        "type": TYPE,
+        "inputs": {"__provider": {**SIG, "ciphertext": "v1:AAAA"}, **inputs},
+        "outputs": {**inputs, **outputs, "connector_id": connector_id},
+        "parent": "urn:pulumi:dev::proj::pulumi:pulumi:Stack::proj-dev",
+        "provider": "urn:pulumi:dev::proj::pulumi:providers:pulumi-python::default::x",
+    }
 
 
 def _export(*resources: dict[str, Any]) -> dict[str, Any]:
-    stack = {"urn": "urn:pulumi:dev::proj::pulumi:pulumi:Stack::proj-dev", "custom": False,
-             "type": "pulumi:pulumi:Stack"}
-    return {"version": 3, "deployment": {"manifest": {"time": "2026-01-01T00:00:00Z", "version": "v3.200.0"},
-                                         "secrets_providers": {"type": "passphrase"},
-                                         "resources": [stack, *resources]}}
+    stack = {
+        "urn": "urn:pulumi:dev::proj::pulumi:pulumi:Stack::proj-dev",
+        "custom": False,
+        "type": "pulumi:pulumi:Stack",
+    }
+    return {
+        "version": 3,
+        "deployment": {
+            "manifest": {"time": "2026-01-01T00:00:00Z", "version": "v3.200.0"},
+            "secrets_providers": {"type": "passphrase"},
+            "resources": [stack, *resources],
+        },
+    }
 
 
 def _write(env: Env, doc: dict[str, Any]) -> str:
@@ -51,24 +64,51 @@ def test_stack_export_secrets_recorded_tools_and_ids(env: Env) -> None:
     renamed = env.connector("renamed-by-hand", server=FAR)
     recreated = env.connector("recreated", server=FAR)
     doc = _export(
-        _resource("docs", {"name": "docs", "description": "docs connector", "server": env.demo.url,
-                           "headers": {**SIG, "ciphertext": "v1:encrypted"}},
-                  {"tools": tools_summary(tools), "tools_fingerprint": set_fingerprint(tools)}, docs.id),
-        _resource("vault", {"name": "vault", "description": "vault connector", "server": FAR,
-                            "headers": {**SIG, "plaintext": json.dumps({"X-Api-Key": "declared-vault-header"})}},
-                  {}, vault.id),
-        _resource("renamed", {"name": "original-name", "description": "renamed-by-hand connector", "server": FAR},
-                  {}, renamed.id),
-        _resource("recreated", {"name": "recreated", "description": "recreated connector", "server": FAR},
-                  {}, str(uuid.uuid4())),
+        _resource(
+            "docs",
+            {
+                "name": "docs",
+                "description": "docs connector",
+                "server": env.demo.url,
+                "headers": {**SIG, "ciphertext": "v1:encrypted"},
+            },
+            {"tools": tools_summary(tools), "tools_fingerprint": set_fingerprint(tools)},
+            docs.id,
+        ),
+        _resource(
+            "vault",
+            {
+                "name": "vault",
+                "description": "vault connector",
+                "server": FAR,
+                "headers": {**SIG, "plaintext": json.dumps({"X-Api-Key": "declared-vault-header"})},
+            },
+            {},
+            vault.id,
+        ),
+        _resource(
+            "renamed",
+            {"name": "original-name", "description": "renamed-by-hand connector", "server": FAR},
+            {},
+            renamed.id,
+        ),
+        _resource(
+            "recreated",
+            {"name": "recreated", "description": "recreated connector", "server": FAR},
+            {},
+            str(uuid.uuid4()),
+        ),
     )
     path = _write(env, doc)
     result = env.drift("--stack-export", path, "--format", "json")
     assert result.code == 2, result.err
     report = json.loads(result.out)
     found = [(f["class"], f["connector"], f.get("property")) for f in report["findings"]]
-    assert found == [("settings", "original-name", "name"), ("settings", "recreated", "connector_id"),
-                     ("settings", "vault", "headers")]
+    assert found == [
+        ("settings", "original-name", "name"),
+        ("settings", "recreated", "connector_id"),
+        ("settings", "vault", "headers"),
+    ]
     assert report["unknown"] == {"docs": ["headers"]}  # ciphertext: compared as unknown, never as drift
     assert report["summary"]["tools_checked"] == 1 and report["summary"]["unmanaged"] == 0
     assert "live-vault-header" not in result.out and "declared-vault-header" not in result.out
@@ -78,8 +118,12 @@ def test_stack_export_secrets_recorded_tools_and_ids(env: Env) -> None:
     env.monkeypatch_stdin(json.dumps(doc))
     report = json.loads(env.drift("--stack-export", "-", "--format", "json").out)
     tool_findings = [(f["tool"], f["change"], f["policy"]) for f in report["findings"] if f["class"] == "tools"]
-    assert tool_findings == [("echo", "removed", "warn"), ("exfiltrate", "added", "warn"),
-                             ("search_docs", "changed", "warn"), ("slow", "changed", "warn")]
+    assert tool_findings == [
+        ("echo", "removed", "warn"),
+        ("exfiltrate", "added", "warn"),
+        ("search_docs", "changed", "warn"),
+        ("slow", "changed", "warn"),
+    ]
 
 
 def test_real_stack_state(env: Env) -> None:
@@ -89,8 +133,13 @@ def test_real_stack_state(env: Env) -> None:
     def program() -> None:
         from pulumi_mistral import Connector
 
-        Connector("docs", name="docs", description="docs connector", server=env.demo.url,
-                  headers={"X-Api-Key": "stack-header-canary"})
+        Connector(
+            "docs",
+            name="docs",
+            description="docs connector",
+            server=env.demo.url,
+            headers={"X-Api-Key": "stack-header-canary"},
+        )
 
     config = env.server.config()
     with StackRunner(program, project="drift", config=config, in_process=True) as stack:
@@ -104,19 +153,29 @@ def test_real_stack_state(env: Env) -> None:
         messages = sorted(r["message"]["text"] for r in json.loads(result.out)["runs"][0]["results"])
         assert messages == [
             "Connector 'docs': settings drift: description: declared docs connector, live edited in the console.",
-            "Connector 'docs': settings drift: headers changed. header 'X-Api-Key' value changed."]
+            "Connector 'docs': settings drift: headers changed. header 'X-Api-Key' value changed.",
+        ]
         assert "stack-header-canary" not in result.out and "console-canary" not in result.out
         stack.destroy()
 
 
 def _bulk_create(env: Env, count: int) -> None:
     def post(i: int) -> None:
-        r = http.post("/v1/connectors", json={"name": f"bulk-{i:04d}", "description": f"bulk {i}", "server": FAR,
-                                              "headers": {"X-Api-Key": f"bulk-secret-{i}"}})
+        r = http.post(
+            "/v1/connectors",
+            json={
+                "name": f"bulk-{i:04d}",
+                "description": f"bulk {i}",
+                "server": FAR,
+                "headers": {"X-Api-Key": f"bulk-secret-{i}"},
+            },
+        )
         r.raise_for_status()
 
-    with httpx.Client(base_url=env.server.url, headers=env.server.headers(), timeout=30) as http, \
-            ThreadPoolExecutor(max_workers=8) as pool:
+    with (
+        httpx.Client(base_url=env.server.url, headers=env.server.headers(), timeout=30) as http,
+        ThreadPoolExecutor(max_workers=8) as pool,
+    ):
         list(pool.map(post, range(count)))
 
 
@@ -126,13 +185,19 @@ def test_workspace_scan_settings_part_in_few_requests(env: Env, count: int) -> N
     live = {c.name: c for c in env.client.iter_connectors(page_size=1000)}
     assert len(live) == count
     resources = [
-        _resource(name, {"name": name, "description": c.description, "server": FAR,
-                         "headers": {**SIG, "ciphertext": "v1:x"}}, {}, c.id)
-        for name, c in live.items() if name != "bulk-0000"  # one unmanaged
+        _resource(
+            name,
+            {"name": name, "description": c.description, "server": FAR, "headers": {**SIG, "ciphertext": "v1:x"}},
+            {},
+            c.id,
+        )
+        for name, c in live.items()
+        if name != "bulk-0000"  # one unmanaged
     ]
     resources[1]["inputs"]["description"] = "declared differently"  # one settings drift
-    resources.append(_resource("ghost", {"name": "ghost", "description": "gone", "server": FAR}, {},
-                               str(uuid.uuid4())))  # one deleted
+    resources.append(
+        _resource("ghost", {"name": "ghost", "description": "gone", "server": FAR}, {}, str(uuid.uuid4()))
+    )  # one deleted
     path = _write(env, _export(*resources))
     env.controls.clear_requests()
     started = time.monotonic()
@@ -141,8 +206,18 @@ def test_workspace_scan_settings_part_in_few_requests(env: Env, count: int) -> N
     assert result.code == 2, result.err
     report = json.loads(result.out)
     assert report["summary"] | {"requests": None} == {
-        "declared": count, "live": count, "ignored": 0, "tools_checked": 0, "findings": 3, "settings": 1,
-        "tools": 0, "deleted": 1, "unmanaged": 1, "errors": 0, "requests": None}
+        "declared": count,
+        "live": count,
+        "ignored": 0,
+        "tools_checked": 0,
+        "findings": 3,
+        "settings": 1,
+        "tools": 0,
+        "deleted": 1,
+        "unmanaged": 1,
+        "errors": 0,
+        "requests": None,
+    }
     logged = env.controls.requests(api_only=True)
     assert len(logged) == report["summary"]["requests"]["total"] < 30
     assert len(logged) <= 2  # 1,000 per page: one page, plus the empty last page when exactly full

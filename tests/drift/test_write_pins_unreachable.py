@@ -36,14 +36,16 @@ def declare(env: Env, down: DemoServer, tickets_extra: str = "") -> str:
     env.connector("docs")
     env.connector("tickets", server=down.url)
     down.stop()
-    return str(env.yaml(f"""connectors:
+    return str(
+        env.yaml(f"""connectors:
   docs:
     description: docs connector
     server: {env.demo.url}
   tickets:
     description: tickets connector
     server: {down.url}
-{tickets_extra}"""))
+{tickets_extra}""")
+    )
 
 
 def test_an_untracked_unreachable_connector_is_named_and_the_rest_is_pinned(env: Env, down: DemoServer) -> None:
@@ -59,15 +61,24 @@ def test_an_untracked_unreachable_connector_is_named_and_the_rest_is_pinned(env:
 def test_a_tracked_unreachable_connector_keeps_its_pins_and_exits_1(env: Env, down: DemoServer) -> None:
     path = declare(env, down, f"    tool_drift: block\n    tool_pins:\n      search: {OLD_PIN}\n")
     lock = env.tmp / "tools.lock.json"
-    lock.write_text(json.dumps({"version": 1, "connectors": {"tickets": [{"name": "search", "description": "kept"}],
-                                                              "gone": [{"name": "x"}]}}))
+    lock.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "connectors": {"tickets": [{"name": "search", "description": "kept"}], "gone": [{"name": "x"}]},
+            }
+        )
+    )
     result = env.drift("--declared", path, "--write-pins", "--tools-lock", str(lock), "--timeout", "2")
     assert result.code == 1
-    assert yaml.safe_load(result.out)["connectors"] == {"docs": {"tool_pins": env.pins("docs")},
-                                                       "tickets": {"tool_pins": {"search": OLD_PIN}}}
+    assert yaml.safe_load(result.out)["connectors"] == {
+        "docs": {"tool_pins": env.pins("docs")},
+        "tickets": {"tool_pins": {"search": OLD_PIN}},
+    }
     assert "pulumi-mistral drift: error: connector 'tickets': cannot list its tools (" in result.err
-    assert result.err.rstrip().endswith("its declared tool_pins are written again, unchanged; check its MCP server "
-                                        "and run again")
+    assert result.err.rstrip().endswith(
+        "its declared tool_pins are written again, unchanged; check its MCP server and run again"
+    )
     written = json.loads(lock.read_text())["connectors"]
     assert sorted(written) == ["docs", "tickets"] and written["tickets"] == [{"name": "search", "description": "kept"}]
 

@@ -55,12 +55,24 @@ def make_stack(pulumi_bin: Path, api: LocalServerProcess) -> Iterator[Any]:
     """``make_stack(project, **config)``: a CliStack on the local API; destroyed and removed afterwards."""
     made: list[CliStack] = []
 
-    def make(project: str | Path, *, stack: str = "dev", config: dict[str, Any] | None = None,
-             secret_keys: tuple[str, ...] = ("mistral:apiKey",), api_key: str | None = None,
-             **kwargs: Any) -> CliStack:
+    def make(
+        project: str | Path,
+        *,
+        stack: str = "dev",
+        config: dict[str, Any] | None = None,
+        secret_keys: tuple[str, ...] = ("mistral:apiKey",),
+        api_key: str | None = None,
+        **kwargs: Any,
+    ) -> CliStack:
         path = project if isinstance(project, Path) else EXAMPLES / project
-        cli = CliStack(path, stack=stack, config={**api.config(api_key), **(config or {})},
-                       secret_keys=secret_keys, pulumi=pulumi_bin, **kwargs)
+        cli = CliStack(
+            path,
+            stack=stack,
+            config={**api.config(api_key), **(config or {})},
+            secret_keys=secret_keys,
+            pulumi=pulumi_bin,
+            **kwargs,
+        )
         made.append(cli)
         return cli
 

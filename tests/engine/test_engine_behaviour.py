@@ -134,13 +134,15 @@ def test_parallel_up_of_50_connectors_leaves_no_duplicate_and_no_orphan(make_sta
 
 def test_pulumi_import_of_a_connector_fails_and_adopt_is_the_way(make_stack, api) -> None:
     with api.client() as client:
-        existing = client.create(name="many-0", description="Made in the console",
-                                 server="https://mcp.example.com/mcp", visibility="private")
+        existing = client.create(
+            name="many-0", description="Made in the console", server="https://mcp.example.com/mcp", visibility="private"
+        )
     stack = many(make_stack, count=0)
     stack.up()
     api.controls().clear_requests()
-    imported = stack.run("import", "pulumi-python:dynamic/connector:Connector", "console", existing.id,
-                         "--yes", check=False)
+    imported = stack.run(
+        "import", "pulumi-python:dynamic/connector:Connector", "console", existing.id, "--yes", check=False
+    )
     # The engine's import sends Read with no properties, so the dynamic provider cannot be found (upstream
     # issue pulumi/pulumi#16175): record what really happens, so docs/engine.md's answer stays true.
     assert imported.returncode != 0

@@ -21,8 +21,12 @@ WORKFLOW = EXAMPLES / "ci-drift-check" / ".github" / "workflows" / "drift.yml"
 
 
 def test_yaml_declared(make_stack, api) -> None:
-    stack = make_stack("yaml-declared", config={"docsApiKey": "docs-key-value"},
-                       secret_keys=("mistral:apiKey", "docsApiKey"), env={"TICKETS_TOKEN": "tickets-token-value"})
+    stack = make_stack(
+        "yaml-declared",
+        config={"docsApiKey": "docs-key-value"},
+        secret_keys=("mistral:apiKey", "docsApiKey"),
+        env={"TICKETS_TOKEN": "tickets-token-value"},
+    )
     stack.up()
     assert sorted(stack.outputs()["connector_names"].values()) == ["calendar", "docs-search", "tickets"]
     with api.client() as client:
@@ -42,16 +46,26 @@ def test_yaml_declared(make_stack, api) -> None:
 
 def test_multi_env_deploys_two_stacks_into_two_workspaces(make_stack, api) -> None:
     secrets = ("mistral:apiKey", "docsApiKey", "ticketsApiKey")
-    dev = make_stack("multi-env", stack="dev", config={"docsApiKey": "docs-dev", "ticketsApiKey": "tickets-dev"},
-                     secret_keys=secrets)
-    prod = make_stack(dev.project_dir, stack="prod", api_key=api.api_keys[1], copy=False, workdir=dev.workdir,
-                      config={"docsApiKey": "docs-prod", "ticketsApiKey": "tickets-prod"}, secret_keys=secrets)
+    dev = make_stack(
+        "multi-env", stack="dev", config={"docsApiKey": "docs-dev", "ticketsApiKey": "tickets-dev"}, secret_keys=secrets
+    )
+    prod = make_stack(
+        dev.project_dir,
+        stack="prod",
+        api_key=api.api_keys[1],
+        copy=False,
+        workdir=dev.workdir,
+        config={"docsApiKey": "docs-prod", "ticketsApiKey": "tickets-prod"},
+        secret_keys=secrets,
+    )
     dev.up()
     prod.up()
     assert dev.outputs()["environment"] == "dev" and prod.outputs()["environment"] == "prod"
     assert sorted(dev.outputs()["connectors"]) == ["debug-tools", "docs-search", "tickets"]
-    assert prod.outputs()["connectors"] == {"docs-search": "https://docs.example.com/mcp",
-                                            "tickets": "https://tickets.example.com/mcp"}
+    assert prod.outputs()["connectors"] == {
+        "docs-search": "https://docs.example.com/mcp",
+        "tickets": "https://tickets.example.com/mcp",
+    }
     with api.client() as client:
         assert {c.name for c in client.iter_connectors()} == {"debug-tools", "docs-search", "tickets"}
         assert client.get("docs-search", fetch_connection_secrets=True).headers == {"X-Api-Key": "docs-dev"}
@@ -78,12 +92,15 @@ def test_yaml_native(make_stack, api) -> None:
     assert plugin["name"] == "mistral"
     assert os.path.normpath(project / plugin["path"]) == str(EXAMPLES.parent / ".venv" / "bin")
     with api.client() as client:
-        shared = client.create(name="shared-docs", description="Made in the console",
-                               server="https://mcp.example.com/mcp")
+        shared = client.create(
+            name="shared-docs", description="Made in the console", server="https://mcp.example.com/mcp"
+        )
     docs_key = f"docs-key-{secrets.token_hex(6)}"
-    stack = make_stack("yaml-native", config={"docsApiKey": docs_key, "prodApiKey": api.api_keys[1],
-                                              "sharedConnector": shared.id},
-                       secret_keys=("mistral:apiKey", "docsApiKey", "prodApiKey"))
+    stack = make_stack(
+        "yaml-native",
+        config={"docsApiKey": docs_key, "prodApiKey": api.api_keys[1], "sharedConnector": shared.id},
+        secret_keys=("mistral:apiKey", "docsApiKey", "prodApiKey"),
+    )
     up = stack.up()
     assert "arning" not in up.output, up.output  # the program and its config are clean
     outputs = stack.outputs()
@@ -108,9 +125,15 @@ def test_yaml_native(make_stack, api) -> None:
 
 def test_oauth_connector(make_stack, api) -> None:
     with start_oauth_servers() as oauth:
-        stack = make_stack("oauth-connector", config={
-            "mcpUrl": oauth.url, "clientId": oauth.client_id, "clientSecret": oauth.client_secret,
-        }, secret_keys=("mistral:apiKey", "clientSecret"))
+        stack = make_stack(
+            "oauth-connector",
+            config={
+                "mcpUrl": oauth.url,
+                "clientId": oauth.client_id,
+                "clientSecret": oauth.client_secret,
+            },
+            secret_keys=("mistral:apiKey", "clientSecret"),
+        )
         stack.up()
         outputs = stack.outputs()
         assert outputs["auth_type"] == "oauth2"
@@ -128,18 +151,25 @@ def workflow_step(name_starts: str) -> str:
 
 def run_step(script: str, stack: Any, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """One workflow step as GitHub runs it: `bash -e` with the job's environment."""
-    return subprocess.run(["bash", "-e", "-c", script], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=600, check=False)
+    return subprocess.run(
+        ["bash", "-e", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
 
 
 def test_ci_drift_check_workflow_steps_run_as_a_script(make_stack, api, tmp_path) -> None:
-    stack = make_stack("ci-drift-check", stack="prod", config={"docsApiKey": "docs-key"},
-                       secret_keys=("mistral:apiKey", "docsApiKey"))
+    stack = make_stack(
+        "ci-drift-check", stack="prod", config={"docsApiKey": "docs-key"}, secret_keys=("mistral:apiKey", "docsApiKey")
+    )
     stack.up()
     summary = tmp_path / "summary.md"
-    env = {**stack.env, "STACK": "prod", "MISTRAL_API_KEY": api.api_key, "MISTRAL_SERVER_URL": api.url,
-           "GITHUB_STEP_SUMMARY": str(summary),
-           "PATH": os.pathsep.join([str(Path(sys.prefix) / "bin"), stack.env["PATH"]])}
+    env = {
+        **stack.env,
+        "STACK": "prod",
+        "MISTRAL_API_KEY": api.api_key,
+        "MISTRAL_SERVER_URL": api.url,
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "PATH": os.pathsep.join([str(Path(sys.prefix) / "bin"), stack.env["PATH"]]),
+    }
     preview, report = workflow_step("Preview with refresh"), workflow_step("Drift report")
 
     clean = run_step(preview, stack, stack.project_dir, env)

@@ -62,14 +62,19 @@ DOORS = [pytest.param(DYNAMIC, id="dynamic"), pytest.param(NATIVE, id="native")]
 
 # -- helpers ---------------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def deploy(make_stack: Any, api: LocalServerProcess) -> Callable[..., CliStack]:
     def make(door: Door, *, named: int, auto: int, **config: str) -> CliStack:
-        stack: CliStack = make_stack(door.project, config={**door.config(named=named, auto=auto), **config},
-                                     secret_keys=(*door.secret_keys, *(k for k in config if k.endswith("Key"))))
+        stack: CliStack = make_stack(
+            door.project,
+            config={**door.config(named=named, auto=auto), **config},
+            secret_keys=(*door.secret_keys, *(k for k in config if k.endswith("Key"))),
+        )
         if door.plugin:
             use_the_plugin(stack.project_dir)
         return stack
+
     return make
 
 
@@ -115,8 +120,14 @@ def pending(stack: CliStack) -> list[tuple[str, str]]:
 def recover(stack: CliStack, *args: str) -> subprocess.CompletedProcess[str]:
     """`pulumi-mistral recover` in the project, as a person runs it; the key comes only from the state."""
     env = {k: v for k, v in stack.env.items() if k not in ("MISTRAL_API_KEY", "MISTRAL_SERVER_URL")}
-    return subprocess.run([str(Path(sys.prefix) / "bin" / "pulumi-mistral"), "recover", "--stack", stack.stack,
-                           *args], cwd=stack.project_dir, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(Path(sys.prefix) / "bin" / "pulumi-mistral"), "recover", "--stack", stack.stack, *args],
+        cwd=stack.project_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def assert_no_secret(result: subprocess.CompletedProcess[str], api: LocalServerProcess) -> None:
@@ -124,8 +135,9 @@ def assert_no_secret(result: subprocess.CompletedProcess[str], api: LocalServerP
         assert secret not in result.stdout + result.stderr
 
 
-def assert_converged(stack: CliStack, door: Door, api: LocalServerProcess, expected: int,
-                     api_key: str | None = None) -> None:
+def assert_converged(
+    stack: CliStack, door: Door, api: LocalServerProcess, expected: int, api_key: str | None = None
+) -> None:
     """No duplicate, no orphan: the live connectors (of ``api_key``'s workspace) are exactly the state's, as many
     as declared."""
     live, state = live_ids(api, api_key), state_ids(stack, door)
@@ -136,23 +148,40 @@ def assert_converged(stack: CliStack, door: Door, api: LocalServerProcess, expec
         assert stack.preview("--expect-no-changes", check=False).returncode == 0
 
 
-def kill_mid(stack: CliStack, api: LocalServerProcess, interrupted: Callable[..., Interruption], command: str,
-             method: str, kind: str) -> None:
+def kill_mid(
+    stack: CliStack,
+    api: LocalServerProcess,
+    interrupted: Callable[..., Interruption],
+    command: str,
+    method: str,
+    kind: str,
+) -> None:
     """``pulumi COMMAND`` SIGKILLed once 4 operations of ``kind`` are pending; the API answers at full speed again."""
-    run = interrupted(stack, command, method, lambda: len(pending_operations(stack, kind)) >= 4,
-                      what=f"4 operations {kind}")
+    run = interrupted(
+        stack, command, method, lambda: len(pending_operations(stack, kind)) >= 4, what=f"4 operations {kind}"
+    )
     run.kill()
     api.controls().set_latency(0)
 
 
-def kill_during_creates(stack: CliStack, api: LocalServerProcess, interrupted: Callable[..., Interruption],
-                        *, total: int, landed: int, api_key: str | None = None) -> dict[str, str]:
+def kill_during_creates(
+    stack: CliStack,
+    api: LocalServerProcess,
+    interrupted: Callable[..., Interruption],
+    *,
+    total: int,
+    landed: int,
+    api_key: str | None = None,
+) -> dict[str, str]:
     """``pulumi up`` killed while ``landed`` connectors exist (in the workspace of ``api_key``) and all ``total``
     creates are pending; what exists."""
-    run = interrupted(stack, "up", "PATCH",
-                      lambda: len(pending_operations(stack, "creating")) >= total
-                      and len(api.connectors(api_key)) >= landed,
-                      what=f"{total} pending creates, {landed} of them landed")
+    run = interrupted(
+        stack,
+        "up",
+        "PATCH",
+        lambda: len(pending_operations(stack, "creating")) >= total and len(api.connectors(api_key)) >= landed,
+        what=f"{total} pending creates, {landed} of them landed",
+    )
     run.kill()
     api.controls().set_latency(0)
     assert run.leftovers() == []
@@ -161,9 +190,11 @@ def kill_during_creates(stack: CliStack, api: LocalServerProcess, interrupted: C
 
 # -- SIGKILL during creates ------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("door", DOORS)
 def test_a_kill_during_creates_is_recovered_with_no_orphan_and_no_duplicate(
-        door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any) -> None:
+    door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any
+) -> None:
     stack = deploy(door, named=2, auto=3)
     at_kill = kill_during_creates(stack, api, interrupted, total=5, landed=4)  # the provider runs 4 calls at once
     assert sum(1 for name in at_kill.values() if name.startswith("auto-")) >= 2  # the orphans in the making
@@ -199,7 +230,8 @@ def test_a_kill_during_creates_is_recovered_with_no_orphan_and_no_duplicate(
 
 
 def test_a_kill_behind_an_explicit_provider_is_recovered_in_the_workspace_of_that_provider(
-        deploy: Any, api: LocalServerProcess, interrupted: Any) -> None:
+    deploy: Any, api: LocalServerProcess, interrupted: Any
+) -> None:
     """Native door: the connectors go through an explicit `pulumi:providers:mistral` on the second workspace's key,
     while the stack config's `mistral:apiKey` is the first one's. recover must look them up where the recorded
     provider says (its apiKey and serverUrl), not in the stack config's workspace, which holds nothing."""
@@ -222,10 +254,12 @@ def test_a_kill_behind_an_explicit_provider_is_recovered_in_the_workspace_of_tha
     assert live_ids(api) == {}
 
 
-@pytest.mark.parametrize(("pattern", "comes_back"), [("${name}-${hex(6)}", False), ("${stack}-${name}", True)],
-                         ids=["random", "fixed"])
+@pytest.mark.parametrize(
+    ("pattern", "comes_back"), [("${name}-${hex(6)}", False), ("${stack}-${name}", True)], ids=["random", "fixed"]
+)
 def test_native_names_from_the_stacks_autonaming_pattern_are_deleted_only_when_drawn_at_random(
-        pattern: str, comes_back: bool, deploy: Any, api: LocalServerProcess, interrupted: Any) -> None:
+    pattern: str, comes_back: bool, deploy: Any, api: LocalServerProcess, interrupted: Any
+) -> None:
     """Native door: with `pulumi:autonaming` set, the engine proposes the name and the plugin takes it, so an
     auto-named connector's name need not have the `<resource>-<7 characters>` shape. A pattern with a random
     part draws another name after a kill (the killed run's connector would be an orphan: recover deletes it);
@@ -254,7 +288,8 @@ def test_native_names_from_the_stacks_autonaming_pattern_are_deleted_only_when_d
 
 @pytest.mark.parametrize("door", DOORS)
 def test_without_recover_the_cli_recovery_leaves_the_auto_named_connectors_orphaned(
-        door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any) -> None:
+    door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any
+) -> None:
     """The "before": the recovery the CLI itself suggests converges the named connectors (their create's 409
     takes over what the killed run made) but never the auto-named ones, and destroy leaves them too."""
     stack = deploy(door, named=1, auto=2)
@@ -276,7 +311,8 @@ def test_without_recover_the_cli_recovery_leaves_the_auto_named_connectors_orpha
 
 @pytest.mark.parametrize("door", DOORS)
 def test_recover_after_an_up_already_ran_deletes_the_orphans_and_keeps_what_the_state_records(
-        door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any) -> None:
+    door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any
+) -> None:
     """The run the CLI suggests first (`up` after `cancel`) keeps the pending creates and has already made the
     orphans: recover still finds them, and leaves alone every connector the state records."""
     stack = deploy(door, named=1, auto=2)
@@ -296,7 +332,8 @@ def test_recover_after_an_up_already_ran_deletes_the_orphans_and_keeps_what_the_
 
 @pytest.mark.parametrize("door", DOORS)
 def test_import_pending_creates_drops_the_pending_create_and_imports_nothing(
-        door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any) -> None:
+    door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any
+) -> None:
     """Why `recover` does not use it: on the pinned CLI the flag turns the pending create into an `importing`
     operation that the refresh then drops; no Read is sent and nothing enters the state (any resource type)."""
     stack = deploy(door, named=0, auto=1)
@@ -314,7 +351,8 @@ def test_import_pending_creates_drops_the_pending_create_and_imports_nothing(
 
 @pytest.mark.parametrize("door", DOORS)
 def test_a_connector_that_differs_is_left_to_a_person(
-        door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any) -> None:
+    door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any
+) -> None:
     stack = deploy(door, named=1, auto=1)
     at_kill = kill_during_creates(stack, api, interrupted, total=2, landed=2)
     stack.run("cancel", "--yes")
@@ -338,9 +376,9 @@ def test_a_connector_that_differs_is_left_to_a_person(
 
 # -- SIGKILL during updates and during a destroy ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("door", DOORS)
-def test_a_kill_during_updates_is_recovered(door: Door, deploy: Any, api: LocalServerProcess,
-                                            interrupted: Any) -> None:
+def test_a_kill_during_updates_is_recovered(door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any) -> None:
     stack = deploy(door, named=2, auto=2)
     stack.up()
     ids = live_ids(api)
@@ -362,8 +400,9 @@ def test_a_kill_during_updates_is_recovered(door: Door, deploy: Any, api: LocalS
 
 
 @pytest.mark.parametrize("door", DOORS)
-def test_a_kill_during_a_destroy_is_recovered(door: Door, deploy: Any, api: LocalServerProcess,
-                                              interrupted: Any) -> None:
+def test_a_kill_during_a_destroy_is_recovered(
+    door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any
+) -> None:
     stack = deploy(door, named=2, auto=2)
     stack.up()
     kill_mid(stack, api, interrupted, "destroy", "DELETE", "deleting")
@@ -381,7 +420,8 @@ def test_a_kill_during_a_destroy_is_recovered(door: Door, deploy: Any, api: Loca
 
 @pytest.mark.parametrize("door", DOORS)
 def test_deletes_that_landed_before_the_kill_are_forgotten_and_the_next_up_recreates_them(
-        door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any) -> None:
+    door: Door, deploy: Any, api: LocalServerProcess, interrupted: Any
+) -> None:
     """A real API may finish a DELETE whose client was killed (the local server drops it; the test deletes two
     connectors itself). The state still records them, and a preview finds nothing to do: an `up` would leave
     two declared connectors missing. recover refreshes them, so the next `up` creates them again."""
@@ -406,19 +446,25 @@ def test_deletes_that_landed_before_the_kill_are_forgotten_and_the_next_up_recre
 
 # -- Ctrl-C ----------------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("door", DOORS)
 @pytest.mark.parametrize("phase", ["create", "update", "delete"])
 def test_ctrl_c_leaves_nothing_pending_and_the_command_run_again_converges(
-        door: Door, phase: str, deploy: Any, api: LocalServerProcess, interrupted: Any) -> None:
+    door: Door, phase: str, deploy: Any, api: LocalServerProcess, interrupted: Any
+) -> None:
     stack = deploy(door, named=2, auto=2)
     if phase != "create":
         stack.up()
     if phase == "update":
         stack.set_config(f"{door.namespace}:description", NEW_DESCRIPTION)
-    command, method, kind = {"create": ("up", "PATCH", "creating"), "update": ("up", "PATCH", "updating"),
-                             "delete": ("destroy", "DELETE", "deleting")}[phase]
-    run = interrupted(stack, command, method, lambda: len(pending_operations(stack, kind)) >= 4,
-                      what=f"4 operations {kind}")
+    command, method, kind = {
+        "create": ("up", "PATCH", "creating"),
+        "update": ("up", "PATCH", "updating"),
+        "delete": ("destroy", "DELETE", "deleting"),
+    }[phase]
+    run = interrupted(
+        stack, command, method, lambda: len(pending_operations(stack, kind)) >= 4, what=f"4 operations {kind}"
+    )
     run.ctrl_c()  # the CLI lets the steps in flight finish, then stops
     api.controls().set_latency(0)
     assert run.leftovers() == []
@@ -432,11 +478,17 @@ def test_ctrl_c_leaves_nothing_pending_and_the_command_run_again_converges(
 
 # -- errors ----------------------------------------------------------------------------------------------------------
 
+
 def test_recover_errors_are_one_line_naming_the_fix(pulumi_bin: Path, tmp_path: Path) -> None:
     command = [str(Path(sys.prefix) / "bin" / "pulumi-mistral"), "recover", "--stack", "dev"]
     cli_path = f"{pulumi_bin.resolve().parent}:/usr/bin:/bin"
-    env = {"PATH": cli_path, "HOME": str(tmp_path), "PULUMI_HOME": str(tmp_path / "home"),
-           "PULUMI_BACKEND_URL": (tmp_path / "backend").as_uri(), "PULUMI_SKIP_UPDATE_CHECK": "true"}
+    env = {
+        "PATH": cli_path,
+        "HOME": str(tmp_path),
+        "PULUMI_HOME": str(tmp_path / "home"),
+        "PULUMI_BACKEND_URL": (tmp_path / "backend").as_uri(),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+    }
     (tmp_path / "backend").mkdir()
     cases = [
         (tmp_path, env, "no Pulumi project here: run recover in the project's directory"),

@@ -58,9 +58,15 @@ def test_ctrl_c_during_up_stops_the_program_quietly_and_the_next_up_converges(ma
     stack = make_stack(project)
     # each create takes a while, so the interrupt lands while the program is registering
     api.controls().set_latency(700)
-    up = subprocess.Popen([str(stack.pulumi), "--non-interactive", "up", "--yes", "--skip-preview", "--stack",
-                           stack.stack], cwd=stack.project_dir, env=stack.env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    up = subprocess.Popen(
+        [str(stack.pulumi), "--non-interactive", "up", "--yes", "--skip-preview", "--stack", stack.stack],
+        cwd=stack.project_dir,
+        env=stack.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while not api.connectors() and time.monotonic() < deadline:
@@ -100,14 +106,26 @@ def things(tmp_path: Path, pulumi_bin: Path) -> Iterator[tuple[CliStack, Path]]:
     plugin = copy_plugin("testres", tmp_path)
     project = tmp_path / "things"
     project.mkdir()
-    (project / "Pulumi.yaml").write_text(yaml.safe_dump({
-        "name": "things", "runtime": {"name": "python", "options": {"virtualenv": str(VENV)}},
-        "plugins": {"providers": [{"name": "testres", "path": "../testres"}]},
-    }))
+    (project / "Pulumi.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "things",
+                "runtime": {"name": "python", "options": {"virtualenv": str(VENV)}},
+                "plugins": {"providers": [{"name": "testres", "path": "../testres"}]},
+            }
+        )
+    )
     (project / "__main__.py").write_text(THINGS_PROGRAM)
     store = tmp_path / "things.json"
-    stack = CliStack(project, copy=False, pulumi=pulumi_bin, workdir=tmp_path / "workspace", config={},
-                     secret_keys=(), env={"TESTRES_STATE": str(store)})
+    stack = CliStack(
+        project,
+        copy=False,
+        pulumi=pulumi_bin,
+        workdir=tmp_path / "workspace",
+        config={},
+        secret_keys=(),
+        env={"TESTRES_STATE": str(store)},
+    )
     assert plugin.is_dir()
     yield stack, store
     stack.destroy("--remove", check=False)
@@ -128,8 +146,11 @@ def test_a_resource_plugin_runs_from_source(things) -> None:
 def test_pulumi_import_in_a_python_project_prints_python_code_without_secrets(things) -> None:
     stack, store = things
     stack.up()
-    store.write_text(json.dumps({**json.loads(store.read_text()),
-                                 "made-elsewhere": {"value": "console", "token": "elsewhere-t0ken"}}))
+    store.write_text(
+        json.dumps(
+            {**json.loads(store.read_text()), "made-elsewhere": {"value": "console", "token": "elsewhere-t0ken"}}
+        )
+    )
     imported = stack.run("import", "testres:index:Thing", "adopted", "made-elsewhere", "--yes", "--protect=false")
     assert imported.returncode == 0
     assert "import pulumi_testres as testres" in imported.stdout, imported.output
@@ -156,17 +177,38 @@ def test_gen_sdk_writes_a_python_sdk_that_imports(things, tmp_path) -> None:
     namespace: dict[str, Any] = {}
     exec(compile(source.split("def _store", 1)[0], "testres", "exec"), namespace)  # the imports and SCHEMA
     schema.write_text(json.dumps(namespace["SCHEMA"]))
-    generated = stack.run("package", "gen-sdk", str(schema), "--language", "python", "--out",
-                          str(tmp_path / "sdk"), select_stack=False)
+    generated = stack.run(
+        "package", "gen-sdk", str(schema), "--language", "python", "--out", str(tmp_path / "sdk"), select_stack=False
+    )
     assert generated.returncode == 0, generated.output
     sdk = tmp_path / "sdk" / "python"
     assert json.loads((sdk / "pulumi_testres" / "pulumi-plugin.json").read_text())["name"] == "testres"
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target",
-                    str(site), str(sdk)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(sdk),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     probe = subprocess.run(
         [sys.executable, "-c", "import pulumi_testres as t; print(t.Thing.__name__, t.Provider.__name__)"],
-        env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True, text=True, timeout=60, check=False)
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert probe.stdout.split() == ["Thing", "Provider"], probe.stderr
 
 
@@ -182,14 +224,31 @@ def test_required_packages_come_from_installed_pulumi_plugin_json(things, tmp_pa
     (dist / "testres_sdk").mkdir(parents=True)
     (dist / "testres_sdk" / "__init__.py").write_text("")
     (dist / "testres_sdk" / "pulumi-plugin.json").write_text(
-        json.dumps({"resource": True, "name": "testres", "version": "0.0.1"}))
+        json.dumps({"resource": True, "name": "testres", "version": "0.0.1"})
+    )
     (dist / "pyproject.toml").write_text(
         '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
         '[project]\nname = "testres-sdk"\nversion = "0.0.1"\n'
-        '[tool.setuptools.package-data]\ntestres_sdk = ["pulumi-plugin.json"]\n')
+        '[tool.setuptools.package-data]\ntestres_sdk = ["pulumi-plugin.json"]\n'
+    )
     site = tmp_path / "declared-site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target",
-                    str(site), str(dist)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(dist),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     stack.env["PYTHONPATH"] = str(site)  # the program's environment now holds the declaring package
     stack.up()
     providers = {r["urn"].rsplit("::", 1)[1] for r in stack.resources("pulumi:providers:testres")}
@@ -201,8 +260,13 @@ def test_required_packages_come_from_installed_pulumi_plugin_json(things, tmp_pa
 
 def test_a_policy_pack_directory_runs_through_the_host_and_sees_stack_config(make_stack, api, tmp_path) -> None:
     pack = copy_plugin("policy-pack", tmp_path)
-    stack = make_stack("quickstart", config={"quickstart:mcpUrl": "https://mcp.example.com/mcp",
-                                             "hostpack:forbidden": "Documentation search over MCP"})
+    stack = make_stack(
+        "quickstart",
+        config={
+            "quickstart:mcpUrl": "https://mcp.example.com/mcp",
+            "hostpack:forbidden": "Documentation search over MCP",
+        },
+    )
     api.controls().clear_requests()
     preview = stack.preview("--policy-pack", str(pack), check=False)
     assert preview.returncode != 0, preview.output
@@ -223,9 +287,15 @@ def test_a_policy_pack_that_ignores_sigint_is_not_left_running(make_stack, api, 
     main = pack / "__main__.py"
     main.write_text("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" + main.read_text())
     stack = make_stack("quickstart", config={"quickstart:mcpUrl": "https://mcp.example.com/mcp"})
-    preview = subprocess.Popen([str(stack.pulumi), "--non-interactive", "preview", "--policy-pack", str(pack),
-                                "--stack", stack.stack], cwd=stack.project_dir, env=stack.env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    preview = subprocess.Popen(
+        [str(stack.pulumi), "--non-interactive", "preview", "--policy-pack", str(pack), "--stack", stack.stack],
+        cwd=stack.project_dir,
+        env=stack.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         output, _ = preview.communicate(timeout=180)
         assert preview.returncode == 0, output
@@ -234,4 +304,3 @@ def test_a_policy_pack_that_ignores_sigint_is_not_left_running(make_stack, api, 
     finally:
         for leftover in session_processes(preview.pid):
             os.kill(leftover.pid, signal.SIGKILL)
-

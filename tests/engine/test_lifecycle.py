@@ -26,8 +26,9 @@ def canaries() -> dict[str, str]:
 
 def full_stack(make_stack: Any, demo: Any, door: Door = DYNAMIC, **config: Any) -> tuple[CliStack, dict[str, str]]:
     secret_values = canaries()
-    stack = make_stack(door.project("full"), config={"full:mcpUrl": demo.url, **secret_values, **config},
-                       secret_keys=SECRET_KEYS)
+    stack = make_stack(
+        door.project("full"), config={"full:mcpUrl": demo.url, **secret_values, **config}, secret_keys=SECRET_KEYS
+    )
     return stack, secret_values
 
 

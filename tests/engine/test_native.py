@@ -40,14 +40,21 @@ def writes(api: Any) -> list[tuple[str, str]]:
     return [(r["method"], r["path"]) for r in api.controls().requests(api_only=True) if r["method"] != "GET"]
 
 
-def made_in_the_console(api: Any, server: str = "https://mcp.example.com/mcp",
-                        oauth: bool = True) -> tuple[Any, list[str]]:
+def made_in_the_console(
+    api: Any, server: str = "https://mcp.example.com/mcp", oauth: bool = True
+) -> tuple[Any, list[str]]:
     """A connector made outside any stack, each secret property holding a canary value; (connector, canaries)."""
     header, token, client_secret = (f"canary-{kind}-{secrets.token_hex(6)}" for kind in ("header", "token", "oauth"))
     with api.client() as client:
         auth = {"auth_data": {"client_id": "console-client", "client_secret": client_secret}} if oauth else {}
-        made = client.create(name="console-made", description="Made in the console", server=server,
-                             headers={"X-Api-Key": header}, visibility="private", **auth)
+        made = client.create(
+            name="console-made",
+            description="Made in the console",
+            server=server,
+            headers={"X-Api-Key": header},
+            visibility="private",
+            **auth,
+        )
         client.update(made.id, connection_secrets={"token": token}, connection_config={"region": "eu"})
     return made, [header, token, *([client_secret] if oauth else [])]
 
@@ -95,12 +102,15 @@ def test_pulumi_import_prints_code_without_secrets_and_a_missing_id_records_noth
     # The printed code as the program: every property it prints matches; the secret ones it leaves out would be
     # cleared by the next update (the preview shows them removed), so they must be added back from secrets. The
     # import recorded the connector under the unversioned default provider; the program's is default_0_1_0.
-    (stack.project_dir / "__main__.py").write_text(from_file.stdout[from_file.stdout.index("import pulumi\n"):])
+    (stack.project_dir / "__main__.py").write_text(from_file.stdout[from_file.stdout.index("import pulumi\n") :])
     pasted = stack.preview("--diff", "--expect-no-changes", check=False)
     assert pasted.returncode == EXIT_EXPECTED_NO_CHANGES, pasted.output
     resource_diff = pasted.stdout.split("--outputs:--")[0]  # the stack outputs ids and names go: not connectors
     assert re.findall(r"^\s+([-+~]) (\w+)\s*: ", resource_diff, re.MULTILINE) == [
-        ("-", "authData"), ("-", "connectionSecrets"), ("-", "headers")], pasted.stdout
+        ("-", "authData"),
+        ("-", "connectionSecrets"),
+        ("-", "headers"),
+    ], pasted.stdout
     assert re.search(r"\[provider: \S+::default::\S+ => \S+::default_0_1_0::", pasted.stdout), pasted.stdout
 
     yaml_stack = make_stack(PROJECTS / "native-yaml", api_key=api.api_key)
@@ -195,8 +205,11 @@ def test_one_stack_two_workspaces_through_an_explicit_provider(make_stack, api) 
 
 def engine_calls(log: str, method: str) -> list[str]:
     """The connector calls of ``method`` the engine logged at -v=7 (``Provider[...].Create(<urn>) executing``)."""
-    return [line for line in log.splitlines()
-            if f"].{method}(" in line and f"::{CONNECTOR}::" in line and "executing" in line]
+    return [
+        line
+        for line in log.splitlines()
+        if f"].{method}(" in line and f"::{CONNECTOR}::" in line and "executing" in line
+    ]
 
 
 def test_a_preview_sends_no_api_write_and_up_under_its_plan_creates_the_name_it_showed(make_stack, api) -> None:
@@ -216,8 +229,9 @@ def test_a_preview_sends_no_api_write_and_up_under_its_plan_creates_the_name_it_
     assert stack.outputs()["names"] == ["many-0", shown.group(1)]  # the plan carries the seed: the same name
 
     api.controls().clear_requests()
-    changed = stack.run("preview", "--diff", "--config", "many:server=https://mcp2.example.com/mcp",
-                        "--logtostderr", "-v=7")
+    changed = stack.run(
+        "preview", "--diff", "--config", "many:server=https://mcp2.example.com/mcp", "--logtostderr", "-v=7"
+    )
     assert "~ 2 to update" in changed.stdout, changed.stdout
     assert len(engine_calls(changed.stderr, "Update")) == 2
     assert writes(api) == []
@@ -326,8 +340,10 @@ def test_the_plugin_serves_at_least_4_calls_at_once(make_stack, api) -> None:
         api.controls().set_latency(0)
     assert len(posts) == 8
     ends = [datetime.fromisoformat(r["time"].replace("Z", "+00:00")) for r in posts]
-    intervals = [((end - timedelta(milliseconds=r["duration_ms"])).timestamp(), end.timestamp())
-                 for end, r in zip(ends, posts, strict=True)]
+    intervals = [
+        ((end - timedelta(milliseconds=r["duration_ms"])).timestamp(), end.timestamp())
+        for end, r in zip(ends, posts, strict=True)
+    ]
     span = max(e for _, e in intervals) - min(s for s, _ in intervals)
     assert overlap(intervals) >= 4, intervals
     assert span < 4.0, span  # 8 s one at a time; about 2 s four at a time
@@ -338,8 +354,11 @@ def test_the_plugin_serves_at_least_4_calls_at_once(make_stack, api) -> None:
 
 def test_the_committed_sdk_is_what_the_generator_writes_from_schema_json(pulumi_bin) -> None:
     generated = sdkgen.generate(REPO / "schema.json", pulumi_bin)
-    committed = {p.relative_to(sdkgen.NATIVE).as_posix(): p.read_text(encoding="utf-8")
-                 for p in sorted(sdkgen.NATIVE.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+    committed = {
+        p.relative_to(sdkgen.NATIVE).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(sdkgen.NATIVE.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
     assert sorted(committed) == sorted(generated), "run `python -m pulumi_mistral.plugin.sdkgen`"
     stale = [name for name in generated if committed[name] != generated[name]]
     assert stale == [], f"{stale} differ from schema.json: run `python -m pulumi_mistral.plugin.sdkgen`"
@@ -347,10 +366,20 @@ def test_the_committed_sdk_is_what_the_generator_writes_from_schema_json(pulumi_
 
 def gen_sdk(pulumi_bin: Path, schema: Path, out: Path) -> Path:
     """``pulumi package gen-sdk SCHEMA --language python`` into ``out``; the SDK's directory (``out/python``)."""
-    env = {"PULUMI_HOME": str(out / "home"), "PULUMI_SKIP_UPDATE_CHECK": "true",
-           "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true", "PATH": str(pulumi_bin.parent)}
-    done = subprocess.run([str(pulumi_bin), "package", "gen-sdk", str(schema), "--language", "python", "--out",
-                           str(out / "sdk")], env=env, capture_output=True, text=True, timeout=300, check=False)
+    env = {
+        "PULUMI_HOME": str(out / "home"),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PATH": str(pulumi_bin.parent),
+    }
+    done = subprocess.run(
+        [str(pulumi_bin), "package", "gen-sdk", str(schema), "--language", "python", "--out", str(out / "sdk")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return out / "sdk" / "python"
 
@@ -359,13 +388,31 @@ def install_and_import(sdk: Path, site: Path, module: str) -> list[str]:
     """Install ``sdk`` into ``site`` (``pip install --target``) and import ``module`` with ``site`` first on the path:
     what the probe prints (whether it came from ``site``, a few of its names, its version), or the error's last
     line."""
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target",
-                    str(site), str(sdk)], check=True, capture_output=True, timeout=300)
-    probe = (f"import sys; sys.path.insert(0, sys.argv[1]); import {module} as m; "
-             "print(m.__file__.startswith(sys.argv[1]), m.Connector.__name__, m.Provider.__name__, "
-             "m.get_connector_output.__name__, m.ResourceVisibility.PRIVATE.value, m._utilities.get_version())")
-    shown = subprocess.run([sys.executable, "-I", "-c", probe, str(site)], capture_output=True, text=True,
-                           timeout=60, check=False)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(sdk),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    probe = (
+        f"import sys; sys.path.insert(0, sys.argv[1]); import {module} as m; "
+        "print(m.__file__.startswith(sys.argv[1]), m.Connector.__name__, m.Provider.__name__, "
+        "m.get_connector_output.__name__, m.ResourceVisibility.PRIVATE.value, m._utilities.get_version())"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-I", "-c", probe, str(site)], capture_output=True, text=True, timeout=60, check=False
+    )
     return shown.stdout.split() if shown.returncode == 0 else shown.stderr.strip().splitlines()[-1:]
 
 
@@ -375,7 +422,8 @@ def test_gen_sdk_of_the_repository_schema_writes_an_sdk_that_installs_and_import
     sdk = gen_sdk(pulumi_bin, REPO / "schema.json", tmp_path / "repo")
     written = sdk / "pulumi_mistral_native"
     assert {"__init__.py", "connector.py", "provider.py", "get_connector.py", "get_connector_tools.py"} <= {
-        p.name for p in written.iterdir()}
+        p.name for p in written.iterdir()
+    }
     assert json.loads((written / "pulumi-plugin.json").read_text())["name"] == "mistral"
     shown = install_and_import(sdk, tmp_path / "repo-site", "pulumi_mistral_native")
     version = json.loads((REPO / "schema.json").read_text())["version"]

@@ -47,14 +47,27 @@ NATIVE = Door(PROJECTS / "policy-native", "mistral:index:Connector", "mistral:in
 DOORS = [pytest.param(DYNAMIC, id="dynamic"), pytest.param(NATIVE, id="native")]
 
 COMPLIANT = {
-    "docs": {"name": "engine-docs", "description": "Docs search", "server": "https://docs.example.com/mcp",
-             "visibility": "shared_workspace", "tool_pins": {"search_docs": PIN}},
-    "local": {"name": "engine-local", "description": "A server on this machine", "server": "http://127.0.0.1:9/mcp",
-              "visibility": "private"},
+    "docs": {
+        "name": "engine-docs",
+        "description": "Docs search",
+        "server": "https://docs.example.com/mcp",
+        "visibility": "shared_workspace",
+        "tool_pins": {"search_docs": PIN},
+    },
+    "local": {
+        "name": "engine-local",
+        "description": "A server on this machine",
+        "server": "http://127.0.0.1:9/mcp",
+        "visibility": "private",
+    },
 }
 VIOLATING = {
-    "docs": {"name": "engine-docs", "description": "Docs search", "server": "http://docs.example.com/mcp",
-             "visibility": "shared_org"},
+    "docs": {
+        "name": "engine-docs",
+        "description": "Docs search",
+        "server": "http://docs.example.com/mcp",
+        "visibility": "shared_org",
+    },
 }
 
 
@@ -132,8 +145,12 @@ def test_the_config_changes_the_outcome(make_stack, api, pack, tmp_path) -> None
     assert preview(stack, pack, tmp_path).returncode != 0
     listed = preview(stack, pack, tmp_path, {"connector-visibility": {"sharedOrgNames": ["engine-docs"]}})
     assert listed.returncode == 0, listed.output
-    narrowed = preview(stack, pack, tmp_path, {"connector-server-host": {"allowedHosts": ["*.internal.example"]},
-                                               "connector-visibility": "disabled"})
+    narrowed = preview(
+        stack,
+        pack,
+        tmp_path,
+        {"connector-server-host": {"allowedHosts": ["*.internal.example"]}, "connector-visibility": "disabled"},
+    )
     assert narrowed.returncode != 0
     assert "server host docs.example.com is not allowed (allowedHosts: *.internal.example)" in narrowed.output
 
@@ -182,8 +199,13 @@ def test_stack_rules_see_a_property_removed_from_the_program(door, make_stack, a
     """Two connectors of one server under one tool policy, then the policy removed from one: the stack rule must
     see the new inputs. (A stack validation gets the provider's planned outputs; the native plugin's plan of an
     update keeps every old output the new inputs do not override, so the removed tool_drift would still show.)"""
-    tracked = {"name": "engine-a", "description": "A server on this machine", "server": demo.url,
-               "visibility": "private", "tool_drift": "audit"}
+    tracked = {
+        "name": "engine-a",
+        "description": "A server on this machine",
+        "server": demo.url,
+        "visibility": "private",
+        "tool_drift": "audit",
+    }
     stack = policy_stack(make_stack, {"a": tracked, "b": {**tracked, "name": "engine-b"}}, door)
     stack.up()
     untracked = {k: v for k, v in tracked.items() if k != "tool_drift"}

@@ -34,8 +34,11 @@ pulumi.export("id", shape.connector_id)
 
 def system_path() -> str:
     """PATH without this virtualenv: a shell where no virtualenv is active."""
-    return os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
-                           if p and not Path(p).resolve().is_relative_to(VENV.resolve()))
+    return os.pathsep.join(
+        p
+        for p in os.environ.get("PATH", "").split(os.pathsep)
+        if p and not Path(p).resolve().is_relative_to(VENV.resolve())
+    )
 
 
 def write_project(root: Path, runtime: Any, files: Mapping[str, str], **extra: Any) -> Path:
@@ -54,18 +57,33 @@ def shape(tmp_path: Path, pulumi_bin: Path, api: Any) -> Iterator[Any]:
     in place, with the key and URL in the environment (not in config) unless ``config`` says otherwise."""
     made: list[CliStack] = []
 
-    def make(runtime: Any, files: Mapping[str, str], *, env: Mapping[str, str | None] | None = None,
-             config: Mapping[str, Any] | None = None, secret_keys: tuple[str, ...] = (),
-             activated: bool = False, **project: Any) -> CliStack:
+    def make(
+        runtime: Any,
+        files: Mapping[str, str],
+        *,
+        env: Mapping[str, str | None] | None = None,
+        config: Mapping[str, Any] | None = None,
+        secret_keys: tuple[str, ...] = (),
+        activated: bool = False,
+        **project: Any,
+    ) -> CliStack:
         root = write_project(tmp_path / f"project-{len(made)}", runtime, files, **project)
         base: dict[str, str | None] = {
-            "MISTRAL_API_KEY": api.api_key, "MISTRAL_SERVER_URL": api.url,
+            "MISTRAL_API_KEY": api.api_key,
+            "MISTRAL_SERVER_URL": api.url,
             # As `source venv/bin/activate` leaves them, or as a shell with no virtualenv active.
             "VIRTUAL_ENV": str(VENV) if activated else None,
             "PATH": os.pathsep.join([str(VENV / "bin"), system_path()]) if activated else system_path(),
         }
-        stack = CliStack(root, copy=False, workdir=tmp_path / f"workspace-{len(made)}", config=config,
-                         secret_keys=secret_keys, pulumi=pulumi_bin, env={**base, **(env or {})})
+        stack = CliStack(
+            root,
+            copy=False,
+            workdir=tmp_path / f"workspace-{len(made)}",
+            config=config,
+            secret_keys=secret_keys,
+            pulumi=pulumi_bin,
+            env={**base, **(env or {})},
+        )
         made.append(stack)
         return stack
 
@@ -96,8 +114,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(REPO / "provider", source / "provider", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, source / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
-                    str(out), str(source)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (built,) = out.glob("pulumi_mistral_connectors-*.whl")
     return built
 
@@ -117,8 +139,12 @@ def test_no_stack_config_in_an_activated_virtualenv_with_no_runtime_options(shap
 
 
 def test_config_without_any_secret(shape, api) -> None:
-    stack = shape({"name": "python", "options": {"virtualenv": str(VENV)}}, {"__main__.py": PROGRAM},
-                  config={"mistral:serverUrl": api.url}, env={"MISTRAL_SERVER_URL": None})
+    stack = shape(
+        {"name": "python", "options": {"virtualenv": str(VENV)}},
+        {"__main__.py": PROGRAM},
+        config={"mistral:serverUrl": api.url},
+        env={"MISTRAL_SERVER_URL": None},
+    )
     assert stack.run("config", "--show-secrets").stdout.count("mistral:") == 1
     deploy_and_destroy(stack, api)
 
@@ -134,8 +160,9 @@ def test_virtualenv_as_a_path_relative_to_the_project(shape, api, tmp_path) -> N
 
 
 def test_main_pointing_at_a_subdirectory(shape, api) -> None:
-    stack = shape({"name": "python", "options": {"virtualenv": str(VENV)}}, {"infra/__main__.py": PROGRAM},
-                  main="infra/")
+    stack = shape(
+        {"name": "python", "options": {"virtualenv": str(VENV)}}, {"infra/__main__.py": PROGRAM}, main="infra/"
+    )
     deploy_and_destroy(stack, api)
 
 
@@ -157,8 +184,10 @@ def test_a_program_that_is_a_package(shape, api) -> None:
 
 
 def test_a_fresh_project_with_requirements_after_pulumi_install(shape, api, wheel) -> None:
-    stack = shape({"name": "python", "options": {"virtualenv": "venv"}},
-                  {"__main__.py": PROGRAM, "requirements.txt": f"pulumi-mistral-connectors @ {wheel.as_uri()}\n"})
+    stack = shape(
+        {"name": "python", "options": {"virtualenv": "venv"}},
+        {"__main__.py": PROGRAM, "requirements.txt": f"pulumi-mistral-connectors @ {wheel.as_uri()}\n"},
+    )
     installed = stack.run("install", select_stack=False, timeout=600)
     assert installed.returncode == 0, installed.output
     assert (stack.project_dir / "venv" / "bin" / "python").exists()
@@ -181,10 +210,15 @@ def test_a_toolchain_project_after_pulumi_install(shape, api, wheel, toolchain) 
     if toolchain == "poetry":
         pyproject += "\n[tool.poetry]\npackage-mode = false\n"
     tools = str(VENV / "tools" / "bin")
-    stack = shape({"name": "python", "options": {"toolchain": toolchain}},
-                  {"__main__.py": PROGRAM, "pyproject.toml": pyproject},
-                  env={"PATH": os.pathsep.join([tools, system_path()]), "UV_PYTHON_DOWNLOADS": "never",
-                       "POETRY_VIRTUALENVS_IN_PROJECT": "true"})
+    stack = shape(
+        {"name": "python", "options": {"toolchain": toolchain}},
+        {"__main__.py": PROGRAM, "pyproject.toml": pyproject},
+        env={
+            "PATH": os.pathsep.join([tools, system_path()]),
+            "UV_PYTHON_DOWNLOADS": "never",
+            "POETRY_VIRTUALENVS_IN_PROJECT": "true",
+        },
+    )
     installed = stack.run("install", select_stack=False, timeout=900)
     assert installed.returncode == 0, installed.output
     deploy_and_destroy(stack, api)
@@ -192,15 +226,30 @@ def test_a_toolchain_project_after_pulumi_install(shape, api, wheel, toolchain) 
 
 # -- bad programs --------------------------------------------------------------------------------------------------
 
-HOST_INTERNALS = ("pulumi-language-python-exec", "runpy", "<frozen", "site-packages/pulumi/", "runner",
-                  "run_path", "asyncio")
+HOST_INTERNALS = (
+    "pulumi-language-python-exec",
+    "runpy",
+    "<frozen",
+    "site-packages/pulumi/",
+    "runner",
+    "run_path",
+    "asyncio",
+)
 
 BAD_PROGRAMS = [
-    ("raises", "import pulumi\n\n\ndef check():\n    raise ValueError('the program says no')\n\n\ncheck()\n",
-     5, "ValueError: the program says no"),
+    (
+        "raises",
+        "import pulumi\n\n\ndef check():\n    raise ValueError('the program says no')\n\n\ncheck()\n",
+        5,
+        "ValueError: the program says no",
+    ),
     ("syntax-error", "import pulumi\n\ndef broken(:\n    pass\n", 3, "SyntaxError: invalid syntax"),
-    ("missing-module", "import pulumi\nimport not_installed_anywhere\n", 2,
-     "ModuleNotFoundError: No module named 'not_installed_anywhere'"),
+    (
+        "missing-module",
+        "import pulumi\nimport not_installed_anywhere\n",
+        2,
+        "ModuleNotFoundError: No module named 'not_installed_anywhere'",
+    ),
 ]
 
 

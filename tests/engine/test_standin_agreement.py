@@ -43,8 +43,7 @@ def normalised(value: Any) -> Any:
 class Side:
     """One way of running a scenario's steps: `up`, `preview`, `refresh`, `destroy`, `set_config`."""
 
-    def __init__(self, kind: str, make_stack: Any, project: Path, config: dict[str, Any], api: Any,
-                 mcp: Any) -> None:
+    def __init__(self, kind: str, make_stack: Any, project: Path, config: dict[str, Any], api: Any, mcp: Any) -> None:
         self.kind = kind
         self.mcp = mcp  # the MCP server the scenario's tools come from
         if kind == "engine":
@@ -60,8 +59,9 @@ class Side:
 
     def run(self, op: str) -> None:
         if self.kind == "engine":
-            {"up": self.cli.up, "preview": self.cli.preview, "refresh": self.cli.refresh,
-             "destroy": self.cli.destroy}[op]()
+            {"up": self.cli.up, "preview": self.cli.preview, "refresh": self.cli.refresh, "destroy": self.cli.destroy}[
+                op
+            ]()
         elif op == "up":
             self.last_outputs = self.runner.up().outputs
         else:
@@ -116,11 +116,15 @@ def tool_tracking(side: Side, api: Any) -> list[tuple[str, list[tuple[str, str]]
     """Tool tracking under warn: the tools are listed by up, preview and refresh; then they change."""
     seen = []
     steps: list[tuple[str, Callable[[], None]]] = [
-        ("up", lambda: side.run("up")), ("preview", lambda: side.run("preview")),
+        ("up", lambda: side.run("up")),
+        ("preview", lambda: side.run("preview")),
         ("refresh", lambda: side.run("refresh")),
-        ("tools change", lambda: side.mcp.admin.apply({"op": "set_description", "tool": "echo",
-                                                       "description": "changed"})),
-        ("preview after", lambda: side.run("preview")), ("up after", lambda: side.run("up")),
+        (
+            "tools change",
+            lambda: side.mcp.admin.apply({"op": "set_description", "tool": "echo", "description": "changed"}),
+        ),
+        ("preview after", lambda: side.run("preview")),
+        ("up after", lambda: side.run("up")),
         ("refresh after", lambda: side.run("refresh")),
     ]
     for label, action in steps:
@@ -132,15 +136,13 @@ def tool_tracking(side: Side, api: Any) -> list[tuple[str, list[tuple[str, str]]
 
 SCENARIOS: dict[str, tuple[Path, dict[str, Any], Scenario]] = {
     "tool-tracking": (PROJECTS / "tools", {"tools:policy": "warn"}, tool_tracking),
-    "quickstart-lifecycle": (EXAMPLES / "quickstart", {"quickstart:mcpUrl": "https://mcp.example.com/mcp"},
-                             lifecycle),
+    "quickstart-lifecycle": (EXAMPLES / "quickstart", {"quickstart:mcpUrl": "https://mcp.example.com/mcp"}, lifecycle),
     "replacement-order": (PROJECTS / "many", {}, replacement),
 }
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_the_stand_in_sends_what_the_engine_sends_and_ends_with_the_same_outputs(name, make_stack, api,
-                                                                                  demo) -> None:
+def test_the_stand_in_sends_what_the_engine_sends_and_ends_with_the_same_outputs(name, make_stack, api, demo) -> None:
     project, config, scenario = SCENARIOS[name]
     results = {}
     for kind in ("engine", "stand-in"):

@@ -25,8 +25,9 @@ def mcp() -> Iterator[DemoServer]:
         yield server
 
 
-def tools_stack(make_stack: Any, mcp: DemoServer, policy: str | None, pins: dict[str, str] | None = None,
-                door: Door = DYNAMIC) -> Any:
+def tools_stack(
+    make_stack: Any, mcp: DemoServer, policy: str | None, pins: dict[str, str] | None = None, door: Door = DYNAMIC
+) -> Any:
     config: dict[str, Any] = {"tools:mcpUrl": mcp.url}
     if policy:
         config["tools:policy"] = policy

@@ -33,8 +33,11 @@ def populate(server: LocalServer, count: int) -> dict[str, dict[str, Any]]:
     with server.client() as client:
         for i in range(count):
             name = f"conn-{i:03d}"
-            kwargs: dict[str, Any] = {"name": name, "description": f"Connector {i}",
-                                      "server": f"https://mcp{i % 7}.example.com/mcp"}
+            kwargs: dict[str, Any] = {
+                "name": name,
+                "description": f"Connector {i}",
+                "server": f"https://mcp{i % 7}.example.com/mcp",
+            }
             kept: dict[str, Any] = {}
             if i % 2 == 0:
                 kwargs["headers"] = {"X-Api-Key": f"{SECRET_MARK}-h{i}", "X-Team": f"{SECRET_MARK}-t{i}"}
@@ -60,8 +63,9 @@ def populate(server: LocalServer, count: int) -> dict[str, dict[str, Any]]:
     return secrets
 
 
-def run_export(server: LocalServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-               *args: str) -> tuple[int, str, str]:
+def run_export(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
     monkeypatch.setenv("MISTRAL_API_KEY", server.api_key)
     monkeypatch.delenv("MISTRAL_SERVER_URL", raising=False)
     code = main(["export", "--server-url", server.url, *args])
@@ -79,17 +83,28 @@ def test_config_keys_are_plain_and_unique() -> None:
 
 
 def test_declaration_never_holds_secret_values() -> None:
-    live = {"id": "x", "name": "docs", "description": "Docs", "server": "https://mcp.example.com/mcp",
-            "created_at": "2025-01-01T00:00:00Z", "modified_at": "2025-01-01T00:00:00Z",
-            "visibility": None, "connection_config": {},
-            "headers": {"X-Api-Key": SECRET_MARK}, "auth_data": {"client_id": "app", "client_secret": SECRET_MARK},
-            "connection_secrets": {"tok": SECRET_MARK}}
+    live = {
+        "id": "x",
+        "name": "docs",
+        "description": "Docs",
+        "server": "https://mcp.example.com/mcp",
+        "created_at": "2025-01-01T00:00:00Z",
+        "modified_at": "2025-01-01T00:00:00Z",
+        "visibility": None,
+        "connection_config": {},
+        "headers": {"X-Api-Key": SECRET_MARK},
+        "auth_data": {"client_id": "app", "client_secret": SECRET_MARK},
+        "connection_secrets": {"tok": SECRET_MARK},
+    }
     export = Export()
     decl = connector_declaration(live, export)
-    assert decl == {"description": "Docs", "server": "https://mcp.example.com/mcp",
-                    "headers": {"X-Api-Key": {"secret": "docsHeaderXApiKey"}},
-                    "auth_data": {"client_id": "app", "client_secret": {"secret": "docsClientSecret"}},
-                    "connection_secrets": {"tok": {"secret": "docsSecretTok"}}}
+    assert decl == {
+        "description": "Docs",
+        "server": "https://mcp.example.com/mcp",
+        "headers": {"X-Api-Key": {"secret": "docsHeaderXApiKey"}},
+        "auth_data": {"client_id": "app", "client_secret": {"secret": "docsClientSecret"}},
+        "connection_secrets": {"tok": {"secret": "docsSecretTok"}},
+    }
     export.connectors["docs"] = decl
     assert SECRET_MARK not in render_yaml(export)
     header = render_yaml(export, source=f"https://user:{SECRET_MARK}@api.example.com:8443/v1?key={SECRET_MARK}")
@@ -103,13 +118,22 @@ def test_missing_header_names_warn_instead_of_guessing() -> None:
     assert any("did not list its header names" in w for w in export.warnings)
 
 
-def test_export_reads_every_page_and_round_trips(server: LocalServer, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_reads_every_page_and_round_trips(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     populate(server, 13)
     out_file = tmp_path / "connectors.yaml"
-    code, out, err = run_export(server, monkeypatch, capsys, "--output", str(out_file), "--page-size", "5",
-                                "--python", str(tmp_path / "__main__.py"))
+    code, out, err = run_export(
+        server,
+        monkeypatch,
+        capsys,
+        "--output",
+        str(out_file),
+        "--page-size",
+        "5",
+        "--python",
+        str(tmp_path / "__main__.py"),
+    )
     assert code == 0, err
     text = out_file.read_text()
     assert SECRET_MARK not in text + out + err
@@ -130,9 +154,9 @@ def test_export_reads_every_page_and_round_trips(server: LocalServer, tmp_path: 
     compile(program, "__main__.py", "exec")
 
 
-def test_import_file_names_every_connector_by_id_and_holds_no_secret(server: LocalServer, tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch,
-                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_file_names_every_connector_by_id_and_holds_no_secret(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     populate(server, 7)
     target = tmp_path / "import.json"
     code, out, err = run_export(server, monkeypatch, capsys, "--import-file", str(target), "--page-size", "3")
@@ -140,8 +164,9 @@ def test_import_file_names_every_connector_by_id_and_holds_no_secret(server: Loc
     written = json.loads(target.read_text())
     with server.client() as client:
         live = {c.name: c.id for c in client.iter_connectors()}
-    assert written == {"resources": [{"type": "mistral:index:Connector", "name": name, "id": live[name]}
-                                     for name in sorted(live)]}
+    assert written == {
+        "resources": [{"type": "mistral:index:Connector", "name": name, "id": live[name]} for name in sorted(live)]
+    }
     assert SECRET_MARK not in target.read_text() + out + err
     assert f"pulumi import --file {target}" in out
     assert "connectors.yaml" not in out and not (tmp_path / "connectors.yaml").exists()
@@ -150,8 +175,9 @@ def test_import_file_names_every_connector_by_id_and_holds_no_secret(server: Loc
     assert main(["export", "--server-url", server.url, "--import-file", str(target)]) == 1  # no overwrite
 
 
-def test_export_to_stdout_and_errors(server: LocalServer, monkeypatch: pytest.MonkeyPatch,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_to_stdout_and_errors(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     populate(server, 2)
     code, out, err = run_export(server, monkeypatch, capsys, "--output", "-")
     assert code == 0 and out.startswith("# Exported by pulumi-mistral") and "wrote 2 connectors" in err
@@ -161,9 +187,9 @@ def test_export_to_stdout_and_errors(server: LocalServer, monkeypatch: pytest.Mo
     assert err.startswith("pulumi-mistral export: ") and "wrong-key" not in err
 
 
-def test_existing_files_are_not_overwritten_without_force(server: LocalServer, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_existing_files_are_not_overwritten_without_force(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     populate(server, 1)
     mine = tmp_path / "connectors.yaml"
     mine.write_text("# hand-written\n")
@@ -174,9 +200,9 @@ def test_existing_files_are_not_overwritten_without_force(server: LocalServer, t
     assert code == 0 and "conn-000" in mine.read_text()
 
 
-def test_progress_on_stderr_for_large_workspaces(server: LocalServer, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_on_stderr_for_large_workspaces(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     populate(server, 205)
     code, _, err = run_export(server, monkeypatch, capsys, "--output", str(tmp_path / "c.yaml"))
     assert code == 0
@@ -184,8 +210,10 @@ def test_progress_on_stderr_for_large_workspaces(server: LocalServer, tmp_path: 
 
 
 def test_export_module_stays_lean() -> None:
-    code = ("import sys, pulumi_mistral.cli.export; "
-            "print([m for m in ('pulumi', 'fastapi', 'starlette', 'uvicorn', 'mcp') if m in sys.modules])")
+    code = (
+        "import sys, pulumi_mistral.cli.export; "
+        "print([m for m in ('pulumi', 'fastapi', 'starlette', 'uvicorn', 'mcp') if m in sys.modules])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -193,14 +221,29 @@ def test_export_module_stays_lean() -> None:
 # ---- the bulk-import story: export, then deploy the export with adopt ---------------------------------------
 
 
-def adopt_round_trip(server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                     capsys: pytest.CaptureFixture[str], count: int, style: str = "declare") -> None:
+def adopt_round_trip(
+    server: LocalServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    count: int,
+    style: str = "declare",
+) -> None:
     secrets = populate(server, count)
     project = tmp_path / "imported"
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: imported\nruntime: python\n")
-    code, _, err = run_export(server, monkeypatch, capsys, "--output", str(project / "connectors.yaml"),
-                              "--python", str(project / "__main__.py"), "--python-style", style)
+    code, _, err = run_export(
+        server,
+        monkeypatch,
+        capsys,
+        "--output",
+        str(project / "connectors.yaml"),
+        "--python",
+        str(project / "__main__.py"),
+        "--python-style",
+        style,
+    )
     assert code == 0, err
     decls = load_declarations(project / "connectors.yaml")
     assert len(decls) == count
@@ -231,13 +274,14 @@ def adopt_round_trip(server: LocalServer, tmp_path: Path, monkeypatch: pytest.Mo
 
 
 @pytest.mark.parametrize("style", ["declare", "explicit"])
-def test_export_then_adopt_gives_no_changes(server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str], style: str) -> None:
+def test_export_then_adopt_gives_no_changes(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], style: str
+) -> None:
     adopt_round_trip(server, tmp_path, monkeypatch, capsys, count=24, style=style)
 
 
 @pytest.mark.slow
-def test_export_then_adopt_200_connectors_gives_no_changes(server: LocalServer, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_then_adopt_200_connectors_gives_no_changes(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     adopt_round_trip(server, tmp_path, monkeypatch, capsys, count=200)

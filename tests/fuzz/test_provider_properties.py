@@ -28,6 +28,7 @@ from pulumi_mistral.testing.strategies import connectors
 SHORT = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 LONG = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 
+
 def _plain(value: Any) -> Any:
     """Outputs without the secret wire markers the provider puts on secret fields."""
     if rpc.is_rpc_secret(value):
@@ -98,29 +99,33 @@ def _update(provider: ConnectorProvider, server: LocalServer, a: dict[str, Any],
 
 @SHORT
 @given(connectors())
-def test_any_valid_connector_round_trips_without_diff(fuzz_provider: ConnectorProvider,
-                                                      fuzz_server: LocalServer, c: dict[str, Any]) -> None:
+def test_any_valid_connector_round_trips_without_diff(
+    fuzz_provider: ConnectorProvider, fuzz_server: LocalServer, c: dict[str, Any]
+) -> None:
     _roundtrip(fuzz_provider, fuzz_server, c)
 
 
 @SHORT
 @given(connectors(), connectors())
-def test_update_lands_exactly(fuzz_provider: ConnectorProvider, fuzz_server: LocalServer,
-                              a: dict[str, Any], b: dict[str, Any]) -> None:
+def test_update_lands_exactly(
+    fuzz_provider: ConnectorProvider, fuzz_server: LocalServer, a: dict[str, Any], b: dict[str, Any]
+) -> None:
     _update(fuzz_provider, fuzz_server, a, b)
 
 
 @pytest.mark.slow
 @LONG
 @given(connectors())
-def test_any_valid_connector_round_trips_without_diff_long(fuzz_provider: ConnectorProvider,
-                                                           fuzz_server: LocalServer, c: dict[str, Any]) -> None:
+def test_any_valid_connector_round_trips_without_diff_long(
+    fuzz_provider: ConnectorProvider, fuzz_server: LocalServer, c: dict[str, Any]
+) -> None:
     _roundtrip(fuzz_provider, fuzz_server, c)
 
 
 @pytest.mark.slow
 @LONG
 @given(connectors(), connectors())
-def test_update_lands_exactly_long(fuzz_provider: ConnectorProvider, fuzz_server: LocalServer,
-                                   a: dict[str, Any], b: dict[str, Any]) -> None:
+def test_update_lands_exactly_long(
+    fuzz_provider: ConnectorProvider, fuzz_server: LocalServer, a: dict[str, Any], b: dict[str, Any]
+) -> None:
     _update(fuzz_provider, fuzz_server, a, b)

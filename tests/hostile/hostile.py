@@ -31,9 +31,11 @@ from pulumi_mistral.core.headers import MAX_HEADERS
 from pulumi_mistral.core.json_values import MAX_JSON_DEPTH
 
 SECRET = "hostile-canary-" + secrets.token_hex(8)  # in every secret position of every hostile body
-CANARY_SECRETS = {"header": "canary-header-" + secrets.token_hex(8),
-                  "client": "canary-client-" + secrets.token_hex(8),
-                  "connection": "canary-connection-" + secrets.token_hex(8)}
+CANARY_SECRETS = {
+    "header": "canary-header-" + secrets.token_hex(8),
+    "client": "canary-client-" + secrets.token_hex(8),
+    "connection": "canary-connection-" + secrets.token_hex(8),
+}
 MARK = "__HOSTILE__"
 ONE_MIB = 1_048_576
 
@@ -56,15 +58,27 @@ class Case:
 def _bases(name: str) -> dict[str, dict[str, Any]]:
     """A valid body per route; hostile cases are mutations of these."""
     return {
-        "create": {"name": name, "description": "hostile", "server": "https://mcp.example.com/mcp",
-                   "icon_url": "https://mcp.example.com/i.png", "visibility": "private", "system_prompt": "p",
-                   "headers": {"X-Key": SECRET}, "auth_data": {"client_id": "app", "client_secret": SECRET}},
-        "update": {"description": "hostile", "system_prompt": "p", "headers": {"X-Key": SECRET},
-                   "connection_config": {"region": "eu", "nested": {"n": 1, "l": [1, "a"]}},
-                   "connection_secrets": {"token": SECRET}},
+        "create": {
+            "name": name,
+            "description": "hostile",
+            "server": "https://mcp.example.com/mcp",
+            "icon_url": "https://mcp.example.com/i.png",
+            "visibility": "private",
+            "system_prompt": "p",
+            "headers": {"X-Key": SECRET},
+            "auth_data": {"client_id": "app", "client_secret": SECRET},
+        },
+        "update": {
+            "description": "hostile",
+            "system_prompt": "p",
+            "headers": {"X-Key": SECRET},
+            "connection_config": {"region": "eu", "nested": {"n": 1, "l": [1, "a"]}},
+            "connection_secrets": {"token": SECRET},
+        },
         "call_tool": {"arguments": {"text": "hi", "nested": {"n": [1, 2]}}},
-        "faults": {"rules": [{"action": "status", "status": 503, "path": "^/never-matches$", "probability": 0.5,
-                              "seed": 1}]},
+        "faults": {
+            "rules": [{"action": "status", "status": 503, "path": "^/never-matches$", "probability": 0.5, "seed": 1}]
+        },
     }
 
 
@@ -121,8 +135,21 @@ def _wrong_types(path: tuple[Any, ...]) -> tuple[str, ...]:
     """Values of the wrong type for a leaf; in a secret position they carry the secret (it must not echo)."""
     inner = json.dumps(SECRET if path in SECRET_LEAVES else "plain")
     return ("123", "true", "null", "[]", "{}", '"text"', f"[{inner}]", f'{{"v": {inner}}}')
-FORBIDDEN_HEADERS = ("Host", "Content-Length", "Transfer-Encoding", "Connection", "Mcp-Session-Id",
-                     "mcp-protocol-version", "Keep-Alive", "Upgrade", "TE", "Trailer", "Proxy-Connection")
+
+
+FORBIDDEN_HEADERS = (
+    "Host",
+    "Content-Length",
+    "Transfer-Encoding",
+    "Connection",
+    "Mcp-Session-Id",
+    "mcp-protocol-version",
+    "Keep-Alive",
+    "Upgrade",
+    "TE",
+    "Trailer",
+    "Proxy-Connection",
+)
 
 
 def _deep(depth: int) -> str:
@@ -146,12 +173,14 @@ def _value_drafts(route: str, base: dict[str, Any]) -> Iterator[_Draft]:
             yield _draft(route, "surrogate", f"{_dotted(path)}", _replace(base, path, token))
         for token in _wrong_types(path):
             # a changed type can be valid (a connection_config value may be anything): no 5xx is the rule
-            yield _draft(route, "wrong-type", f"{_dotted(path)}={token[:12]}", _replace(base, path, token),
-                         refused=False)
+            yield _draft(
+                route, "wrong-type", f"{_dotted(path)}={token[:12]}", _replace(base, path, token), refused=False
+            )
     for path in _objects(base):
         yield _draft(route, "surrogate", f"key-in-{_dotted(path)}", _rename_key(base, path, '"k\\ud800"'))
-        yield _draft(route, "duplicate-key", _dotted(path),
-                     _rename_key(base, path, json.dumps(next(iter(_at(base, path)), "x"))))
+        yield _draft(
+            route, "duplicate-key", _dotted(path), _rename_key(base, path, json.dumps(next(iter(_at(base, path)), "x")))
+        )
 
 
 def _nesting_drafts(route: str, base: dict[str, Any]) -> Iterator[_Draft]:
@@ -161,32 +190,44 @@ def _nesting_drafts(route: str, base: dict[str, Any]) -> Iterator[_Draft]:
         for depth in (spec.MAX_NESTING + 1, MAX_JSON_DEPTH):
             # call_tool's arguments have no nesting rule of their own, only the body's depth limit
             refused = route != "call_tool" or len(path) == 1 or depth + len(path) >= MAX_JSON_DEPTH
-            yield _draft(route, "deep-nesting", f"{_dotted(path)}-{depth}", _replace(base, path, _deep(depth)),
-                         refused=refused)
+            yield _draft(
+                route, "deep-nesting", f"{_dotted(path)}-{depth}", _replace(base, path, _deep(depth)), refused=refused
+            )
 
 
 def _body_drafts(route: str, base: dict[str, Any]) -> Iterator[_Draft]:
     """Whole bodies: too large, not an object, another content type or encoding, cut short."""
     big = json.dumps({**base, "pad": "x" * ONE_MIB}).encode()
     yield _draft(route, "oversize", "content-length", big)
-    yield _draft(route, "oversize", "chunked", tuple(big[i:i + 65_536] for i in range(0, len(big), 65_536)))
+    yield _draft(route, "oversize", "chunked", tuple(big[i : i + 65_536] for i in range(0, len(big), 65_536)))
     yield _draft(route, "wrong-type", "body-array", b"[]")
     yield _draft(route, "wrong-type", "body-string", b'"' + SECRET.encode() + b'"')
     yield _draft(route, "wrong-type", "body-null", b"null")
     yield _draft(route, "wrong-type", "body-number", b"NaN")
     valid = json.dumps(base).encode()
-    for ctype in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-                  "application/xml", None):
+    for ctype in (
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+        None,
+    ):
         yield _draft(route, "content-type", str(ctype).split(";")[0], valid, content_type=ctype)
-    yield _draft(route, "content-type", "json-utf16", json.dumps(base).encode("utf-16"),
-                 content_type="application/json; charset=utf-16")
+    yield _draft(
+        route,
+        "content-type",
+        "json-utf16",
+        json.dumps(base).encode("utf-16"),
+        content_type="application/json; charset=utf-16",
+    )
     yield _draft(route, "content-type", "json-bom", b"\xef\xbb\xbf" + valid)
     yield _draft(route, "content-type", "invalid-utf8", valid[:12] + b"\xff\xfe" + valid[12:])
     yield _draft(route, "content-type", "truncated", valid[: len(valid) // 2])
     yield _draft(route, "content-type", "empty", b"")
     # a valid body as +json is parsed as JSON (and accepted, or a 409 for a create whose name is taken)
-    yield _draft(route, "content-type", "merge-patch-json", valid, content_type="application/merge-patch+json",
-                 refused=False)
+    yield _draft(
+        route, "content-type", "merge-patch-json", valid, content_type="application/merge-patch+json", refused=False
+    )
 
 
 def _header_drafts(route: str, base: dict[str, Any]) -> Iterator[_Draft]:
@@ -194,8 +235,12 @@ def _header_drafts(route: str, base: dict[str, Any]) -> Iterator[_Draft]:
         body = json.dumps({**base, "headers": {name: SECRET}}).encode()
         yield _draft(route, "header-rule", f"forbidden-{name}", body)
     for a, b in (("X-Key", "x-key"), ("Authorization", "AUTHORIZATION"), ("X-Api-Key", "x-API-key")):
-        yield _draft(route, "header-rule", f"case-duplicate-{b}",
-                     json.dumps({**base, "headers": {a: SECRET, b: SECRET}}).encode())
+        yield _draft(
+            route,
+            "header-rule",
+            f"case-duplicate-{b}",
+            json.dumps({**base, "headers": {a: SECRET, b: SECRET}}).encode(),
+        )
     too_many = {f"X-H{i}": SECRET for i in range(MAX_HEADERS + 1)}
     yield _draft(route, "header-rule", "too-many", json.dumps({**base, "headers": too_many}).encode())
 
@@ -221,8 +266,10 @@ def _drafts() -> Iterator[_Draft]:
 
 def cases() -> list[Case]:
     """Every hostile case, in a stable order with stable ids."""
-    return [Case(f"{route}-{kind}-{label}-{n}", route, kind, body, **kw)
-            for n, (route, kind, label, body, kw) in enumerate(_drafts())]
+    return [
+        Case(f"{route}-{kind}-{label}-{n}", route, kind, body, **kw)
+        for n, (route, kind, label, body, kw) in enumerate(_drafts())
+    ]
 
 
 def _at(value: Any, path: tuple[Any, ...]) -> Any:
@@ -259,8 +306,9 @@ class KeepAlive:
     def close(self) -> None:
         self.sock.close()
 
-    def request(self, method: str, target: str, body: bytes | tuple[bytes, ...] = b"",
-                content_type: str | None = None) -> Answer:
+    def request(
+        self, method: str, target: str, body: bytes | tuple[bytes, ...] = b"", content_type: str | None = None
+    ) -> Answer:
         headers = [("Host", f"{self.address[0]}:{self.address[1]}"), ("Authorization", f"Bearer {self.api_key}")]
         if content_type:
             headers.append(("Content-Type", content_type))
@@ -333,25 +381,42 @@ class LogCapture(logging.Handler):
 
 def seed_workspace(client: Any, demo_url: str) -> dict[str, str]:
     """The canary (secrets to read back after every case) and the targets of update and call_tool."""
-    canary = client.create(name="canary", description="canary", server="https://mcp.example.com/mcp",
-                           headers={"X-Canary": CANARY_SECRETS["header"]},
-                           auth_data={"client_id": "canary-app", "client_secret": CANARY_SECRETS["client"]})
-    client.update(canary.id, connection_config={"rate": 1.5, "tags": ["a"]},
-                  connection_secrets={"token": CANARY_SECRETS["connection"]})
+    canary = client.create(
+        name="canary",
+        description="canary",
+        server="https://mcp.example.com/mcp",
+        headers={"X-Canary": CANARY_SECRETS["header"]},
+        auth_data={"client_id": "canary-app", "client_secret": CANARY_SECRETS["client"]},
+    )
+    client.update(
+        canary.id,
+        connection_config={"rate": 1.5, "tags": ["a"]},
+        connection_secrets={"token": CANARY_SECRETS["connection"]},
+    )
     target = client.create(name="update-target", description="t", server="https://mcp.example.com/mcp")
     tools = client.create(name="tool-target", description="t", server=demo_url)
     return {"canary": canary.id, "update": target.id, "call_tool": tools.id}
 
 
 def _paths(ids: dict[str, str]) -> dict[str, tuple[str, str]]:
-    return {"create": ("POST", "/v1/connectors"), "update": ("PATCH", f"/v1/connectors/{ids['update']}"),
-            "call_tool": ("POST", f"/v1/connectors/{ids['call_tool']}/tools/echo/call"),
-            "faults": ("POST", "/_local/faults")}
+    return {
+        "create": ("POST", "/v1/connectors"),
+        "update": ("PATCH", f"/v1/connectors/{ids['update']}"),
+        "call_tool": ("POST", f"/v1/connectors/{ids['call_tool']}/tools/echo/call"),
+        "faults": ("POST", "/_local/faults"),
+    }
 
 
 def _secrets_in(text: str, api_key: str) -> list[str]:
-    return [name for name, value in (("api key", api_key), ("hostile body secret", SECRET),
-                                     *((f"canary {k}", v) for k, v in CANARY_SECRETS.items())) if value in text]
+    return [
+        name
+        for name, value in (
+            ("api key", api_key),
+            ("hostile body secret", SECRET),
+            *((f"canary {k}", v) for k, v in CANARY_SECRETS.items()),
+        )
+        if value in text
+    ]
 
 
 def _read_back(conn: KeepAlive, ids: dict[str, str]) -> list[str]:
@@ -374,10 +439,18 @@ def _read_back(conn: KeepAlive, ids: dict[str, str]) -> list[str]:
         if connector is None:
             problems.append(f"{where}: canary missing")
             continue
-        expected = ({"X-Canary": CANARY_SECRETS["header"]}, CANARY_SECRETS["client"],
-                    {"token": CANARY_SECRETS["connection"]}, {"rate": 1.5, "tags": ["a"]})
-        actual = (connector.get("headers"), (connector.get("auth_data") or {}).get("client_secret"),
-                  connector.get("connection_secrets"), connector.get("connection_config"))
+        expected = (
+            {"X-Canary": CANARY_SECRETS["header"]},
+            CANARY_SECRETS["client"],
+            {"token": CANARY_SECRETS["connection"]},
+            {"rate": 1.5, "tags": ["a"]},
+        )
+        actual = (
+            connector.get("headers"),
+            (connector.get("auth_data") or {}).get("client_secret"),
+            connector.get("connection_secrets"),
+            connector.get("connection_config"),
+        )
         if actual != expected:
             problems.append(f"{where}: canary does not read back as written")
     return problems
@@ -475,21 +548,35 @@ def check_cases() -> list[CheckCase]:
     nan, inf = float("nan"), float("inf")
     out: list[CheckCase] = []
     fields: dict[str, Callable[[Any], dict[str, Any]]] = {
-        "name": lambda v: {"name": v}, "description": lambda v: {"description": v},
-        "server": lambda v: {"server": v}, "icon_url": lambda v: {"icon_url": v},
-        "visibility": lambda v: {"visibility": v}, "system_prompt": lambda v: {"system_prompt": v},
+        "name": lambda v: {"name": v},
+        "description": lambda v: {"description": v},
+        "server": lambda v: {"server": v},
+        "icon_url": lambda v: {"icon_url": v},
+        "visibility": lambda v: {"visibility": v},
+        "system_prompt": lambda v: {"system_prompt": v},
         "headers": lambda v: {"headers": {"X-Key": v}},
         "auth_data": lambda v: {"auth_data": {"client_id": v, "client_secret": SECRET}},
         "connection_config": lambda v: {"connection_config": {"a": {"b": [v]}}},
         "connection_secrets": lambda v: {"connection_secrets": {"token": v}},
-        "tool_pins": lambda v: {"tool_pins": {"echo": v}}, "tool_drift": lambda v: {"tool_drift": v},
+        "tool_pins": lambda v: {"tool_pins": {"echo": v}},
+        "tool_drift": lambda v: {"tool_drift": v},
         "adopt": lambda v: {"adopt": v},
     }
     for prop, make in fields.items():
         for label, value in (("nan", nan), ("inf", inf), ("-inf", -inf)):
             out.append(CheckCase(f"{prop}-{label}", "non-finite", make(value), prop))
-    for prop in ("name", "description", "server", "icon_url", "visibility", "system_prompt", "headers",
-                 "auth_data", "tool_pins", "tool_drift"):
+    for prop in (
+        "name",
+        "description",
+        "server",
+        "icon_url",
+        "visibility",
+        "system_prompt",
+        "headers",
+        "auth_data",
+        "tool_pins",
+        "tool_drift",
+    ):
         for label, value in (("list", [SECRET]), ("map", {"v": SECRET}), ("number", 7.0)):
             out.append(CheckCase(f"{prop}-{label}", "wrong-type", fields[prop](value), prop))
     for prop in ("connection_config", "connection_secrets"):
@@ -498,15 +585,23 @@ def check_cases() -> list[CheckCase]:
             for _ in range(depth):
                 deep = {"d": deep}
             out.append(CheckCase(f"{prop}-depth-{depth}", "deep-nesting", {prop: deep}, prop))
-        out.append(CheckCase(f"{prop}-keys", "limits", {prop: {f"k{i}": "v" for i in range(spec.MAX_MAP_KEYS + 1)}},
-                             prop))
+        out.append(
+            CheckCase(f"{prop}-keys", "limits", {prop: {f"k{i}": "v" for i in range(spec.MAX_MAP_KEYS + 1)}}, prop)
+        )
     for name in FORBIDDEN_HEADERS:
         out.append(CheckCase(f"header-{name}", "header-rule", {"headers": {name: SECRET}}, f"headers.{name}"))
     # which of the two is named depends on map order, which protobuf does not keep
-    out.append(CheckCase("header-case-duplicate", "header-rule", {"headers": {"X-Key": SECRET, "x-key": SECRET}},
-                         "headers"))
-    out.append(CheckCase("headers-too-many", "header-rule",
-                         {"headers": {f"X-H{i}": SECRET for i in range(MAX_HEADERS + 1)}}, "headers"))
+    out.append(
+        CheckCase("header-case-duplicate", "header-rule", {"headers": {"X-Key": SECRET, "x-key": SECRET}}, "headers")
+    )
+    out.append(
+        CheckCase(
+            "headers-too-many",
+            "header-rule",
+            {"headers": {f"X-H{i}": SECRET for i in range(MAX_HEADERS + 1)}},
+            "headers",
+        )
+    )
     return out
 
 
@@ -514,17 +609,23 @@ def surrogate_cases() -> list[CheckCase]:
     """Lone surrogates in every string position: protobuf (UTF-8) cannot carry them to the servicer, so these
     go through the same rules on the declarations path (``spec.validate_inputs``)."""
     bad = "x\ud800y"
-    return [CheckCase(f"{prop}-surrogate", "surrogate", inputs, prop) for prop, inputs in (
-        ("description", {"description": bad}), ("system_prompt", {"system_prompt": bad}),
-        ("headers", {"headers": {"X-Key": bad}}),
-        ("auth_data", {"auth_data": {"client_id": bad, "client_secret": "s"}}),
-        ("connection_config", {"connection_config": {"a": [bad]}}),
-        ("connection_config", {"connection_config": {bad: 1}}),
-        ("connection_secrets", {"connection_secrets": {"token": bad}}), ("name", {"name": bad}),
-        ("server", {"server": "https://mcp.example.com/" + bad}),
-        ("icon_url", {"icon_url": "https://x.example/" + bad}),
-        ("tool_drift", {"tool_drift": bad}), ("visibility", {"visibility": bad}),
-    )]
+    return [
+        CheckCase(f"{prop}-surrogate", "surrogate", inputs, prop)
+        for prop, inputs in (
+            ("description", {"description": bad}),
+            ("system_prompt", {"system_prompt": bad}),
+            ("headers", {"headers": {"X-Key": bad}}),
+            ("auth_data", {"auth_data": {"client_id": bad, "client_secret": "s"}}),
+            ("connection_config", {"connection_config": {"a": [bad]}}),
+            ("connection_config", {"connection_config": {bad: 1}}),
+            ("connection_secrets", {"connection_secrets": {"token": bad}}),
+            ("name", {"name": bad}),
+            ("server", {"server": "https://mcp.example.com/" + bad}),
+            ("icon_url", {"icon_url": "https://x.example/" + bad}),
+            ("tool_drift", {"tool_drift": bad}),
+            ("visibility", {"visibility": bad}),
+        )
+    ]
 
 
 def summary(outcomes: list[Outcome]) -> dict[str, Any]:

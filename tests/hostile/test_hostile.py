@@ -57,8 +57,12 @@ def test_refusals_name_the_field_and_never_the_value(outcomes: dict[str, hostile
     with server:
         import httpx
 
-        resp = httpx.post(server.url + "/v1/connectors", content=case.body, timeout=10,
-                          headers={**server.headers(), "Content-Type": "application/json"})
+        resp = httpx.post(
+            server.url + "/v1/connectors",
+            content=case.body,
+            timeout=10,
+            headers={**server.headers(), "Content-Type": "application/json"},
+        )
     (item,) = resp.json()["detail"]
     assert item["loc"] == ["body", "headers", "X-Key"] and "finite" in item["msg"] and "input" not in item
     assert hostile.SECRET not in resp.text
@@ -111,8 +115,9 @@ def test_surrogates_fail_the_same_rules(case: hostile.CheckCase, tmp_path: Path)
     # In a connectors.yaml a \ud800 escape is refused while parsing, with the line of the property.
     props = {**hostile.GOOD, **case.inputs}
     path = tmp_path / "connectors.yaml"  # JSON is YAML: json.dumps writes the surrogate as a \ud800 escape
-    path.write_text("connectors:\n  hostile:\n" + "".join(f"    {json.dumps(k)}: {json.dumps(v)}\n"
-                                                         for k, v in props.items()))
+    path.write_text(
+        "connectors:\n  hostile:\n" + "".join(f"    {json.dumps(k)}: {json.dumps(v)}\n" for k, v in props.items())
+    )
     with pytest.raises(DeclarationError) as info:
         load_declarations(path)
     (issue,) = info.value.issues

@@ -38,21 +38,32 @@ def create(life: ConnectorLifecycle, **overrides: Any) -> tuple[str, dict[str, A
 
 
 def test_the_lifecycle_imports_no_pulumi() -> None:
-    code = ("import sys, pulumi_mistral.lifecycle; "
-            "bad = sorted(m for m in sys.modules if m == 'pulumi' or m.startswith(('pulumi.', 'fastapi', 'mcp'))); "
-            "assert bad == [], bad")
+    code = (
+        "import sys, pulumi_mistral.lifecycle; "
+        "bad = sorted(m for m in sys.modules if m == 'pulumi' or m.startswith(('pulumi.', 'fastapi', 'mcp'))); "
+        "assert bad == [], bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
-@pytest.mark.parametrize("module", ["pulumi_mistral.lifecycle", "pulumi_mistral.provider",
-                                    "pulumi_mistral.provider.resource", "pulumi_mistral.plugin.provider"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "pulumi_mistral.lifecycle",
+        "pulumi_mistral.provider",
+        "pulumi_mistral.provider.resource",
+        "pulumi_mistral.plugin.provider",
+    ],
+)
 def test_the_client_comes_with_the_first_request_not_with_the_import(module: str) -> None:
     """A program declaring connectors and a provider answering check, diff or a preview never load the client's
     pydantic models and httpx; the first API request does (ProcessState.client, Listing.lookup)."""
-    code = (f"import sys, {module}; "
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'httpx', 'httpcore') "
-            "or m.startswith('pulumi_mistral.client')); "
-            "assert bad == [], bad")
+    code = (
+        f"import sys, {module}; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'httpx', 'httpcore') "
+        "or m.startswith('pulumi_mistral.client')); "
+        "assert bad == [], bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
@@ -98,8 +109,13 @@ def test_unknown_values_are_the_doors_to_name(life: ConnectorLifecycle) -> None:
 
 
 def test_the_plan_names_each_change_its_kind_and_why(life: ConnectorLifecycle) -> None:
-    old = {"name": "p", "description": "Docs search", "server": SERVER, "icon_url": "https://x.io/i.png",
-           "visibility": "private"}
+    old = {
+        "name": "p",
+        "description": "Docs search",
+        "server": SERVER,
+        "icon_url": "https://x.io/i.png",
+        "visibility": "private",
+    }
     plan = life.diff("id", old, inputs(name="p", visibility="shared_workspace", system_prompt="Be brief."))
     assert plan.changed and plan.replaces == ["visibility"] and plan.delete_before_replace  # the name stays
     assert plan.changes == (
@@ -119,10 +135,15 @@ def test_the_plan_names_each_change_its_kind_and_why(life: ConnectorLifecycle) -
 # ---- read: refresh, import, get ----------------------------------------------------------------------------------
 
 
-def test_an_import_read_of_a_missing_connector_raises_and_a_refresh_answers_gone(life: ConnectorLifecycle,
-                                                                                 mistral_client) -> None:
-    ident, outs, _ = create(life, name="imp", headers={"X-Key": "hush-import"},
-                            auth_data={"client_id": "cid", "client_secret": "hush-oauth"})
+def test_an_import_read_of_a_missing_connector_raises_and_a_refresh_answers_gone(
+    life: ConnectorLifecycle, mistral_client
+) -> None:
+    ident, outs, _ = create(
+        life,
+        name="imp",
+        headers={"X-Key": "hush-import"},
+        auth_data={"client_id": "cid", "client_secret": "hush-oauth"},
+    )
     imported = life.read(ident, None)  # an import: no previous properties
     assert imported is not None and imported.outputs["headers"] == {"X-Key": "hush-import"}
     assert set(imported.inputs) >= {"headers", "auth_data"}
@@ -138,13 +159,13 @@ def test_an_import_read_of_a_missing_connector_raises_and_a_refresh_answers_gone
         life.read(ident, {})
 
 
-def test_warnings_go_to_the_states_sink(life: ConnectorLifecycle, warnings: list[str], mistral_client,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_warnings_go_to_the_states_sink(
+    life: ConnectorLifecycle, warnings: list[str], mistral_client, capsys: pytest.CaptureFixture[str]
+) -> None:
     ident, outs, _ = create(life, name="warned")
     mistral_client.update(ident, description="edited in the console")
     assert life.read(ident, outs) is not None
-    assert warnings == ["connector 'warned': description differs from what this stack recorded (changed "
-                        "outside it)"]
+    assert warnings == ["connector 'warned': description differs from what this stack recorded (changed outside it)"]
     assert capsys.readouterr().err == ""
 
 
@@ -185,8 +206,7 @@ def test_a_second_resource_with_the_same_name_is_told_to_rename(life: ConnectorL
     assert [c.id for c in mistral_client.iter_connectors()] == [first]
 
 
-def test_a_conflict_with_a_connector_made_elsewhere_names_both_causes(life: ConnectorLifecycle,
-                                                                        mistral_client) -> None:
+def test_a_conflict_with_a_connector_made_elsewhere_names_both_causes(life: ConnectorLifecycle, mistral_client) -> None:
     mistral_client.create(name="elsewhere", description="made in the console", server=SERVER)
     checked = life.check({}, inputs(name="elsewhere"))
     with pytest.raises(ConflictError) as info:
@@ -236,12 +256,15 @@ def test_a_missing_or_malformed_key_names_where_keys_are_read(local_server) -> N
 # ---- fix: a credential in a URL is never shown by the engine ------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [
-    "https://user:hush-cred@mcp.example.com/mcp",
-    "https://user:hush-cred@mcp.example.com/m cp",  # also has whitespace: still reported for the credential
-    "https://user:hush-cred@[::1/mcp",  # not even a valid URL
-    "user:hush-cred@mcp.example.com/mcp",  # no scheme
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://user:hush-cred@mcp.example.com/mcp",
+        "https://user:hush-cred@mcp.example.com/m cp",  # also has whitespace: still reported for the credential
+        "https://user:hush-cred@[::1/mcp",  # not even a valid URL
+        "user:hush-cred@mcp.example.com/mcp",  # no scheme
+    ],
+)
 @pytest.mark.parametrize("prop", ["server", "icon_url"])
 def test_a_url_with_credentials_fails_with_no_property_path(life: ConnectorLifecycle, prop: str, value: str) -> None:
     (failure,) = life.check({}, inputs(name="cred", **{prop: value})).failures
@@ -259,8 +282,9 @@ def test_an_at_sign_after_the_host_is_not_a_credential(life: ConnectorLifecycle)
 # ---- fix: tool_names after a create with tool tracking -----------------------------------------------------------
 
 
-def test_tool_names_come_from_the_listing_on_create_update_and_read(life: ConnectorLifecycle, demo,
-                                                                     mistral_client) -> None:
+def test_tool_names_come_from_the_listing_on_create_update_and_read(
+    life: ConnectorLifecycle, demo, mistral_client
+) -> None:
     ident, outs, checked = create(life, name="named-tools", server=demo.url, tool_drift="audit")
     live = [t.name for t in mistral_client.get(ident).tools or []]
     assert live and outs["tool_names"] == live  # the listing's order, which the API's `tools` field keeps

@@ -27,8 +27,7 @@ DETAIL_SCHEMA = {"type": "object", "required": ["detail"], "properties": {"detai
 
 
 def schema_validator(name: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator({"$ref": f"urn:contract#/components/schemas/{name}"},
-                                           registry=_REGISTRY)
+    return jsonschema.Draft202012Validator({"$ref": f"urn:contract#/components/schemas/{name}"}, registry=_REGISTRY)
 
 
 def assert_contract(resp: httpx.Response, operation_id: str) -> Any:

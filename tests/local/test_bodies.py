@@ -34,14 +34,26 @@ class Conn:
         self.http.connect()
         self.sock = self.http.sock
 
-    def send(self, method: str, path: str, body: bytes | None = None, *,
-             content_type: str | None = "application/json", chunked: bool = False) -> tuple[int, Any]:
+    def send(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        *,
+        content_type: str | None = "application/json",
+        chunked: bool = False,
+    ) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {self.server.api_key}"}
         if content_type:
             headers["Content-Type"] = content_type
         if chunked and body is not None:
-            self.http.request(method, path, body=iter([body[i:i + 4096] for i in range(0, len(body), 4096)]),
-                              headers=headers, encode_chunked=True)
+            self.http.request(
+                method,
+                path,
+                body=iter([body[i : i + 4096] for i in range(0, len(body), 4096)]),
+                headers=headers,
+                encode_chunked=True,
+            )
         else:
             self.http.request(method, path, body=body, headers=headers)
         resp = self.http.getresponse()
@@ -76,16 +88,26 @@ def _loc(body: Any) -> list[Any]:
 # ---- strict decoding --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("raw", "loc"), [
-    (b'{"name":"n","description":NaN,"server":"https://x.example/mcp"}', ["body", "description"]),
-    (b'{"name":"n","description":"d","server":"https://x.example/mcp","headers":{"X-K":Infinity}}',
-     ["body", "headers", "X-K"]),
-    (b'{"name":"n","description":"d","server":"https://x.example/mcp","visibility":-1e999}', ["body", "visibility"]),
-    (b'{"name":"n","description":"\\ud800","server":"https://x.example/mcp"}', ["body", "description"]),
-    (b'{"name":"n","description":"d","server":"https://x.example/mcp","headers":{"X-\\udfff":"v"}}',
-     ["body", "headers", "X-\ufffd"]),
-    (b'{"name":"n","name":"m","description":"d","server":"https://x.example/mcp"}', ["body", "name"]),
-])
+@pytest.mark.parametrize(
+    ("raw", "loc"),
+    [
+        (b'{"name":"n","description":NaN,"server":"https://x.example/mcp"}', ["body", "description"]),
+        (
+            b'{"name":"n","description":"d","server":"https://x.example/mcp","headers":{"X-K":Infinity}}',
+            ["body", "headers", "X-K"],
+        ),
+        (
+            b'{"name":"n","description":"d","server":"https://x.example/mcp","visibility":-1e999}',
+            ["body", "visibility"],
+        ),
+        (b'{"name":"n","description":"\\ud800","server":"https://x.example/mcp"}', ["body", "description"]),
+        (
+            b'{"name":"n","description":"d","server":"https://x.example/mcp","headers":{"X-\\udfff":"v"}}',
+            ["body", "headers", "X-\ufffd"],
+        ),
+        (b'{"name":"n","name":"m","description":"d","server":"https://x.example/mcp"}', ["body", "name"]),
+    ],
+)
 def test_values_json_cannot_carry_are_a_422_at_the_field(conn: Conn, raw: bytes, loc: list[Any]) -> None:
     status, body = conn.send("POST", "/v1/connectors", raw)
     assert status == 422 and _loc(body) == loc
@@ -94,9 +116,11 @@ def test_values_json_cannot_carry_are_a_422_at_the_field(conn: Conn, raw: bytes,
 
 def test_patch_refuses_nan_in_connection_config_and_keeps_the_row(conn: Conn, api: Any) -> None:
     created = api.create().json()
-    status, body = conn.send("PATCH", f"/v1/connectors/{created['id']}",
-                             b'{"connection_config":{"limits":{"rate":NaN}},"connection_secrets":{"t":"' +
-                             SECRET.encode() + b'"}}')
+    status, body = conn.send(
+        "PATCH",
+        f"/v1/connectors/{created['id']}",
+        b'{"connection_config":{"limits":{"rate":NaN}},"connection_secrets":{"t":"' + SECRET.encode() + b'"}}',
+    )
     assert status == 422 and _loc(body) == ["body", "connection_config", "limits", "rate"]
     assert SECRET not in json.dumps(body)
     status, got = conn.send("GET", f"/v1/connectors/{created['id']}?fetch_connection_secrets=true")
@@ -104,9 +128,13 @@ def test_patch_refuses_nan_in_connection_config_and_keeps_the_row(conn: Conn, ap
 
 
 def test_bodies_that_are_not_utf8_json_are_422(conn: Conn) -> None:
-    for raw, ctype in ((b'{"name":"\xff"}', "application/json"), (_create("n").decode().encode("utf-16"),
-                       "application/json; charset=utf-16"), (b"[" * 100_000, "application/json"),
-                       (_create("n"), "text/plain"), (_create("n"), None)):
+    for raw, ctype in (
+        (b'{"name":"\xff"}', "application/json"),
+        (_create("n").decode().encode("utf-16"), "application/json; charset=utf-16"),
+        (b"[" * 100_000, "application/json"),
+        (_create("n"), "text/plain"),
+        (_create("n"), None),
+    ):
         status, body = conn.send("POST", "/v1/connectors", raw, content_type=ctype)
         assert status == 422, (raw[:20], ctype)
         assert all("input" not in d for d in body["detail"])
@@ -114,8 +142,9 @@ def test_bodies_that_are_not_utf8_json_are_422(conn: Conn) -> None:
 
 
 def test_a_valid_json_suffix_content_type_is_json(conn: Conn) -> None:
-    status, body = conn.send("POST", "/v1/connectors", _create(f"mp-{uuid.uuid4().hex[:8]}"),
-                             content_type="application/merge-patch+json")
+    status, body = conn.send(
+        "POST", "/v1/connectors", _create(f"mp-{uuid.uuid4().hex[:8]}"), content_type="application/merge-patch+json"
+    )
     assert status == 201 and body["name"].startswith("mp-")
 
 
@@ -141,8 +170,20 @@ def test_default_body_limit_is_one_mebibyte(shared_server: LocalServer) -> None:
     assert shared_server.settings is not None and shared_server.settings.max_body_bytes == 1_048_576
 
 
-@pytest.mark.parametrize("name", ["Host", "content-length", "Transfer-Encoding", "Connection", "Mcp-Session-Id",
-                                  "MCP-Protocol-Version", "Upgrade", "Keep-Alive", "TE"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Host",
+        "content-length",
+        "Transfer-Encoding",
+        "Connection",
+        "Mcp-Session-Id",
+        "MCP-Protocol-Version",
+        "Upgrade",
+        "Keep-Alive",
+        "TE",
+    ],
+)
 def test_headers_that_break_forwarding_are_refused_naming_them(conn: Conn, api: Any, name: str) -> None:
     status, body = conn.send("POST", "/v1/connectors", _create(api.unique(), headers={name: SECRET}))
     assert status == 422 and _loc(body) == ["body", "headers", name]
@@ -159,8 +200,9 @@ def test_header_names_differing_by_case_and_too_many_headers(conn: Conn, api: An
     many = {f"X-H{i}": "v" for i in range(MAX_HEADERS + 1)}
     status, body = conn.send("POST", "/v1/connectors", _create(api.unique(), headers=many))
     assert status == 422 and _loc(body) == ["body", "headers"] and str(MAX_HEADERS) in body["detail"][0]["msg"]
-    status, _ = conn.send("POST", "/v1/connectors",
-                          _create(api.unique(), headers={f"X-H{i}": "v" for i in range(MAX_HEADERS)}))
+    status, _ = conn.send(
+        "POST", "/v1/connectors", _create(api.unique(), headers={f"X-H{i}": "v" for i in range(MAX_HEADERS)})
+    )
     assert status == 201
 
 
@@ -199,24 +241,35 @@ def test_an_internal_error_is_a_500_that_keeps_the_connection(conn: Conn, monkey
 def test_damaged_rows_are_served_and_never_break_their_neighbours(caplog: pytest.LogCaptureFixture) -> None:
     with LocalServer() as server:
         client = server.client()
-        good = client.create(name="good", description="fine", server="https://mcp.example.com/mcp",
-                             headers={"X-Key": SECRET})
+        good = client.create(
+            name="good", description="fine", server="https://mcp.example.com/mcp", headers={"X-Key": SECRET}
+        )
         db = sqlite3.connect(server.db_path)
         ws = key_fingerprint(server.api_key)
 
         def insert(name: str, sql_description: str = "?", **columns: Any) -> str:
-            row = {"id": str(uuid.uuid4()), "workspace": ws, "name": name, "server": "https://mcp.example.com/mcp",
-                   "visibility": "private", "created_at": f"2020-01-01T00:00:00.{len(columns):06d}Z",
-                   "modified_at": "2020-01-01T00:00:00.000000Z", **columns}
+            row = {
+                "id": str(uuid.uuid4()),
+                "workspace": ws,
+                "name": name,
+                "server": "https://mcp.example.com/mcp",
+                "visibility": "private",
+                "created_at": f"2020-01-01T00:00:00.{len(columns):06d}Z",
+                "modified_at": "2020-01-01T00:00:00.000000Z",
+                **columns,
+            }
             cols = ", ".join([*row, "description"])
-            db.execute(f"INSERT INTO connectors ({cols}) VALUES ({', '.join('?' * len(row))}, {sql_description})",
-                       [*row.values()] + ([] if sql_description != "?" else ["d"]))
+            db.execute(
+                f"INSERT INTO connectors ({cols}) VALUES ({', '.join('?' * len(row))}, {sql_description})",
+                [*row.values()] + ([] if sql_description != "?" else ["d"]),
+            )
             db.commit()
             return str(row["id"])
 
         nan = insert("nan", connection_config='{"rate":NaN,"burst":[Infinity]}')
-        surrogate = insert("surrogate", headers='{"X-Key":"\\ud800' + SECRET + '"}',
-                           connection_secrets='{"k\\udc00":1}')
+        surrogate = insert(
+            "surrogate", headers='{"X-Key":"\\ud800' + SECRET + '"}', connection_secrets='{"k\\udc00":1}'
+        )
         deep = insert("deep", connection_config='{"a":' + "[" * 5000 + "]" * 5000 + "}")
         corrupt = insert("corrupt", tools="{not json")
         bad_text = insert("bad-utf8", sql_description="CAST(X'6f6bff6f6b' AS TEXT)")

@@ -36,9 +36,14 @@ def running(args: list[str], *, cwd: Path, key: str) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if k != "PULUMI_MISTRAL_LOCAL_API_KEYS"}
     for attempt in range(3):  # a port found free can be taken by another socket before the server binds it
         port = _free_port()
-        proc = spawn([sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(port),
-                      "--log-level", "warning", *args],
-                     cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = spawn(
+            [sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(port), "--log-level", "warning", *args],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         url = f"http://127.0.0.1:{port}"
         up = False
         try:
@@ -60,8 +65,10 @@ def _came_up(proc: subprocess.Popen[str], url: str, key: str) -> bool:
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         try:
-            if httpx.get(f"{url}/v1/connectors", headers={"Authorization": f"Bearer {key}"},
-                         timeout=2).status_code == 200:
+            if (
+                httpx.get(f"{url}/v1/connectors", headers={"Authorization": f"Bearer {key}"}, timeout=2).status_code
+                == 200
+            ):
                 return True
         except httpx.TransportError:
             pass
@@ -72,8 +79,12 @@ def _came_up(proc: subprocess.Popen[str], url: str, key: str) -> bool:
 
 
 def _create(url: str, key: str, name: str) -> httpx.Response:
-    return httpx.post(f"{url}/v1/connectors", headers={"Authorization": f"Bearer {key}"}, timeout=10,
-                      json={"name": name, "description": "d", "server": "https://mcp.example.com/mcp"})
+    return httpx.post(
+        f"{url}/v1/connectors",
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=10,
+        json={"name": name, "description": "d", "server": "https://mcp.example.com/mcp"},
+    )
 
 
 def _names(url: str, key: str) -> list[str]:
@@ -98,10 +109,15 @@ def test_no_test_controls_removes_the_local_routes(tmp_path: Path) -> None:
     auth = {"Authorization": f"Bearer {key}"}
     with running([f"--api-key={key}", "--db", str(tmp_path / "c.db")], cwd=tmp_path, key=key) as url:
         assert httpx.get(f"{url}/_local/state", headers=auth).status_code == 200
-    with running([f"--api-key={key}", "--db", str(tmp_path / "c.db"), "--no-test-controls"], cwd=tmp_path,
-                 key=key) as url:
-        for method, path in [("GET", "/_local/state"), ("POST", "/_local/reset"), ("GET", "/_local/requests"),
-                             ("POST", "/_local/faults")]:
+    with running(
+        [f"--api-key={key}", "--db", str(tmp_path / "c.db"), "--no-test-controls"], cwd=tmp_path, key=key
+    ) as url:
+        for method, path in [
+            ("GET", "/_local/state"),
+            ("POST", "/_local/reset"),
+            ("GET", "/_local/requests"),
+            ("POST", "/_local/faults"),
+        ]:
             assert httpx.request(method, f"{url}{path}", headers=auth, json={}).status_code == 404, path
         assert _names(url, key) == []  # the API itself still answers
 

@@ -31,9 +31,25 @@ def _free_port() -> int:
 
 def _start(db: Path, port: int, *extra: str, lines: int = 2) -> tuple[subprocess.Popen[str], list[str]]:
     env = {k: v for k, v in os.environ.items() if k != "PULUMI_MISTRAL_LOCAL_API_KEYS"}
-    proc = spawn([sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(port), "--db", str(db),
-                  "--log-level", "warning", *extra],
-                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = spawn(
+        [
+            sys.executable,
+            "-m",
+            "pulumi_mistral.cli",
+            "local",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--log-level",
+            "warning",
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         return proc, [proc.stdout.readline() for _ in range(lines)]
@@ -49,8 +65,7 @@ def _stop(proc: subprocess.Popen[str]) -> str:
 
 
 def _http(port: int, key: str) -> httpx.Client:
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"},
-                          timeout=10)
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}, timeout=10)
     deadline = time.monotonic() + 20
     while True:
         try:
@@ -70,8 +85,12 @@ def test_generated_key_survives_a_restart(tmp_path: Path) -> None:
         key = lines[1].rsplit(" ", 1)[-1].strip()
         assert str(dev_key_path(str(db))) in lines[2]
         with contextlib.closing(_http(port, key)) as http:
-            assert http.post("/v1/connectors", json={"name": "kept", "description": "d",
-                                                     "server": "https://mcp.example.com/mcp"}).status_code == 201
+            assert (
+                http.post(
+                    "/v1/connectors", json={"name": "kept", "description": "d", "server": "https://mcp.example.com/mcp"}
+                ).status_code
+                == 201
+            )
     finally:
         rest = _stop(proc)
     assert key not in rest

@@ -58,8 +58,7 @@ def _catches(pid: int, signum: int) -> bool:
 
 
 def _command(db: Path) -> list[str]:
-    return [sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", "0", "--db", str(db),
-            "--log-level", "info"]
+    return [sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", "0", "--db", str(db), "--log-level", "info"]
 
 
 def _env(key: str) -> dict[str, str]:
@@ -107,13 +106,18 @@ class Trial:
 
     @property
     def lost_by_the_interpreter(self) -> bool:
-        return (not self.installed and self.signum == signal.SIGINT and "Exception ignored" in self.err
-                and "KeyboardInterrupt" in self.err)
+        return (
+            not self.installed
+            and self.signum == signal.SIGINT
+            and "Exception ignored" in self.err
+            and "KeyboardInterrupt" in self.err
+        )
 
 
 def _trial(db: Path, signum: int, delay: float, bound: float) -> Trial:
-    proc = spawn(_command(db), env=_env(secrets.token_urlsafe(16)), stdout=subprocess.PIPE,
-                 stderr=subprocess.PIPE, text=True)
+    proc = spawn(
+        _command(db), env=_env(secrets.token_urlsafe(16)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         time.sleep(delay)
         installed = _catches(proc.pid, signal.SIGTERM)  # never the default: only the command's handler sets it
@@ -134,8 +138,13 @@ def _trial(db: Path, signum: int, delay: float, bound: float) -> Trial:
 def _plain_start_and_stop(tmp_path: Path) -> tuple[float, float]:
     """Seconds from spawn to "Uvicorn running", and from SIGINT to the exit, for one plain run (under the
     machine's present load)."""
-    proc = spawn(_command(tmp_path / "warm.db"), env=_env("warm-up-key-1234"), stdout=subprocess.DEVNULL,
-                 stderr=subprocess.PIPE, text=True)
+    proc = spawn(
+        _command(tmp_path / "warm.db"),
+        env=_env("warm-up-key-1234"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     started = time.monotonic()
     try:
         assert proc.stderr is not None
@@ -162,12 +171,13 @@ def _run_trials(tmp_path: Path, count: int, seed: int) -> list[Trial]:
 
 def _check(trials: list[Trial]) -> None:
     problems = [p for t in trials if (p := t.problem())]
-    phases = Counter("not installed" if not t.installed else "serving" if t.serving else "starting"
-                     for t in trials)
+    phases = Counter("not installed" if not t.installed else "serving" if t.serving else "starting" for t in trials)
     lost = sum(t.lost_by_the_interpreter for t in trials)
     slowest = max(t.elapsed for t in trials if t.code is not None)
-    summary = (f"{len(trials)} trials, phases {dict(phases)}, slowest exit {slowest:.2f}s (bound "
-               f"{trials[0].bound:.1f}s), lost by CPython {lost}")
+    summary = (
+        f"{len(trials)} trials, phases {dict(phases)}, slowest exit {slowest:.2f}s (bound "
+        f"{trials[0].bound:.1f}s), lost by CPython {lost}"
+    )
     assert not problems, summary + "\n\n" + "\n\n".join(problems)
     assert phases["starting"] and phases["serving"], f"the delays missed a phase: {summary}"
     print(summary)  # shown with -s: what the trials covered
@@ -216,8 +226,10 @@ def test_one_signal_lets_the_request_in_flight_finish_then_exits_0() -> None:
     assert "Application shutdown complete" in log  # the store closed
 
 
-@pytest.mark.parametrize(("first", "second"), [(signal.SIGTERM, signal.SIGINT), (signal.SIGINT, signal.SIGTERM),
-                                               (signal.SIGINT, signal.SIGINT)])
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [(signal.SIGTERM, signal.SIGINT), (signal.SIGINT, signal.SIGTERM), (signal.SIGINT, signal.SIGINT)],
+)
 def test_a_second_signal_ends_a_slow_shutdown_at_once(first: int, second: int) -> None:
     with LocalServerProcess(log_level="info") as api:
         _in_flight(api, 30_000)  # the graceful shutdown would wait for it (up to 5 s)

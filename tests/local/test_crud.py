@@ -10,14 +10,33 @@ import pytest
 
 from pulumi_mistral.testing.local_server import LocalServer
 
-ALWAYS = {"id", "name", "description", "created_at", "modified_at", "server", "auth_type", "tools",
-          "visibility", "icon_url", "system_prompt", "connection_config", "header_names", "auth_data",
-          "connection_secret_names"}
+ALWAYS = {
+    "id",
+    "name",
+    "description",
+    "created_at",
+    "modified_at",
+    "server",
+    "auth_type",
+    "tools",
+    "visibility",
+    "icon_url",
+    "system_prompt",
+    "connection_config",
+    "header_names",
+    "auth_data",
+    "connection_secret_names",
+}
 
 
 def test_create_returns_201_and_full_shape(api: Any, check: Any) -> None:
-    resp = api.create(headers={"X-Org": "secret-value"}, auth_data={"client_id": "cid", "client_secret": "csec"},
-                      icon_url=None, system_prompt="Be nice", visibility="private")
+    resp = api.create(
+        headers={"X-Org": "secret-value"},
+        auth_data={"client_id": "cid", "client_secret": "csec"},
+        icon_url=None,
+        system_prompt="Be nice",
+        visibility="private",
+    )
     assert resp.status_code == 201
     body = check(resp, "connector_create_v1")
     assert set(body) == ALWAYS
@@ -91,8 +110,18 @@ def test_duplicate_name_is_409_per_workspace(api: Any, other_api: Any, check: An
     assert other_api.create(name=name).status_code == 201  # another workspace may use it
 
 
-@pytest.mark.parametrize("server", ["ftp://x.example", "not a url", "https://", "mailto:a@b.c", "/relative",
-                                    "https://user:pw@host.example/", "http://host:99999/"])
+@pytest.mark.parametrize(
+    "server",
+    [
+        "ftp://x.example",
+        "not a url",
+        "https://",
+        "mailto:a@b.c",
+        "/relative",
+        "https://user:pw@host.example/",
+        "http://host:99999/",
+    ],
+)
 def test_bad_server_is_422(api: Any, server: str, check: Any) -> None:
     resp = api.create(server=server)
     assert resp.status_code == 422
@@ -100,20 +129,32 @@ def test_bad_server_is_422(api: Any, server: str, check: Any) -> None:
     assert "pw" not in resp.text or "user:pw" not in resp.text
 
 
-@pytest.mark.parametrize("body,loc", [
-    ({"description": "d", "server": "https://x.example"}, ["body", "name"]),
-    ({"name": "n", "server": "https://x.example"}, ["body", "description"]),
-    ({"name": "n", "description": "d"}, ["body", "server"]),
-    ({"name": "n", "description": "d", "server": "https://x.example", "extra": 1}, ["body", "extra"]),
-    ({"name": "n", "description": "d", "server": "https://x.example", "visibility": "public"},
-     ["body", "visibility"]),
-    ({"name": "n", "description": "d", "server": "https://x.example", "visibility": None}, ["body", "visibility"]),
-    ({"name": "n", "description": "d", "server": "https://x.example", "auth_data": {"client_id": "x"}},
-     ["body", "auth_data", "client_secret"]),
-    ({"name": "n", "description": "d", "server": "https://x.example", "headers": {"X": 1}}, ["body", "headers", "X"]),
-    ({"name": "n", "description": "d", "server": "https://x.example", "headers": {"Bad Name": "v"}},
-     ["body", "headers", "Bad Name"]),
-])
+@pytest.mark.parametrize(
+    "body,loc",
+    [
+        ({"description": "d", "server": "https://x.example"}, ["body", "name"]),
+        ({"name": "n", "server": "https://x.example"}, ["body", "description"]),
+        ({"name": "n", "description": "d"}, ["body", "server"]),
+        ({"name": "n", "description": "d", "server": "https://x.example", "extra": 1}, ["body", "extra"]),
+        (
+            {"name": "n", "description": "d", "server": "https://x.example", "visibility": "public"},
+            ["body", "visibility"],
+        ),
+        ({"name": "n", "description": "d", "server": "https://x.example", "visibility": None}, ["body", "visibility"]),
+        (
+            {"name": "n", "description": "d", "server": "https://x.example", "auth_data": {"client_id": "x"}},
+            ["body", "auth_data", "client_secret"],
+        ),
+        (
+            {"name": "n", "description": "d", "server": "https://x.example", "headers": {"X": 1}},
+            ["body", "headers", "X"],
+        ),
+        (
+            {"name": "n", "description": "d", "server": "https://x.example", "headers": {"Bad Name": "v"}},
+            ["body", "headers", "Bad Name"],
+        ),
+    ],
+)
 def test_create_validation_422(api: Any, body: dict, loc: list, check: Any) -> None:
     resp = api.post("/v1/connectors", json=body)
     assert resp.status_code == 422
@@ -190,13 +231,25 @@ def test_unknown_connector_404(api: Any, check: Any) -> None:
 
 
 def test_auth_401(shared_server: LocalServer, check: Any) -> None:
-    cases = [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer"},
-             {"Authorization": f"Bearer {shared_server.api_key}x"}]
+    cases = [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer"},
+        {"Authorization": f"Bearer {shared_server.api_key}x"},
+    ]
     for headers in cases:
-        for method, path in [("GET", "/v1/connectors"), ("POST", "/v1/connectors"), ("GET", "/v1/connectors/x"),
-                             ("PATCH", "/v1/connectors/x"), ("DELETE", "/v1/connectors/x"),
-                             ("GET", "/v1/connectors/x/tools"), ("POST", "/v1/connectors/x/tools/t/call"),
-                             ("GET", "/v1/connectors/x/auth_url"), ("GET", "/_local/state")]:
+        for method, path in [
+            ("GET", "/v1/connectors"),
+            ("POST", "/v1/connectors"),
+            ("GET", "/v1/connectors/x"),
+            ("PATCH", "/v1/connectors/x"),
+            ("DELETE", "/v1/connectors/x"),
+            ("GET", "/v1/connectors/x/tools"),
+            ("POST", "/v1/connectors/x/tools/t/call"),
+            ("GET", "/v1/connectors/x/auth_url"),
+            ("GET", "/_local/state"),
+        ]:
             resp = httpx.request(method, shared_server.url + path, headers=headers, json={})
             assert resp.status_code == 401, (method, path, headers)
             assert resp.headers["www-authenticate"] == "Bearer"

@@ -52,8 +52,7 @@ def test_latency(http: httpx.Client) -> None:
 
 
 def test_latency_then_status_compose(http: httpx.Client) -> None:
-    faults(http, {"action": "latency", "latency_ms": 150, "times": 1},
-           {"action": "status", "status": 500, "times": 1})
+    faults(http, {"action": "latency", "latency_ms": 150, "times": 1}, {"action": "status", "status": 500, "times": 1})
     started = time.perf_counter()
     assert http.get("/v1/connectors").status_code == 500
     assert time.perf_counter() - started >= 0.14
@@ -90,8 +89,11 @@ def test_seed_reproducibility(local_server: LocalServer, http: httpx.Client) -> 
 
 
 def test_probability_zero_and_method_filter(http: httpx.Client) -> None:
-    faults(http, {"action": "status", "status": 500, "probability": 0.0},
-           {"action": "status", "status": 503, "method": "DELETE"})
+    faults(
+        http,
+        {"action": "status", "status": 500, "probability": 0.0},
+        {"action": "status", "status": 503, "method": "DELETE"},
+    )
     assert http.get("/v1/connectors").status_code == 200
     assert http.delete("/v1/connectors/x").status_code == 503
 
@@ -111,9 +113,17 @@ def test_fault_listing_counts(http: httpx.Client) -> None:
     assert rules[0]["fired"] == 1 and rules[0]["remaining"] == 1
 
 
-@pytest.mark.parametrize("rule", [{"action": "explode"}, {"action": "status", "status": 200},
-                                  {"action": "status", "probability": 2}, {"action": "status", "path": "("},
-                                  {"action": "latency", "latency_ms": -1}, {"action": "status", "times": 0}])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"action": "explode"},
+        {"action": "status", "status": 200},
+        {"action": "status", "probability": 2},
+        {"action": "status", "path": "("},
+        {"action": "latency", "latency_ms": -1},
+        {"action": "status", "times": 0},
+    ],
+)
 def test_bad_rules_are_422(http: httpx.Client, rule: dict[str, Any]) -> None:
     resp = http.post("/_local/faults", json={"rules": [rule]})
     assert resp.status_code == 422 and isinstance(resp.json()["detail"], list)
@@ -126,7 +136,10 @@ def test_request_log(http: httpx.Client) -> None:
     http.get("/v1/connectors/nope")
     entries = http.get("/_local/requests").json()["requests"]
     assert [(e["method"], e["path"], e["status"]) for e in entries] == [
-        ("GET", "/v1/connectors", 200), ("POST", "/v1/connectors", 201), ("GET", "/v1/connectors/nope", 404)]
+        ("GET", "/v1/connectors", 200),
+        ("POST", "/v1/connectors", 201),
+        ("GET", "/v1/connectors/nope", 404),
+    ]
     assert entries[0]["query"] == "page_size=5"
     assert set(entries[0]) == {"method", "path", "query", "status", "time", "duration_ms", "fault", "request_id"}
     text = http.get("/_local/requests").text
@@ -152,8 +165,10 @@ def test_reset_and_state(local_server: LocalServer) -> None:
     with LocalServer(api_keys=["ws-one-key", "ws-two-key"]) as server:
         one = httpx.Client(base_url=server.url, headers=server.headers("ws-one-key"))
         two = httpx.Client(base_url=server.url, headers=server.headers("ws-two-key"))
-        one.post("/v1/connectors", json={"name": "a", "description": "d", "server": "https://x.example",
-                                         "headers": {"X-Secret": "hv"}})
+        one.post(
+            "/v1/connectors",
+            json={"name": "a", "description": "d", "server": "https://x.example", "headers": {"X-Secret": "hv"}},
+        )
         two.post("/v1/connectors", json={"name": "b", "description": "d", "server": "https://x.example"})
         state = one.get("/_local/state").json()
         assert [c["name"] for c in state["connectors"]] == ["a"]
@@ -168,8 +183,14 @@ def test_reset_and_state(local_server: LocalServer) -> None:
 
 
 def test_controls_need_a_key(local_server: LocalServer) -> None:
-    for method, path in [("POST", "/_local/reset"), ("GET", "/_local/state"), ("GET", "/_local/requests"),
-                         ("DELETE", "/_local/requests"), ("POST", "/_local/faults"), ("DELETE", "/_local/faults")]:
+    for method, path in [
+        ("POST", "/_local/reset"),
+        ("GET", "/_local/state"),
+        ("GET", "/_local/requests"),
+        ("DELETE", "/_local/requests"),
+        ("POST", "/_local/faults"),
+        ("DELETE", "/_local/faults"),
+    ]:
         resp = httpx.request(method, local_server.url + path, json={"rules": [{"action": "drop"}]})
         assert resp.status_code == 401, path
 
@@ -195,8 +216,9 @@ def test_the_controls_client_drives_every_route() -> None:
         assert one.state()["oauth"] == {"pending_states": 0, "connectors_with_token": []}
         assert one.calls() == ["POST /v1/connectors", "POST /v1/connectors"] and one.request_total() == 2
         assert two.requests() == one.requests()  # the log is server-wide
-        rules = one.set_faults([{"method": "GET", "path": "^/v1/connectors$", "action": "status", "status": 503,
-                                 "times": 1}])
+        rules = one.set_faults(
+            [{"method": "GET", "path": "^/v1/connectors$", "action": "status", "status": 503, "times": 1}]
+        )
         assert [r["status"] for r in rules] == [503] and one.faults() == rules
         with server.client(max_attempts=1) as client, pytest.raises(ServerError):
             client.list()

@@ -223,9 +223,7 @@ def test_server_restart_is_retried_once_with_a_new_session(demo: DemoServer) -> 
 
 def test_tool_changes_via_admin_api_show_on_the_next_list(demo: DemoServer) -> None:
     def admin(change: dict) -> dict:
-        req = urllib.request.Request(
-            f"{demo.base_url}/admin/tools", data=json.dumps(change).encode(), method="POST"
-        )
+        req = urllib.request.Request(f"{demo.base_url}/admin/tools", data=json.dumps(change).encode(), method="POST")
         with urllib.request.urlopen(req, timeout=5) as resp:
             return json.loads(resp.read())
 

@@ -78,8 +78,9 @@ def test_refresh_shows_tool_changes_made_while_the_server_runs(http: httpx.Clien
 
 def test_call_tool_returns_content_and_mcp_meta(http: httpx.Client, demo: DemoServer, check: Any) -> None:
     conn = _connector(http, demo.url)
-    resp = http.post(f"/v1/connectors/{conn['name']}/tools/search_docs/call",
-                     json={"arguments": {"query": "drift", "limit": 1}})
+    resp = http.post(
+        f"/v1/connectors/{conn['name']}/tools/search_docs/call", json={"arguments": {"query": "drift", "limit": 1}}
+    )
     body = check(resp, "connector_call_tool_v1")
     assert resp.status_code == 200
     assert body["content"][0]["type"] == "text"
@@ -152,8 +153,14 @@ def _with_cached_tools_and_token(http: httpx.Client, local: LocalServer, demo: D
     assert local._server is not None
     backend = local._server.config.app.state.backend  # the running server's own store
     workspace = backend.keys.authenticate(f"Bearer {local.api_key}").fingerprint
-    backend.store.save_oauth_token({"connector_id": conn["id"], "workspace": workspace, "access_token": "tok-1",
-                                    "updated_at": "2025-01-01T00:00:00.000000Z"})
+    backend.store.save_oauth_token(
+        {
+            "connector_id": conn["id"],
+            "workspace": workspace,
+            "access_token": "tok-1",
+            "updated_at": "2025-01-01T00:00:00.000000Z",
+        }
+    )
     demo.admin.apply({"op": "rug_pull"})  # the MCP server changes its tools; the cache still shows the old ones
     assert "echo" in [t["name"] for t in http.get(f"/v1/connectors/{conn['id']}/tools").json()]
     assert _has_token(local, conn["id"])
@@ -165,8 +172,9 @@ def _has_token(local: LocalServer, connector_id: str) -> bool:
 
 
 @pytest.mark.parametrize("field", list(DROPS_TOKEN))
-def test_changing_the_connection_drops_the_cached_tools(http: httpx.Client, local: LocalServer, demo: DemoServer,
-                                                        field: str) -> None:
+def test_changing_the_connection_drops_the_cached_tools(
+    http: httpx.Client, local: LocalServer, demo: DemoServer, field: str
+) -> None:
     conn = _with_cached_tools_and_token(http, local, demo)
     resp = http.patch(f"/v1/connectors/{conn['id']}", json=_connection_patch(field, demo))
     assert resp.status_code == 200, resp.text
@@ -176,8 +184,9 @@ def test_changing_the_connection_drops_the_cached_tools(http: httpx.Client, loca
     assert _has_token(local, conn["id"]) is not DROPS_TOKEN[field]
 
 
-def test_other_changes_keep_the_cached_tools_and_the_token(http: httpx.Client, local: LocalServer,
-                                                           demo: DemoServer) -> None:
+def test_other_changes_keep_the_cached_tools_and_the_token(
+    http: httpx.Client, local: LocalServer, demo: DemoServer
+) -> None:
     conn = _with_cached_tools_and_token(http, local, demo)
     resp = http.patch(f"/v1/connectors/{conn['id']}", json={"description": "new words", "system_prompt": "Hi"})
     assert resp.status_code == 200 and resp.json()["tools"] is not None

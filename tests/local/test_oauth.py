@@ -47,8 +47,14 @@ def test_authorization_url_has_every_parameter(oauth: OAuthServers) -> None:
     assert f"{url.scheme}://{url.netloc}{url.path}" == f"{oauth.issuer}/authorize"
     q = {k: v[0] for k, v in parse_qs(url.query).items()}
     assert set(q) == {
-        "response_type", "client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method",
-        "scope", "resource",
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "scope",
+        "resource",
     }
     assert q["response_type"] == "code"
     assert q["client_id"] == oauth.client_id

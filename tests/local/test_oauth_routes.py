@@ -109,8 +109,9 @@ def test_unknown_and_expired_states_are_refused(
 
 
 def test_connector_without_auth_data_cannot_get_an_auth_url(http: httpx.Client, oauth: OAuthServers) -> None:
-    resp = http.post("/v1/connectors", json={"name": f"plain-{uuid.uuid4().hex[:8]}", "description": "d",
-                                             "server": oauth.url})
+    resp = http.post(
+        "/v1/connectors", json={"name": f"plain-{uuid.uuid4().hex[:8]}", "description": "d", "server": oauth.url}
+    )
     assert resp.status_code == 201
     got = http.get(f"/v1/connectors/{resp.json()['id']}/auth_url")
     assert 400 <= got.status_code < 500

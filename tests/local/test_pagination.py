@@ -21,8 +21,10 @@ def seed(server: LocalServer, n: int, *, key: str | None = None, prefix: str = "
     try:
         backend = Backend(store, [key or server.api_key])
         ws = backend.keys.authenticate(f"Bearer {key or server.api_key}")
-        rows = [backend.new_row(ws, {"name": f"{prefix}-{i}", "description": "d",
-                                     "server": "https://mcp.example.com/mcp"}) for i in range(n)]
+        rows = [
+            backend.new_row(ws, {"name": f"{prefix}-{i}", "description": "d", "server": "https://mcp.example.com/mcp"})
+            for i in range(n)
+        ]
         store.insert_connectors(rows)
     finally:
         store.close()
@@ -56,8 +58,12 @@ def http(local_server: LocalServer) -> httpx.Client:
 
 def _check_complete(server: LocalServer, http: httpx.Client, n: int, page_sizes: tuple[int, ...]) -> None:
     ids = seed(server, n)
-    ids |= {http.post("/v1/connectors", json={"name": f"live-{i}", "description": "d",
-                                              "server": "https://x.example"}).json()["id"] for i in range(3)}
+    ids |= {
+        http.post(
+            "/v1/connectors", json={"name": f"live-{i}", "description": "d", "server": "https://x.example"}
+        ).json()["id"]
+        for i in range(3)
+    }
     for page_size in page_sizes:
         seen = walk(http, page_size)
         assert len(seen) == len(set(seen)), "a connector was listed twice"
@@ -75,8 +81,12 @@ def test_every_connector_exactly_once_large(local_server: LocalServer, http: htt
 
 
 def test_order_is_creation_order_and_last_page_has_null_cursor(http: httpx.Client) -> None:
-    ids = [http.post("/v1/connectors", json={"name": f"o{i}", "description": "d",
-                                             "server": "https://x.example"}).json()["id"] for i in range(5)]
+    ids = [
+        http.post("/v1/connectors", json={"name": f"o{i}", "description": "d", "server": "https://x.example"}).json()[
+            "id"
+        ]
+        for i in range(5)
+    ]
     assert walk(http, 2) == ids
     last = http.get("/v1/connectors", params={"page_size": 5}).json()
     assert last["pagination"]["next_cursor"] is None
@@ -121,8 +131,19 @@ def test_bad_cursors_are_422(local_server: LocalServer, http: httpx.Client, chec
         http.post("/v1/connectors", json={"name": f"c{i}", "description": "d", "server": "https://x.example"})
     cursor = http.get("/v1/connectors", params={"page_size": 1}).json()["pagination"]["next_cursor"]
     assert cursor
-    bad = ["garbage", "", "a.b", "...", "%%%", cursor[:-2], _tamper(cursor), cursor + "x", "e30.AAAA",
-           base64.urlsafe_b64encode(b"\xff\xfe").decode(), "x" * 5000]
+    bad = [
+        "garbage",
+        "",
+        "a.b",
+        "...",
+        "%%%",
+        cursor[:-2],
+        _tamper(cursor),
+        cursor + "x",
+        "e30.AAAA",
+        base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+        "x" * 5000,
+    ]
     for value in bad:
         resp = http.get("/v1/connectors", params={"cursor": value})
         if value == "":  # an empty cursor means "from the start"
@@ -146,8 +167,7 @@ def test_foreign_cursor_is_422(check: Any) -> None:
         a.close()
         b.close()
         with LocalServer(api_keys=["key-a-123456"]) as other_db:  # same key, another database
-            resp = httpx.get(other_db.url + "/v1/connectors", params={"cursor": cursor},
-                             headers=other_db.headers())
+            resp = httpx.get(other_db.url + "/v1/connectors", params={"cursor": cursor}, headers=other_db.headers())
             assert resp.status_code == 422
 
 
@@ -182,8 +202,7 @@ def _live_store(server: LocalServer) -> Store:
     return store
 
 
-def test_deep_page_uses_index(local_server: LocalServer, http: httpx.Client,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deep_page_uses_index(local_server: LocalServer, http: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
     """EXPLAIN QUERY PLAN of the SQL the live server runs for a deep page (captured, not a copy of it)."""
     seed(local_server, 50)
     cursor = http.get("/v1/connectors", params={"page_size": 40}).json()["pagination"]["next_cursor"]
@@ -211,8 +230,12 @@ def test_deep_page_uses_index(local_server: LocalServer, http: httpx.Client,
 def test_live_connections_are_wal_with_synchronous_full(local_server: LocalServer, http: httpx.Client) -> None:
     """An acknowledged write survives SIGKILL only with synchronous=FULL, a per-connection setting: check it on
     the connections the running server uses, not on a new one."""
-    assert http.post("/v1/connectors", json={"name": "durable", "description": "d",
-                                              "server": "https://x.example"}).status_code == 201
+    assert (
+        http.post(
+            "/v1/connectors", json={"name": "durable", "description": "d", "server": "https://x.example"}
+        ).status_code
+        == 201
+    )
     store = _live_store(local_server)
     conns = list(store._connections)
     assert conns, "the server opened no connection"

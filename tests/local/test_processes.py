@@ -67,8 +67,11 @@ def test_stop_process_escalates_to_sigkill_and_ends_the_group() -> None:
 
 
 def test_stop_process_sends_the_given_signal_first() -> None:
-    proc = spawn([sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(120)"],
-                 stdout=subprocess.PIPE, text=True)
+    proc = spawn(
+        [sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(120)"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     finally:
@@ -79,11 +82,15 @@ def test_stop_process_sends_the_given_signal_first() -> None:
 
 def test_command_lines_are_redacted() -> None:
     key = secrets.token_urlsafe(16)
-    assert redact_command(["pulumi-mistral", "local", f"--api-key={key}", "--api-key", key, "--db", "x.db"]) == \
-        "pulumi-mistral local --api-key=*** --api-key *** --db x.db"
+    assert (
+        redact_command(["pulumi-mistral", "local", f"--api-key={key}", "--api-key", key, "--db", "x.db"])
+        == "pulumi-mistral local --api-key=*** --api-key *** --db x.db"
+    )
     assert redact_command(["curl", "-H", f"Authorization: Bearer {key}"]) == "curl -H Authorization: Bearer ***"
-    os.environ["PULUMI_MISTRAL_LOCAL_API_KEYS"], previous = f"a-{key},b-{key}", os.environ.get(
-        "PULUMI_MISTRAL_LOCAL_API_KEYS")
+    os.environ["PULUMI_MISTRAL_LOCAL_API_KEYS"], previous = (
+        f"a-{key},b-{key}",
+        os.environ.get("PULUMI_MISTRAL_LOCAL_API_KEYS"),
+    )
     try:
         assert key not in redact_command(["tool", f"a-{key}", f"--x=b-{key}"])
     finally:
@@ -110,9 +117,24 @@ def test_the_session_guard_names_kills_and_fails(tmp_path: Path) -> None:
     (tmp_path / "test_leaky.py").write_text(LEAKY_TEST.replace("KEY", key).replace("MARKER", marker))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
     # the guard of tests/conftest.py, loaded as a plugin into a session of its own
-    proc = spawn([sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider",
-                  str(tmp_path / "test_leaky.py")], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                 stderr=subprocess.STDOUT, text=True)
+    proc = spawn(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "conftest",
+            "-p",
+            "no:cacheprovider",
+            str(tmp_path / "test_leaky.py"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         out = proc.communicate(timeout=120)[0]
     finally:

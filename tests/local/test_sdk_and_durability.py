@@ -24,22 +24,32 @@ from pulumi_mistral.testing.processes import spawn, stop_process
 def test_official_sdk_parses_every_answer(local_server: LocalServer) -> None:
     mistral = Mistral(api_key=local_server.api_key, server_url=local_server.url)
     conn = mistral.beta.connectors
-    created = conn.create(name="sdk_conn", description="demo", server="https://mcp.example.com/",
-                          headers={"X-Org": "1"}, auth_data={"client_id": "cid", "client_secret": "sec"},
-                          visibility="private", system_prompt="Be nice")
+    created = conn.create(
+        name="sdk_conn",
+        description="demo",
+        server="https://mcp.example.com/",
+        headers={"X-Org": "1"},
+        auth_data={"client_id": "cid", "client_secret": "sec"},
+        visibility="private",
+        system_prompt="Be nice",
+    )
     assert created.name == "sdk_conn" and created.auth_type == "oauth2" and created.tools is None
     assert conn.get(connector_id_or_name="sdk_conn").id == created.id
-    assert conn.get(connector_id_or_name=created.id, fetch_connection_secrets=True,
-                    fetch_customer_data=True).id == created.id
+    assert (
+        conn.get(connector_id_or_name=created.id, fetch_connection_secrets=True, fetch_customer_data=True).id
+        == created.id
+    )
     for i in range(3):
         conn.create(name=f"more_{i}", description="d", server="https://mcp.example.com/")
     page = conn.list(page_size=2)
     assert len(page.items) == 2 and page.pagination.next_cursor
-    rest = conn.list(page_size=10, cursor=page.pagination.next_cursor,
-                     query_filters={"active": True, "fetch_connection_secrets": True})
+    rest = conn.list(
+        page_size=10,
+        cursor=page.pagination.next_cursor,
+        query_filters={"active": True, "fetch_connection_secrets": True},
+    )
     assert len(rest.items) == 2 and rest.pagination.next_cursor is None
-    updated = conn.update(connector_id=created.id, description="new", system_prompt=None,
-                          connection_config={"k": "v"})
+    updated = conn.update(connector_id=created.id, description="new", system_prompt=None, connection_config={"k": "v"})
     assert updated.description == "new"
     assert conn.update(connector_id=created.id).modified_at == updated.modified_at
     with pytest.raises(sdk_errors.HTTPValidationError) as bad:
@@ -77,8 +87,9 @@ def test_official_sdk_lists_and_calls_tools(local_server: LocalServer, demo: Dem
     assert [c.text for c in echoed.content if c.type == "text"] == ["hi there"]
     assert echoed.metadata is not None and echoed.metadata.mcp_meta is not None
     assert echoed.metadata.mcp_meta.is_error is False
-    failed = conn.call_tool(connector_id_or_name=created.id, tool_name="always_fails", arguments={},
-                            credentials_name="default")
+    failed = conn.call_tool(
+        connector_id_or_name=created.id, tool_name="always_fails", arguments={}, credentials_name="default"
+    )
     assert failed.metadata is not None and failed.metadata.mcp_meta is not None
     assert failed.metadata.mcp_meta.is_error is True
     whoami = conn.call_tool(connector_id_or_name="sdk_tools", tool_name="whoami")
@@ -87,8 +98,10 @@ def test_official_sdk_lists_and_calls_tools(local_server: LocalServer, demo: Dem
 
 def test_persistence_across_restart(local_server: LocalServer) -> None:
     with httpx.Client(base_url=local_server.url, headers=local_server.headers()) as http:
-        created = http.post("/v1/connectors", json={"name": "keep", "description": "d",
-                                                    "server": "https://x.example", "headers": {"H": "v"}}).json()
+        created = http.post(
+            "/v1/connectors",
+            json={"name": "keep", "description": "d", "server": "https://x.example", "headers": {"H": "v"}},
+        ).json()
     local_server.restart()
     with httpx.Client(base_url=local_server.url, headers=local_server.headers()) as http:
         again = http.get("/v1/connectors/keep", params={"fetch_connection_secrets": "true"}).json()
@@ -104,11 +117,13 @@ def test_concurrent_creates_no_errors_no_lost_rows(local_server: LocalServer) ->
         with httpx.Client(base_url=local_server.url, headers=local_server.headers(), timeout=30) as http:
             barrier.wait()
             for j in range(10):
-                resp = http.post("/v1/connectors", json={"name": f"t{i}-{j}", "description": "d",
-                                                         "server": "https://x.example"})
+                resp = http.post(
+                    "/v1/connectors", json={"name": f"t{i}-{j}", "description": "d", "server": "https://x.example"}
+                )
                 # the same name raced from every thread: exactly one may win
-                dup = http.post("/v1/connectors", json={"name": f"same-{j}", "description": "d",
-                                                        "server": "https://x.example"})
+                dup = http.post(
+                    "/v1/connectors", json={"name": f"same-{j}", "description": "d", "server": "https://x.example"}
+                )
                 with lock:
                     statuses.extend([resp.status_code, dup.status_code])
 
@@ -144,10 +159,22 @@ def _wait_up(url: str, key: str, deadline: float) -> None:
 
 def _spawn(db: Path, port: int, key: str) -> subprocess.Popen[bytes]:
     return spawn(
-        [sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(port), "--db", str(db),
-         "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "pulumi_mistral.cli",
+            "local",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--log-level",
+            "warning",
+        ],
         env={**os.environ, "PULUMI_MISTRAL_LOCAL_API_KEYS": key},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
@@ -157,8 +184,12 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
     try:
         _wait_up(url, key, time.monotonic() + 20)
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as http:
-            ids = [http.post("/v1/connectors", json={"name": f"k{i}", "description": "d",
-                                                     "server": "https://x.example"}).json()["id"] for i in range(50)]
+            ids = [
+                http.post(
+                    "/v1/connectors", json={"name": f"k{i}", "description": "d", "server": "https://x.example"}
+                ).json()["id"]
+                for i in range(50)
+            ]
         stop_process(proc, signal.SIGKILL)  # no shutdown, no checkpoint
         proc = _spawn(db, port, key)
         _wait_up(url, key, time.monotonic() + 20)
@@ -175,9 +206,24 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
 def test_cli_prints_generated_key_once(tmp_path: Path) -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "PULUMI_MISTRAL_LOCAL_API_KEYS"}
-    proc = spawn([sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(port),
-                  "--db", str(tmp_path / "gen.db"), "--log-level", "warning"],
-                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = spawn(
+        [
+            sys.executable,
+            "-m",
+            "pulumi_mistral.cli",
+            "local",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "gen.db"),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(2)]

@@ -10,8 +10,14 @@ from pulumi_mistral.plugin import values
 
 
 def test_names_go_between_the_schema_and_the_lifecycle() -> None:
-    pairs = {"icon_url": "iconUrl", "connection_secrets": "connectionSecrets", "name": "name",
-             "tools_fingerprint": "toolsFingerprint", "name_prefix": "namePrefix", "client_id": "clientId"}
+    pairs = {
+        "icon_url": "iconUrl",
+        "connection_secrets": "connectionSecrets",
+        "name": "name",
+        "tools_fingerprint": "toolsFingerprint",
+        "name_prefix": "namePrefix",
+        "client_id": "clientId",
+    }
     for snake, camel in pairs.items():
         assert values.camel(snake) == camel and values.snake(camel) == snake
 
@@ -21,9 +27,11 @@ def test_from_values_unwraps_secrets_and_unknowns_and_keeps_user_keys() -> None:
         "iconUrl": PropertyValue("https://i.example.com/a.png"),
         "headers": PropertyValue({"X-Api-Key": PropertyValue("k"), "xTeamName": PropertyValue("t")}, is_secret=True),
         "authData": PropertyValue(
-            {"clientId": PropertyValue("app"), "clientSecret": PropertyValue("s", is_secret=True)}, is_secret=True),
-        "connectionConfig": PropertyValue({"maxRetries": PropertyValue(3.0), "tags": PropertyValue(
-            [PropertyValue("a"), PropertyValue("b")])}),
+            {"clientId": PropertyValue("app"), "clientSecret": PropertyValue("s", is_secret=True)}, is_secret=True
+        ),
+        "connectionConfig": PropertyValue(
+            {"maxRetries": PropertyValue(3.0), "tags": PropertyValue([PropertyValue("a"), PropertyValue("b")])}
+        ),
         "server": PropertyValue.computed(),
         "description": PropertyValue(UNKNOWN),
     }
@@ -40,15 +48,26 @@ def test_from_values_unwraps_secrets_and_unknowns_and_keeps_user_keys() -> None:
 
 
 def test_to_values_marks_the_named_secrets_and_sends_numbers_as_floats() -> None:
-    out = values.to_values({"headers": {"X-Api-Key": "k"}, "auth_data": {"client_id": "a", "client_secret": "s"},
-                            "connection_config": {"retries": 2}, "adopt": True, "icon_url": None},
-                           secret={"headers", "auth_data"})
+    out = values.to_values(
+        {
+            "headers": {"X-Api-Key": "k"},
+            "auth_data": {"client_id": "a", "client_secret": "s"},
+            "connection_config": {"retries": 2},
+            "adopt": True,
+            "icon_url": None,
+        },
+        secret={"headers", "auth_data"},
+    )
     assert set(out) == {"headers", "authData", "connectionConfig", "adopt"}  # None: an unset property
     assert out["headers"].is_secret and out["authData"].is_secret and not out["connectionConfig"].is_secret
     assert set(out["authData"].value) == {"clientId", "clientSecret"}
     assert out["connectionConfig"].value["retries"].value == 2.0  # the engine's numbers are floats
-    assert values.from_values(out) == {"headers": {"X-Api-Key": "k"}, "auth_data": {"client_id": "a",
-                                       "client_secret": "s"}, "connection_config": {"retries": 2.0}, "adopt": True}
+    assert values.from_values(out) == {
+        "headers": {"X-Api-Key": "k"},
+        "auth_data": {"client_id": "a", "client_secret": "s"},
+        "connection_config": {"retries": 2.0},
+        "adopt": True,
+    }
 
 
 def test_an_unknown_output_goes_out_as_the_engines_sentinel() -> None:

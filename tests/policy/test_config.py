@@ -28,9 +28,13 @@ def test_defaults_are_safe_and_every_rule_is_mandatory() -> None:
 
 
 def test_levels_all_and_per_rule() -> None:
-    config = parse_config({"all": "advisory", "connector-visibility": {"enforcementLevel": "remediate",
-                                                                       "sharedOrgNames": ["docs"]},
-                           "connector-description": "disabled"})
+    config = parse_config(
+        {
+            "all": "advisory",
+            "connector-visibility": {"enforcementLevel": "remediate", "sharedOrgNames": ["docs"]},
+            "connector-description": "disabled",
+        }
+    )
     assert config["connector-server-https"].level == "advisory"
     assert config["connector-visibility"].level == "remediate"
     assert config["connector-visibility"].params["sharedOrgNames"] == ["docs"]
@@ -38,25 +42,35 @@ def test_levels_all_and_per_rule() -> None:
     assert parse_config({"all": {"enforcementLevel": "disabled"}})["connector-names-unique"].level == "disabled"
 
 
-@pytest.mark.parametrize(("doc", "words"), [
-    ([], "expected a JSON object of rule ids, got list"),
-    ({"connector-visiblity": "advisory"}, "unknown rule 'connector-visiblity' (did you mean 'connector-visibility'?)"),
-    ({"all": "warn"}, "all: enforcement level \"warn\" is not one of advisory, mandatory, remediate, disabled"),
-    ({"connector-visibility": {"maxVisibility": "sharedorg"}},
-     "connector-visibility: maxVisibility must be one of private, shared_workspace, shared_org, shared_global, got "
-     "\"sharedorg\""),
-    ({"connector-visibility": {"sharedOrgNamez": []}},
-     "unknown parameter 'sharedOrgNamez' (did you mean 'sharedOrgNames'?) (its parameters: maxVisibility, "
-     "sharedOrgNames)"),
-    ({"connector-names-unique": {"x": 1}}, "unknown parameter 'x' (it has no parameters)"),
-    ({"connector-server-host": {"allowedHosts": "*.example.com"}}, "allowedHosts must be an array"),
-    ({"connector-server-host": {"allowedHosts": ["*.example.com", 3]}}, "allowedHosts[1] must be a string, got 3"),
-    ({"connector-server-https": {"allowLoopbackHttp": "yes"}}, "allowLoopbackHttp must be a boolean"),
-    ({"connector-shared-org-limit": {"maxSharedOrg": -1}}, "maxSharedOrg must be a whole number of at least 0"),
-    ({"connector-shared-org-limit": {"maxSharedOrg": True}}, "maxSharedOrg must be an integer, got true"),
-    ({"connector-name-pattern": {"pattern": "(["}}, "pattern is not a regular expression"),
-    ({"connector-description": 3}, "connector-description: expected a level or an object, got 3"),
-])
+@pytest.mark.parametrize(
+    ("doc", "words"),
+    [
+        ([], "expected a JSON object of rule ids, got list"),
+        (
+            {"connector-visiblity": "advisory"},
+            "unknown rule 'connector-visiblity' (did you mean 'connector-visibility'?)",
+        ),
+        ({"all": "warn"}, 'all: enforcement level "warn" is not one of advisory, mandatory, remediate, disabled'),
+        (
+            {"connector-visibility": {"maxVisibility": "sharedorg"}},
+            "connector-visibility: maxVisibility must be one of private, shared_workspace, shared_org, "
+            'shared_global, got "sharedorg"',
+        ),
+        (
+            {"connector-visibility": {"sharedOrgNamez": []}},
+            "unknown parameter 'sharedOrgNamez' (did you mean 'sharedOrgNames'?) (its parameters: maxVisibility, "
+            "sharedOrgNames)",
+        ),
+        ({"connector-names-unique": {"x": 1}}, "unknown parameter 'x' (it has no parameters)"),
+        ({"connector-server-host": {"allowedHosts": "*.example.com"}}, "allowedHosts must be an array"),
+        ({"connector-server-host": {"allowedHosts": ["*.example.com", 3]}}, "allowedHosts[1] must be a string, got 3"),
+        ({"connector-server-https": {"allowLoopbackHttp": "yes"}}, "allowLoopbackHttp must be a boolean"),
+        ({"connector-shared-org-limit": {"maxSharedOrg": -1}}, "maxSharedOrg must be a whole number of at least 0"),
+        ({"connector-shared-org-limit": {"maxSharedOrg": True}}, "maxSharedOrg must be an integer, got true"),
+        ({"connector-name-pattern": {"pattern": "(["}}, "pattern is not a regular expression"),
+        ({"connector-description": 3}, "connector-description: expected a level or an object, got 3"),
+    ],
+)
 def test_every_problem_is_named(doc: Any, words: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_config(doc, source="policy.json")

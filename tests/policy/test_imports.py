@@ -14,7 +14,8 @@ def loaded_after(statement: str) -> set[str]:
 
 def test_the_provider_never_imports_pulumi_policy() -> None:
     assert "pulumi_policy" not in loaded_after(
-        "import pulumi_mistral.provider, pulumi_mistral.provider.resource, pulumi_mistral.declarations")
+        "import pulumi_mistral.provider, pulumi_mistral.provider.resource, pulumi_mistral.declarations"
+    )
 
 
 def test_the_rules_and_their_config_import_neither_pulumi_nor_pulumi_policy() -> None:

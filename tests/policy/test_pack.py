@@ -36,9 +36,15 @@ def secret(value: Any) -> dict[str, Any]:
 
 # -- in process ---------------------------------------------------------------------------------------------------
 
+
 def test_plain_turns_proxies_into_values_with_unknown() -> None:
-    props = unknown_checking_proxy({"server": UNKNOWN_STRING_VALUE, "toolPins": {"a": UNKNOWN_STRING_VALUE, "b": PIN},
-                                    "list": ["x", UNKNOWN_STRING_VALUE]})
+    props = unknown_checking_proxy(
+        {
+            "server": UNKNOWN_STRING_VALUE,
+            "toolPins": {"a": UNKNOWN_STRING_VALUE, "b": PIN},
+            "list": ["x", UNKNOWN_STRING_VALUE],
+        }
+    )
     assert plain(props) == {"server": UNKNOWN, "toolPins": {"a": UNKNOWN, "b": PIN}, "list": ["x", UNKNOWN]}
 
 
@@ -61,18 +67,32 @@ def test_one_policy_per_rule_with_its_schema() -> None:
 def test_other_resource_types_are_left_alone() -> None:
     (https,) = [p for p in policies() if p.name == "connector-server-https"]
     found: list[str] = []
-    args = ResourceValidationArgs("aws:s3/bucket:Bucket", unknown_checking_proxy({"server": "http://x.example.com"}),
-                                  "urn:b", "b", None, None, None, {})  # type: ignore[arg-type]
+    args = ResourceValidationArgs(
+        "aws:s3/bucket:Bucket",
+        unknown_checking_proxy({"server": "http://x.example.com"}),
+        "urn:b",
+        "b",
+        None,
+        None,
+        None,
+        {},
+    )  # type: ignore[arg-type]
     https.validate(args, lambda message, urn=None: found.append(message))  # type: ignore[attr-defined]
     assert found == []
 
 
 # -- the example pack over gRPC -------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
-    proc = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(PACK / "__main__.py")],
-                            cwd=PACK, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(PACK / "__main__.py")],
+        cwd=PACK,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         port = proc.stdout.readline().strip()
@@ -92,8 +112,12 @@ def struct(props: dict[str, Any]) -> struct_pb2.Struct:
 
 def configure(stub: analyzer_pb2_grpc.AnalyzerStub, **levels: tuple[str, dict[str, Any]]) -> None:
     """Every rule mandatory with its defaults, except the ones given: ``rule_id=(level, params)``."""
-    wire = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
-            "disabled": analyzer_pb2.DISABLED, "remediate": analyzer_pb2.REMEDIATE}
+    wire = {
+        "advisory": analyzer_pb2.ADVISORY,
+        "mandatory": analyzer_pb2.MANDATORY,
+        "disabled": analyzer_pb2.DISABLED,
+        "remediate": analyzer_pb2.REMEDIATE,
+    }
     config = {}
     for rule in RULES:
         level, params = levels.get(rule.id.replace("-", "_"), ("mandatory", {}))
@@ -101,19 +125,34 @@ def configure(stub: analyzer_pb2_grpc.AnalyzerStub, **levels: tuple[str, dict[st
     stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=config))
 
 
-def analyze(stub: analyzer_pb2_grpc.AnalyzerStub, type_: str, name: str,
-            props: dict[str, Any]) -> list[tuple[str, str]]:
-    request = analyzer_pb2.AnalyzeRequest(type=type_, name=name, urn=f"urn:pulumi:dev::p::{type_}::{name}",
-                                          properties=struct(props))
+def analyze(
+    stub: analyzer_pb2_grpc.AnalyzerStub, type_: str, name: str, props: dict[str, Any]
+) -> list[tuple[str, str]]:
+    request = analyzer_pb2.AnalyzeRequest(
+        type=type_, name=name, urn=f"urn:pulumi:dev::p::{type_}::{name}", properties=struct(props)
+    )
     response = stub.Analyze(request)
     return sorted((d.policyName, d.message) for d in response.diagnostics)
 
 
-NATIVE_BAD = {"name": "docs", "description": " ", "server": "http://mcp.example.com/mcp", "visibility": "shared_org",
-              "headers": secret({"X-Api-Key": "header-value"}),
-              "authData": secret({"clientId": "c", "clientSecret": "client-secret-value"}), "toolDrift": "warn"}
-DYNAMIC_BAD = {"name": "docs", "description": "", "server": "http://mcp.example.com/mcp", "visibility": "shared_org",
-               "headers": secret({"X-Api-Key": "header-value"}), "tool_drift": "warn", "__provider": "gASV"}
+NATIVE_BAD = {
+    "name": "docs",
+    "description": " ",
+    "server": "http://mcp.example.com/mcp",
+    "visibility": "shared_org",
+    "headers": secret({"X-Api-Key": "header-value"}),
+    "authData": secret({"clientId": "c", "clientSecret": "client-secret-value"}),
+    "toolDrift": "warn",
+}
+DYNAMIC_BAD = {
+    "name": "docs",
+    "description": "",
+    "server": "http://mcp.example.com/mcp",
+    "visibility": "shared_org",
+    "headers": secret({"X-Api-Key": "header-value"}),
+    "tool_drift": "warn",
+    "__provider": "gASV",
+}
 
 
 def test_the_pack_describes_every_rule(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
@@ -126,58 +165,100 @@ def test_the_pack_describes_every_rule(analyzer: analyzer_pb2_grpc.AnalyzerStub)
 
 
 @pytest.mark.parametrize(("type_", "props"), [(NATIVE_TYPE, NATIVE_BAD), (DYNAMIC_TYPE, DYNAMIC_BAD)])
-def test_both_types_and_spellings_fail_the_same_rules(analyzer: analyzer_pb2_grpc.AnalyzerStub, type_: str,
-                                                      props: dict[str, Any]) -> None:
+def test_both_types_and_spellings_fail_the_same_rules(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub, type_: str, props: dict[str, Any]
+) -> None:
     configure(analyzer)
     found = analyze(analyzer, type_, "docs", props)
-    assert [policy for policy, _ in found] == ["connector-description", "connector-server-https",
-                                               "connector-shared-tools-tracked", "connector-visibility"]
+    assert [policy for policy, _ in found] == [
+        "connector-description",
+        "connector-server-https",
+        "connector-shared-tools-tracked",
+        "connector-visibility",
+    ]
     text = " ".join(message for _, message in found)
     assert "header-value" not in text and "client-secret-value" not in text
 
 
 def test_a_compliant_native_connector_passes(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
     configure(analyzer)
-    ok = {"name": "docs", "description": "Docs", "server": "https://mcp.example.com/mcp",
-          "visibility": "shared_workspace", "toolPins": {"search": PIN}, "headers": secret({"X-Api-Key": "k"})}
+    ok = {
+        "name": "docs",
+        "description": "Docs",
+        "server": "https://mcp.example.com/mcp",
+        "visibility": "shared_workspace",
+        "toolPins": {"search": PIN},
+        "headers": secret({"X-Api-Key": "k"}),
+    }
     assert analyze(analyzer, NATIVE_TYPE, "docs", ok) == []
 
 
 def test_unknown_values_during_preview_are_not_violations(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
     configure(analyzer)
-    computed = {"name": UNKNOWN_STRING_VALUE, "description": UNKNOWN_STRING_VALUE, "server": UNKNOWN_STRING_VALUE,
-                "visibility": UNKNOWN_STRING_VALUE, "toolPins": UNKNOWN_STRING_VALUE}
+    computed = {
+        "name": UNKNOWN_STRING_VALUE,
+        "description": UNKNOWN_STRING_VALUE,
+        "server": UNKNOWN_STRING_VALUE,
+        "visibility": UNKNOWN_STRING_VALUE,
+        "toolPins": UNKNOWN_STRING_VALUE,
+    }
     request = analyzer_pb2.AnalyzeRequest(type=NATIVE_TYPE, name="c", urn="urn:c", properties=struct(computed))
     response = analyzer.Analyze(request)
     assert list(response.diagnostics) == []  # not even "can't run policy during preview"
 
 
 def test_levels_and_parameters_from_the_config(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
-    configure(analyzer, connector_visibility=("advisory", {"sharedOrgNames": ["docs"]}),
-              connector_description=("disabled", {}), connector_server_https=("advisory", {}),
-              connector_shared_tools_tracked=("mandatory", {}))
+    configure(
+        analyzer,
+        connector_visibility=("advisory", {"sharedOrgNames": ["docs"]}),
+        connector_description=("disabled", {}),
+        connector_server_https=("advisory", {}),
+        connector_shared_tools_tracked=("mandatory", {}),
+    )
     request = analyzer_pb2.AnalyzeRequest(type=NATIVE_TYPE, name="docs", urn="urn:docs", properties=struct(NATIVE_BAD))
     levels = sorted((d.policyName, d.enforcementLevel) for d in analyzer.Analyze(request).diagnostics)
-    assert levels == [("connector-server-https", analyzer_pb2.ADVISORY),
-                      ("connector-shared-tools-tracked", analyzer_pb2.MANDATORY)]
+    assert levels == [
+        ("connector-server-https", analyzer_pb2.ADVISORY),
+        ("connector-shared-tools-tracked", analyzer_pb2.MANDATORY),
+    ]
 
 
 def test_stack_rules_see_both_types(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
     configure(analyzer)
     resources = [
-        analyzer_pb2.AnalyzerResource(type=NATIVE_TYPE, name="a", urn="urn:a", properties=struct(
-            {"name": "docs", "server": "https://mcp.example.com/mcp", "visibility": "shared_org"})),
-        analyzer_pb2.AnalyzerResource(type=DYNAMIC_TYPE, name="b", urn="urn:b", properties=struct(
-            {"name": "docs", "server": "https://mcp.example.com/mcp", "tool_drift": "block",
-             "visibility": "shared_org", "connector_id": "1"})),
-        analyzer_pb2.AnalyzerResource(type="random:index:RandomString", name="r", urn="urn:r",
-                                      properties=struct({"name": "docs"})),
+        analyzer_pb2.AnalyzerResource(
+            type=NATIVE_TYPE,
+            name="a",
+            urn="urn:a",
+            properties=struct({"name": "docs", "server": "https://mcp.example.com/mcp", "visibility": "shared_org"}),
+        ),
+        analyzer_pb2.AnalyzerResource(
+            type=DYNAMIC_TYPE,
+            name="b",
+            urn="urn:b",
+            properties=struct(
+                {
+                    "name": "docs",
+                    "server": "https://mcp.example.com/mcp",
+                    "tool_drift": "block",
+                    "visibility": "shared_org",
+                    "connector_id": "1",
+                }
+            ),
+        ),
+        analyzer_pb2.AnalyzerResource(
+            type="random:index:RandomString", name="r", urn="urn:r", properties=struct({"name": "docs"})
+        ),
     ]
     response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources))
     found = sorted((d.policyName, d.urn) for d in response.diagnostics)
-    assert found == [("connector-names-unique", "urn:a"), ("connector-names-unique", "urn:b"),
-                     ("connector-server-tool-policy", "urn:a"), ("connector-server-tool-policy", "urn:b"),
-                     ("connector-shared-org-limit", "")]
+    assert found == [
+        ("connector-names-unique", "urn:a"),
+        ("connector-names-unique", "urn:b"),
+        ("connector-server-tool-policy", "urn:a"),
+        ("connector-server-tool-policy", "urn:b"),
+        ("connector-shared-org-limit", ""),
+    ]
 
 
 def test_stack_rules_read_the_inputs_the_resource_validations_saw(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
@@ -193,17 +274,24 @@ def test_stack_rules_read_the_inputs_the_resource_validations_saw(analyzer: anal
         request = analyzer_pb2.AnalyzeRequest(type=NATIVE_TYPE, name=name, urn=urns[name], properties=struct(props))
         assert list(analyzer.Analyze(request).diagnostics) == []
     planned = {"a": {**tracked, "connectorId": "1"}, "b": {**now, "toolDrift": "audit", "connectorId": "2"}}
-    resources = [analyzer_pb2.AnalyzerResource(type=NATIVE_TYPE, name=n, urn=urns[n], properties=struct(planned[n]))
-                 for n in ("a", "b")]
+    resources = [
+        analyzer_pb2.AnalyzerResource(type=NATIVE_TYPE, name=n, urn=urns[n], properties=struct(planned[n]))
+        for n in ("a", "b")
+    ]
     response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources))
     assert sorted((d.policyName, d.urn) for d in response.diagnostics) == [
-        ("connector-server-tool-policy", urns["a"]), ("connector-server-tool-policy", urns["b"])]
+        ("connector-server-tool-policy", urns["a"]),
+        ("connector-server-tool-policy", urns["b"]),
+    ]
 
 
 def test_remediation_sets_private_and_keeps_secrets_secret(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
     configure(analyzer, connector_visibility=("remediate", {}))
-    props = {"description": "Docs", "server": "https://mcp.example.com/mcp",
-             "authData": secret({"clientId": "c", "clientSecret": "s"})}
+    props = {
+        "description": "Docs",
+        "server": "https://mcp.example.com/mcp",
+        "authData": secret({"clientId": "c", "clientSecret": "s"}),
+    }
     request = analyzer_pb2.AnalyzeRequest(type=NATIVE_TYPE, name="docs", urn="urn:docs", properties=struct(props))
     (remediation,) = analyzer.Remediate(request).remediations
     assert remediation.policyName == "connector-visibility"
@@ -225,6 +313,8 @@ def test_the_policy_api_shows_secrets_as_plain_values(analyzer: analyzer_pb2_grp
     probe = ResourceValidationPolicy("probe", "probe", validate=lambda args, report: seen.append(dict(args.props)))
     for value in ("plain-value", secret("plain-value")):
         props = unknown_checking_proxy(deserialize_properties({"headers": {"X-Api-Key": value}}))
-        probe.validate(ResourceValidationArgs(NATIVE_TYPE, props, "urn", "n", None, None, None, {}),  # type: ignore[arg-type]
-                       lambda message, urn=None: None)
+        probe.validate(
+            ResourceValidationArgs(NATIVE_TYPE, props, "urn", "n", None, None, None, {}),  # type: ignore[arg-type]
+            lambda message, urn=None: None,
+        )
     assert plain(seen[0]) == plain(seen[1]) == {"headers": {"X-Api-Key": "plain-value"}}

@@ -19,18 +19,36 @@ from pulumi_mistral.policy.view import (
 
 ROOT = Path(__file__).resolve().parents[2]
 
-SNAKE = {"name": "docs", "description": "Docs", "server": "https://x.example.com/mcp",
-         "icon_url": "https://x.example.com/i.png", "visibility": "shared_workspace",
-         "headers": {"X-Api-Key": "k", "x_custom_header": "v"}, "auth_data": {"client_id": "c", "client_secret": "s"},
-         "system_prompt": "Be brief.", "connection_config": {"region_name": "eu", "max_rps": 5},
-         "connection_secrets": {"api_token": "t"}, "adopt": True, "tool_pins": {"search_docs": "sha256:" + "0" * 64},
-         "tool_drift": "block"}
-CAMEL = {"name": "docs", "description": "Docs", "server": "https://x.example.com/mcp",
-         "iconUrl": "https://x.example.com/i.png", "visibility": "shared_workspace",
-         "headers": {"X-Api-Key": "k", "x_custom_header": "v"}, "authData": {"clientId": "c", "clientSecret": "s"},
-         "systemPrompt": "Be brief.", "connectionConfig": {"region_name": "eu", "max_rps": 5.0},
-         "connectionSecrets": {"api_token": "t"}, "adopt": True, "toolPins": {"search_docs": "sha256:" + "0" * 64},
-         "toolDrift": "block"}
+SNAKE = {
+    "name": "docs",
+    "description": "Docs",
+    "server": "https://x.example.com/mcp",
+    "icon_url": "https://x.example.com/i.png",
+    "visibility": "shared_workspace",
+    "headers": {"X-Api-Key": "k", "x_custom_header": "v"},
+    "auth_data": {"client_id": "c", "client_secret": "s"},
+    "system_prompt": "Be brief.",
+    "connection_config": {"region_name": "eu", "max_rps": 5},
+    "connection_secrets": {"api_token": "t"},
+    "adopt": True,
+    "tool_pins": {"search_docs": "sha256:" + "0" * 64},
+    "tool_drift": "block",
+}
+CAMEL = {
+    "name": "docs",
+    "description": "Docs",
+    "server": "https://x.example.com/mcp",
+    "iconUrl": "https://x.example.com/i.png",
+    "visibility": "shared_workspace",
+    "headers": {"X-Api-Key": "k", "x_custom_header": "v"},
+    "authData": {"clientId": "c", "clientSecret": "s"},
+    "systemPrompt": "Be brief.",
+    "connectionConfig": {"region_name": "eu", "max_rps": 5.0},
+    "connectionSecrets": {"api_token": "t"},
+    "adopt": True,
+    "toolPins": {"search_docs": "sha256:" + "0" * 64},
+    "toolDrift": "block",
+}
 
 
 def test_both_spellings_give_the_same_view() -> None:
@@ -50,8 +68,9 @@ def test_the_camel_names_are_the_schema_names() -> None:
 
 
 def test_outputs_and_internal_keys_are_left_out() -> None:
-    view = declared_view("docs", {"server": "https://x", "connector_id": "id", "toolNames": ["a"], "__provider": "p",
-                                  "visibility": None})
+    view = declared_view(
+        "docs", {"server": "https://x", "connector_id": "id", "toolNames": ["a"], "__provider": "p", "visibility": None}
+    )
     assert dict(view.props) == {"server": "https://x"}
     assert view.get("visibility") is None
 
@@ -77,8 +96,23 @@ def test_names_explicit_drawn_and_not_drawn_yet() -> None:
 
 
 def test_live_view_keeps_what_the_api_shows_and_no_secret() -> None:
-    view = live_view({"id": "1", "name": "docs", "description": "Docs", "server": "https://x", "visibility": None,
-                      "headers": {"X-Api-Key": "k"}, "auth_data": {"client_id": "c", "client_secret": "s"}})
+    view = live_view(
+        {
+            "id": "1",
+            "name": "docs",
+            "description": "Docs",
+            "server": "https://x",
+            "visibility": None,
+            "headers": {"X-Api-Key": "k"},
+            "auth_data": {"client_id": "c", "client_secret": "s"},
+        }
+    )
     assert view.type == "live" and view.resource == "docs" and not view.auto_named
-    assert dict(view.props) == {"name": "docs", "description": "Docs", "server": "https://x", "visibility": UNKNOWN,
-                                "icon_url": UNKNOWN, "system_prompt": UNKNOWN}  # not returned: unknown, not unset
+    assert dict(view.props) == {
+        "name": "docs",
+        "description": "Docs",
+        "server": "https://x",
+        "visibility": UNKNOWN,
+        "icon_url": UNKNOWN,
+        "system_prompt": UNKNOWN,
+    }  # not returned: unknown, not unset

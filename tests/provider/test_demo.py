@@ -31,14 +31,24 @@ def _processes_with_marker(marker: str) -> list[int]:
 def run_demo(**env: str) -> str:
     marker = f"DEMO_TEST_MARKER={uuid.uuid4().hex}"
     key, value = marker.split("=")
-    environ = {**os.environ, key: value, "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin",
-               **env}
-    result = subprocess.run([sys.executable, str(REPO / "examples" / "demo.py")], cwd=REPO, env=environ,
-                            capture_output=True, text=True, timeout=300)
+    environ = {**os.environ, key: value, "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin", **env}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "demo.py")],
+        cwd=REPO,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
-    for line in ("created connector quickstart-tools-", "echo -> hello from the demo",
-                 "drift check passed: no changes", "connectors left: 0", "demo finished"):
+    for line in (
+        "created connector quickstart-tools-",
+        "echo -> hello from the demo",
+        "drift check passed: no changes",
+        "connectors left: 0",
+        "demo finished",
+    ):
         assert line in out, out
     assert len(out.splitlines()) < 40
     assert _processes_with_marker(marker) == []

@@ -79,8 +79,9 @@ def test_update_over_grpc(engine: EngineClient, controls: Controls) -> None:
 
 def test_check_failures_over_grpc_make_no_request(engine: EngineClient, controls: Controls) -> None:
     controls.clear_requests()
-    _, failures = engine.check(URN, {}, {"name": "no spaces!", "server": "nope", "visibilty": "private",
-                                         "__provider": PICKLE})
+    _, failures = engine.check(
+        URN, {}, {"name": "no spaces!", "server": "nope", "visibilty": "private", "__provider": PICKLE}
+    )
     props = {p for p, _ in failures}
     assert {"name", "server", "visibilty", "description"} <= props
     assert controls.calls() == []
@@ -128,14 +129,15 @@ def test_subprocess_servicer_from_project_dir(local_server, mistral_client) -> N
     assert "hush-subprocess" not in logs and local_server.api_key not in logs
 
 
-def test_subprocess_servicer_sends_our_errors_alone_and_bugs_with_their_traceback(local_server,
-                                                                                  mistral_client) -> None:
+def test_subprocess_servicer_sends_our_errors_alone_and_bugs_with_their_traceback(local_server, mistral_client) -> None:
     """The real ``python -m pulumi.dynamic``: once our module is loaded, a MistralError reaches the engine as its
     message alone; an exception that is not one (a bug) keeps the servicer's traceback."""
     mistral_client.create(name="taken-sub", description="theirs", server="https://mcp.example.com/mcp")
     project = REPO / "examples" / "quickstart"
-    with SubprocessProviderHost(cwd=project, env={"PULUMI_PROJECT": "quickstart"}) as host, \
-            configured_engine(local_server, host) as engine:
+    with (
+        SubprocessProviderHost(cwd=project, env={"PULUMI_PROJECT": "quickstart"}) as host,
+        configured_engine(local_server, host) as engine,
+    ):
         checked, _ = engine.check(URN, {}, _news(name="taken-sub"))
         with pytest.raises(ProviderCallError) as ours:
             engine.create(URN, checked)

@@ -27,12 +27,14 @@ def crowded() -> Iterator[DemoServer]:
         yield demo
 
 
-def test_create_records_every_tool_past_one_page(provider: ConnectorProvider, controls: Controls,
-                                                 crowded: DemoServer) -> None:
+def test_create_records_every_tool_past_one_page(
+    provider: ConnectorProvider, controls: Controls, crowded: DemoServer
+) -> None:
     expected = sorted(t["name"] for t in crowded.admin.tools())
     assert len(expected) > MAX_PAGE_SIZE  # 1005: the listing needs a second page
-    checked = provider.check({}, {"name": "crowded", "description": "Many tools", "server": crowded.url,
-                                  "tool_drift": "audit"})
+    checked = provider.check(
+        {}, {"name": "crowded", "description": "Many tools", "server": crowded.url, "tool_drift": "audit"}
+    )
     assert checked.failures == []
     controls.clear_requests()
     created = provider.create(checked.inputs)

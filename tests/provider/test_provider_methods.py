@@ -142,13 +142,20 @@ def test_configure_reads_stack_config_then_env(local_server, monkeypatch: pytest
 
 def test_check_failures_name_each_property_and_make_no_request(provider, controls: Controls) -> None:
     controls.clear_requests()
-    result = provider.check({}, {"name": "Bad Name!", "server": "ftp://x", "visibility": "public",
-                                 "descripton": "typo", "headers": {"X-K": "a\nb"}})
+    result = provider.check(
+        {},
+        {
+            "name": "Bad Name!",
+            "server": "ftp://x",
+            "visibility": "public",
+            "descripton": "typo",
+            "headers": {"X-K": "a\nb"},
+        },
+    )
     props = {f.property for f in result.failures}
     assert {"name", "server", "visibility", "descripton", "description", "headers.X-K"} <= props
     assert any("did you mean 'description'" in f.reason for f in result.failures)
-    assert all("fix" in f.reason or "did you mean" in f.reason or "must be one of" in f.reason
-               for f in result.failures)
+    assert all("fix" in f.reason or "did you mean" in f.reason or "must be one of" in f.reason for f in result.failures)
     assert controls.calls() == []
 
 
@@ -170,8 +177,11 @@ def test_check_and_diff_tolerate_unknowns(provider) -> None:
     assert result.failures == []
     diff = provider.diff("id", {"name": "a", "description": "Docs search", "server": SERVER_URL}, news)
     assert diff.changes is True and diff.replaces == []
-    vis = provider.diff("id", {"name": "a", "description": "Docs search", "server": SERVER_URL},
-                        connector_inputs(name="a", visibility=rpc.UNKNOWN))
+    vis = provider.diff(
+        "id",
+        {"name": "a", "description": "Docs search", "server": SERVER_URL},
+        connector_inputs(name="a", visibility=rpc.UNKNOWN),
+    )
     assert vis.changes is True and vis.replaces == ["visibility"]
 
 
@@ -189,8 +199,14 @@ def test_numbers_arriving_as_floats(provider) -> None:
 
 def test_create_returns_full_outputs(provider, controls: Controls) -> None:
     controls.clear_requests()
-    ident, outs, _ = _create(provider, name="full", headers={"X-Key": "hush-1234"}, icon_url="https://x.io/i.png",
-                             connection_config={"region": "eu"}, connection_secrets={"token": "hush-5678"})
+    ident, outs, _ = _create(
+        provider,
+        name="full",
+        headers={"X-Key": "hush-1234"},
+        icon_url="https://x.io/i.png",
+        connection_config={"region": "eu"},
+        connection_secrets={"token": "hush-5678"},
+    )
     assert controls.calls() == ["POST /v1/connectors", f"PATCH /v1/connectors/{ident}"]
     assert outs["connector_id"] == ident and outs["name"] == "full"
     assert {"created_at", "modified_at", "auth_type", "tool_names"} <= set(outs)
@@ -200,8 +216,9 @@ def test_create_returns_full_outputs(provider, controls: Controls) -> None:
 
 
 def test_secret_outputs_are_wire_marked(provider) -> None:
-    _, outs, _ = _create(provider, name="sec", headers={"X-Key": "hush-1"},
-                         auth_data={"client_id": "cid", "client_secret": "hush-2"})
+    _, outs, _ = _create(
+        provider, name="sec", headers={"X-Key": "hush-1"}, auth_data={"client_id": "cid", "client_secret": "hush-2"}
+    )
     for key in ("headers", "auth_data"):
         assert rpc.is_rpc_secret(outs[key]), key
     assert not rpc.is_rpc_secret(outs["description"])
@@ -240,14 +257,20 @@ def test_visibility_change_replaces(provider) -> None:
     explicit = provider.diff(ident, outs, {**checked, "visibility": "shared_workspace"})
     assert explicit.changes is True and explicit.replaces == ["visibility"]
     assert explicit.delete_before_replace is True
-    auto = provider.diff(ident, {**outs, "name_prefix": "vis"},
-                         {**checked, "name_prefix": "vis", "visibility": "shared_workspace"})
+    auto = provider.diff(
+        ident, {**outs, "name_prefix": "vis"}, {**checked, "name_prefix": "vis", "visibility": "shared_workspace"}
+    )
     assert auto.replaces == ["visibility"] and auto.delete_before_replace is False
 
 
 def test_read_after_create_shows_no_drift(provider, controls: Controls) -> None:
-    ident, outs, checked = _create(provider, name="nodrift", headers={"X-K": "hush-9"},
-                                   connection_config={"n": 1}, connection_secrets={"s": "hush-10"})
+    ident, outs, checked = _create(
+        provider,
+        name="nodrift",
+        headers={"X-K": "hush-9"},
+        connection_config={"n": 1},
+        connection_secrets={"s": "hush-10"},
+    )
     controls.clear_requests()
     read = provider.read(ident, outs)
     assert controls.calls() == [f"GET /v1/connectors/{ident}"]
@@ -285,8 +308,12 @@ def test_conflict_with_exactly_the_declared_connector_is_recovered(provider, mis
     """An earlier create landed but its answer and every look-up were lost: the next create must not fail
     forever on the name. A connector that is exactly what the stack declares is recovered, not duplicated."""
     checked = provider.check({}, connector_inputs(name="lost-answer", visibility="private"))
-    landed = mistral_client.create(name="lost-answer", description=checked.inputs["description"],
-                                   server=checked.inputs["server"], visibility="private")
+    landed = mistral_client.create(
+        name="lost-answer",
+        description=checked.inputs["description"],
+        server=checked.inputs["server"],
+        visibility="private",
+    )
     created = provider.create(checked.inputs)
     assert created.id == landed.id
     assert [c.name for c in mistral_client.iter_connectors()].count("lost-answer") == 1
@@ -294,9 +321,18 @@ def test_conflict_with_exactly_the_declared_connector_is_recovered(provider, mis
 
 def test_conflict_that_cannot_be_looked_up_says_run_again(provider, local_server, mistral_client, controls) -> None:
     # One attempt per request keeps the bounded look-ups (4, with pauses) short here.
-    provider.configure(ConfigureRequest(Config({"mistral:apiKey": local_server.api_key,
-                                                "mistral:serverUrl": local_server.url, "mistral:maxAttempts": "1"},
-                                               "tests")))
+    provider.configure(
+        ConfigureRequest(
+            Config(
+                {
+                    "mistral:apiKey": local_server.api_key,
+                    "mistral:serverUrl": local_server.url,
+                    "mistral:maxAttempts": "1",
+                },
+                "tests",
+            )
+        )
+    )
     mistral_client.create(name="unseen", description="d", server=SERVER_URL)
     controls.set_faults([{"method": "GET", "path": r"^/v1/connectors/unseen", "action": "status", "status": 503}])
     checked = provider.check({}, connector_inputs(name="unseen"))
@@ -308,8 +344,11 @@ def test_a_refused_key_from_stack_config_is_named(local_server) -> None:
     provider_module.reset_process_state()
     try:
         provider = ConnectorProvider()
-        provider.configure(ConfigureRequest(Config({"mistral:apiKey": "sk-wrong-0123456789",
-                                                    "mistral:serverUrl": local_server.url}, "p")))
+        provider.configure(
+            ConfigureRequest(
+                Config({"mistral:apiKey": "sk-wrong-0123456789", "mistral:serverUrl": local_server.url}, "p")
+            )
+        )
         checked = provider.check({}, connector_inputs(name="refused"))
         with pytest.raises(MistralError) as info:
             provider.create(checked.inputs)
@@ -355,8 +394,9 @@ def test_ambiguous_create_recovers_without_duplicate(provider, controls: Control
 
 
 def test_create_is_transactional(provider, controls: Controls, mistral_client) -> None:
-    controls.set_faults([{"method": "PATCH", "path": "^/v1/connectors/", "action": "status", "status": 400,
-                          "times": 1}])
+    controls.set_faults(
+        [{"method": "PATCH", "path": "^/v1/connectors/", "action": "status", "status": 400, "times": 1}]
+    )
     checked = provider.check({}, connector_inputs(name="half", connection_secrets={"tok": "hush-half"}))
     with pytest.raises(MistralError) as info:
         provider.create(checked.inputs)
@@ -369,8 +409,10 @@ def test_create_is_transactional(provider, controls: Controls, mistral_client) -
 
 
 def test_concurrent_reads_share_one_listing(provider, controls: Controls, mistral_client) -> None:
-    created = [mistral_client.create(name=f"batch-{i}", description=f"n{i}", server=SERVER_URL,
-                                     headers={"X-I": f"v{i}"}) for i in range(24)]
+    created = [
+        mistral_client.create(name=f"batch-{i}", description=f"n{i}", server=SERVER_URL, headers={"X-I": f"v{i}"})
+        for i in range(24)
+    ]
     expected = {c.id: provider.read(c.id, {"description": "x"}).outs for c in created[:2]}
     PROCESS.listing.invalidate()
     controls.clear_requests()
@@ -394,8 +436,9 @@ def test_concurrent_reads_share_one_listing(provider, controls: Controls, mistra
     assert _plain(results[ids[5]].outs["headers"]) == {"X-I": "v5"}
 
 
-def test_listing_never_serves_state_older_than_a_write(provider, mistral_client,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_listing_never_serves_state_older_than_a_write(
+    provider, mistral_client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(Listing, "BURST_DISTINCT", 1)
     ident, outs, checked = _create(provider, name="fresh")
     assert provider.read(ident, outs).outs["description"] == "Docs search"  # takes a snapshot
@@ -409,8 +452,9 @@ def test_listing_never_serves_state_older_than_a_write(provider, mistral_client,
 
 
 def _seed(mistral_client: Any, n: int, prefix: str) -> list[str]:
-    return [mistral_client.create(name=f"{prefix}-{i}", description="Docs search", server=SERVER_URL).id
-            for i in range(n)]
+    return [
+        mistral_client.create(name=f"{prefix}-{i}", description="Docs search", server=SERVER_URL).id for i in range(n)
+    ]
 
 
 def _listings(controls: Controls) -> int:
@@ -442,8 +486,7 @@ def test_burst_threshold_is_8_distinct_reads_within_2_s(provider, controls: Cont
     assert len(controls.calls()) == 8
 
 
-def test_a_fresh_process_state_has_no_recent_reads(provider, controls: Controls, mistral_client,
-                                                   local_server) -> None:
+def test_a_fresh_process_state_has_no_recent_reads(provider, controls: Controls, mistral_client, local_server) -> None:
     """reset_process_state() stands for a fresh provider process (the in-process host calls it): reads made
     before it must not count toward a burst after it."""
     ids = _seed(mistral_client, 8, "fresh")
@@ -472,8 +515,9 @@ def test_a_listing_is_used_for_at_most_3_s(provider, controls: Controls, mistral
     assert controls.calls() == [f"GET /v1/connectors/{ids[0]}"]  # too old: a GET, not the listing
 
 
-def test_a_listing_raced_by_a_write_is_discarded(provider, controls: Controls, mistral_client,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_listing_raced_by_a_write_is_discarded(
+    provider, controls: Controls, mistral_client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A write of this process lands while a listing is in flight: the listing's copy of that connector may be
     older than the write, so the listing is not used; the read falls back to a GET."""
     ids = _seed(mistral_client, 8, "race")
@@ -485,8 +529,9 @@ def test_a_listing_raced_by_a_write_is_discarded(provider, controls: Controls, m
 
     def listing_then_a_write(**kwargs: Any) -> Any:
         items = list(real_iter(**kwargs))  # the answer is in: it holds the old description
-        provider.update(ids[7], outs, {"name": "race-7", "description": "written during the listing",
-                                       "server": SERVER_URL})
+        provider.update(
+            ids[7], outs, {"name": "race-7", "description": "written during the listing", "server": SERVER_URL}
+        )
         return iter(items)
 
     PROCESS.listing.invalidate()
@@ -496,8 +541,7 @@ def test_a_listing_raced_by_a_write_is_discarded(provider, controls: Controls, m
     controls.clear_requests()
     read = provider.read(ids[7], {"description": "x"})
     assert read.outs["description"] == "written during the listing"  # not the listing's stale copy
-    assert controls.calls() == ["GET /v1/connectors", f"PATCH /v1/connectors/{ids[7]}",
-                                f"GET /v1/connectors/{ids[7]}"]
+    assert controls.calls() == ["GET /v1/connectors", f"PATCH /v1/connectors/{ids[7]}", f"GET /v1/connectors/{ids[7]}"]
     monkeypatch.undo()
     controls.clear_requests()
     assert provider.read(ids[6], {"description": "x"}).id == ids[6]
@@ -505,14 +549,20 @@ def test_a_listing_raced_by_a_write_is_discarded(provider, controls: Controls, m
 
 
 def test_client_tuning_from_config_then_env() -> None:
-    s = provider_module.settings_from_config(Config({"mistral:timeout": "2.5", "mistral:maxAttempts": "2"}, "p"),
-                                             {"MISTRAL_MAX_RETRY_TIME": "7", "MISTRAL_MAX_ATTEMPTS": "9"})
+    s = provider_module.settings_from_config(
+        Config({"mistral:timeout": "2.5", "mistral:maxAttempts": "2"}, "p"),
+        {"MISTRAL_MAX_RETRY_TIME": "7", "MISTRAL_MAX_ATTEMPTS": "9"},
+    )
     assert (s.timeout, s.max_attempts, s.max_retry_time) == (2.5, 2, 7.0)
     defaults = provider_module.settings_from_config(Config({}, "p"), {})
     assert (defaults.api_key, defaults.server_url) == (None, None)
     assert (defaults.timeout, defaults.max_attempts, defaults.max_retry_time) == (30.0, 6, 60.0)  # as documented
     assert "sk-tuning" not in repr(provider_module.Settings(api_key="sk-tuning"))
-    for key, bad in [("mistral:timeout", "soon"), ("mistral:timeout", "-1"), ("mistral:maxAttempts", "1.5"),
-                     ("mistral:maxAttempts", "99")]:
+    for key, bad in [
+        ("mistral:timeout", "soon"),
+        ("mistral:timeout", "-1"),
+        ("mistral:maxAttempts", "1.5"),
+        ("mistral:maxAttempts", "99"),
+    ]:
         with pytest.raises(MistralError, match=key):
             provider_module.settings_from_config(Config({key: bad}, "p"), {})

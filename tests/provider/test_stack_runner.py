@@ -144,8 +144,15 @@ def test_resource_removed_from_program_is_deleted(stack_config, mistral_client) 
 
 
 def test_check_failures_stop_the_run_without_requests(stack_config, controls: Controls) -> None:
-    spec = {"bad": {"name": "bad name", "description": "d", "server": "ftp://x", "visibility": "everyone",
-                    "headers": {"X-K": "hush-\nbad"}}}
+    spec = {
+        "bad": {
+            "name": "bad name",
+            "description": "d",
+            "server": "ftp://x",
+            "visibility": "everyone",
+            "headers": {"X-K": "hush-\nbad"},
+        }
+    }
     with StackRunner(make_program(spec), project="t", config=stack_config, in_process=True) as stack:
         controls.clear_requests()
         with pytest.raises(StackRunError) as info:
@@ -190,8 +197,10 @@ def test_conflict_error_reaches_the_user(stack_config, mistral_client) -> None:
 
 
 def test_two_resources_with_one_name_are_told_to_rename_one(stack_config, mistral_client) -> None:
-    spec = {"a": {"name": "same", "description": "one", "server": SERVER_URL},
-            "b": {"name": "same", "description": "one", "server": SERVER_URL}}  # identical: not "recovered"
+    spec = {
+        "a": {"name": "same", "description": "one", "server": SERVER_URL},
+        "b": {"name": "same", "description": "one", "server": SERVER_URL},
+    }  # identical: not "recovered"
     with StackRunner(make_program(spec), project="t", config=stack_config, in_process=True) as stack:
         with pytest.raises(StackRunError) as info:
             stack.up()
@@ -229,12 +238,18 @@ def test_the_next_up_works_after_a_failed_run(stack_config, mistral_client, in_p
         if mode["fail"] == "raise":
             raise RuntimeError("the program broke")
 
-    with warnings.catch_warnings(record=True) as caught, StackRunner(
-        program, project="t", config=stack_config, in_process=in_process
-    ) as stack:
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        StackRunner(program, project="t", config=stack_config, in_process=in_process) as stack,
+    ):
         warnings.simplefilter("always")
-        for fail, expected in (("raise", None), ("ok", [("create", "c")]), ("check", None), ("raise", None),
-                               ("ok", [("same", "c")])):
+        for fail, expected in (
+            ("raise", None),
+            ("ok", [("create", "c")]),
+            ("check", None),
+            ("raise", None),
+            ("ok", [("same", "c")]),
+        ):
             mode["fail"] = fail
             if expected is None:
                 with pytest.raises(StackRunError) as info:

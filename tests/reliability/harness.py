@@ -36,8 +36,16 @@ PROVIDER_OPS = ("Create", "Read", "Update", "Delete")
 # ---- fault profiles ------------------------------------------------------------------------------------------
 
 
-def standard_faults(seed: int, *, p503: float = 0.30, pdrop: float = 0.10, p429: float = 0.05,
-                    burst: int = 3, ambiguous: float = 0.15, retry_after: float = 0.2) -> list[dict[str, Any]]:
+def standard_faults(
+    seed: int,
+    *,
+    p503: float = 0.30,
+    pdrop: float = 0.10,
+    p429: float = 0.05,
+    burst: int = 3,
+    ambiguous: float = 0.15,
+    retry_after: float = 0.2,
+) -> list[dict[str, Any]]:
     """The issue's profile: ~30% of API requests fail with 503, ~10% of connections drop, 429 bursts with
     Retry-After, and some creates commit on the server while their answer is lost (the ambiguous create).
 
@@ -47,12 +55,29 @@ def standard_faults(seed: int, *, p503: float = 0.30, pdrop: float = 0.10, p429:
     api = r"^/v1/"
     rules: list[dict[str, Any]] = []
     if burst:  # a burst: the first requests after the rules are set all get 429 with Retry-After
-        rules.append({"method": "*", "path": api, "probability": 1.0, "times": burst, "seed": seed,
-                      "action": "status", "status": 429, "retry_after": retry_after})
+        rules.append(
+            {
+                "method": "*",
+                "path": api,
+                "probability": 1.0,
+                "times": burst,
+                "seed": seed,
+                "action": "status",
+                "status": 429,
+                "retry_after": retry_after,
+            }
+        )
     left = 1.0
     if ambiguous:
-        rules.append({"method": "POST", "path": r"^/v1/connectors$", "probability": ambiguous,
-                      "seed": seed + 1, "action": "drop_after_commit"})
+        rules.append(
+            {
+                "method": "POST",
+                "path": r"^/v1/connectors$",
+                "probability": ambiguous,
+                "seed": seed + 1,
+                "action": "drop_after_commit",
+            }
+        )
     for prob, rule in (
         (pdrop, {"action": "drop"}),
         (p503, {"action": "status", "status": 503}),
@@ -61,8 +86,9 @@ def standard_faults(seed: int, *, p503: float = 0.30, pdrop: float = 0.10, p429:
         if prob <= 0:
             continue
         scaled = min(1.0, prob / left)
-        rules.append({"method": "*", "path": api, "probability": round(scaled, 6), "seed": seed + len(rules) + 1,
-                      **rule})
+        rules.append(
+            {"method": "*", "path": api, "probability": round(scaled, 6), "seed": seed + len(rules) + 1, **rule}
+        )
         left -= prob
     return rules
 
@@ -73,7 +99,7 @@ def is_injected(entry: dict[str, Any]) -> bool:
 
 
 def fault_kind(entry: dict[str, Any]) -> str | None:
-    """"503", "429", "drop", "drop_after_commit" (the ambiguous create) or None for a clean request."""
+    """ "503", "429", "drop", "drop_after_commit" (the ambiguous create) or None for a clean request."""
     fault = entry.get("fault") or ""
     if "drop_after_commit" in fault:
         return "drop_after_commit"
@@ -164,8 +190,11 @@ def check_invariants(controls: Controls, stack: StackRunner, declared: dict[str,
     claimed: set[str] = set()
     for res_name, args in declared.items():
         inv.checks.update(("missing", "duplicates"))
-        owners = [c for c in live if c["name"] == args["name"]] if "name" in args else \
-            [c for c in live if spec.is_auto_name(c["name"], res_name)]
+        owners = (
+            [c for c in live if c["name"] == args["name"]]
+            if "name" in args
+            else [c for c in live if spec.is_auto_name(c["name"], res_name)]
+        )
         if len(owners) > 1:
             inv.duplicates += len(owners) - 1
             inv.problems.append(f"{res_name}: {len(owners)} connectors on the server")
@@ -179,8 +208,9 @@ def check_invariants(controls: Controls, stack: StackRunner, declared: dict[str,
         wanted = spec.normalize_inputs({**args, "name": connector["name"] if "name" not in args else args["name"]})
         actual = diff.live_state(connector, None)
         # every input field is compared, but an unset visibility is not managed (changed_fields skips it)
-        inv.checks["lost_writes"] += sum(1 for f in spec.INPUT_FIELDS
-                                         if not (f == "visibility" and wanted.get(f) is None))
+        inv.checks["lost_writes"] += sum(
+            1 for f in spec.INPUT_FIELDS if not (f == "visibility" and wanted.get(f) is None)
+        )
         lost = [f for f in diff.changed_fields(actual, wanted) if f in spec.INPUT_FIELDS]
         if lost:
             inv.lost_writes += len(lost)
@@ -244,9 +274,15 @@ class LifecycleResult:
 
 
 def run_until_converged(
-    name: str, action: Callable[[], Any], controls: Controls, stack: StackRunner,
-    declared: dict[str, dict[str, Any]], *, max_runs: int = MAX_UP_RUNS,
-    before_each: Callable[[int], None] | None = None, check_declared: bool = True,
+    name: str,
+    action: Callable[[], Any],
+    controls: Controls,
+    stack: StackRunner,
+    declared: dict[str, dict[str, Any]],
+    *,
+    max_runs: int = MAX_UP_RUNS,
+    before_each: Callable[[int], None] | None = None,
+    check_declared: bool = True,
 ) -> PhaseResult:
     """Run ``action`` (an up, destroy or refresh) until it succeeds, at most ``max_runs`` times; then lift the
     faults and check the invariants. Requests and injected faults are counted from the server's log."""
@@ -282,15 +318,21 @@ def run_until_converged(
 
 
 @contextlib.contextmanager
-def lifecycle_stack(server: LocalServer, declared: dict[str, dict[str, Any]], *,
-                    project: str = "chaos") -> Iterator[StackRunner]:
+def lifecycle_stack(
+    server: LocalServer, declared: dict[str, dict[str, Any]], *, project: str = "chaos"
+) -> Iterator[StackRunner]:
     with StackRunner(make_program(declared), project=project, config=server.config(), in_process=True) as stack:
         yield stack
 
 
-def run_lifecycle(server: LocalServer, seed: int, *, connectors: int = 6,
-                  faults: Callable[[int], list[dict[str, Any]]] = standard_faults,
-                  max_runs: int = MAX_UP_RUNS) -> LifecycleResult:
+def run_lifecycle(
+    server: LocalServer,
+    seed: int,
+    *,
+    connectors: int = 6,
+    faults: Callable[[int], list[dict[str, Any]]] = standard_faults,
+    max_runs: int = MAX_UP_RUNS,
+) -> LifecycleResult:
     """create many, update, replace, add/remove, drift + refresh, destroy; each phase under fresh faults.
 
     The server must start empty for this workspace; it is empty again at the end when the run converged.
@@ -311,10 +353,20 @@ def run_lifecycle(server: LocalServer, seed: int, *, connectors: int = 6,
     try:
         controls.clear_requests()
         with lifecycle_stack(server, declared, project=f"chaos{seed}") as stack:
+
             def phase(name: str, action: Callable[[], Any], *, check_declared: bool = True) -> None:
-                result.phases.append(run_until_converged(name, action, controls, stack, declared,
-                                                         max_runs=max_runs, before_each=arm,
-                                                         check_declared=check_declared))
+                result.phases.append(
+                    run_until_converged(
+                        name,
+                        action,
+                        controls,
+                        stack,
+                        declared,
+                        max_runs=max_runs,
+                        before_each=arm,
+                        check_declared=check_declared,
+                    )
+                )
 
             phase("create", stack.up)
             for i, key in enumerate(sorted(declared)):  # update: descriptions, secrets, config, prompts
@@ -341,8 +393,9 @@ def run_lifecycle(server: LocalServer, seed: int, *, connectors: int = 6,
             phase("add-remove", stack.up)
             # Out-of-band drift (without faults), then a refresh and an up under faults put it back.
             victim = next(iter(stack.state().values()))
-            controls.http.patch(f"/v1/connectors/{victim['id']}", json={"description": "changed by hand"}) \
-                .raise_for_status()
+            controls.http.patch(
+                f"/v1/connectors/{victim['id']}", json={"description": "changed by hand"}
+            ).raise_for_status()
             controls.clear_requests()
             phase("refresh", stack.refresh, check_declared=False)
             phase("up-after-drift", stack.up)

@@ -158,13 +158,20 @@ def test_bad_input_fails_check_before_any_request(
     assert controls.requests(api_only=True) == []
 
 
-STACK_CASES = ["name-65-chars", "server-ftp", "header-value-number", "auth-missing-secret", "visibility-unknown",
-               "name-unicode"]
+STACK_CASES = [
+    "name-65-chars",
+    "server-ftp",
+    "header-value-number",
+    "auth-missing-secret",
+    "visibility-unknown",
+    "name-unicode",
+]
 
 
 @pytest.mark.parametrize("case", STACK_CASES)
-def test_bad_input_stops_the_whole_program_before_any_request(server: LocalServer, controls: Controls,
-                                                              case: str) -> None:
+def test_bad_input_stops_the_whole_program_before_any_request(
+    server: LocalServer, controls: Controls, case: str
+) -> None:
     """A whole program: preview and up both stop at Check, with the engine's diagnostic, and send nothing."""
     _, prop, overrides = next(c for c in CASES if c[0] == case)
     declared = {"bad": _inputs(overrides)}

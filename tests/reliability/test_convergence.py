@@ -33,7 +33,14 @@ def test_lifecycle_converges_under_faults(local_server: LocalServer) -> None:
     result = run_lifecycle(local_server, seed=1, connectors=6)
     _assert_converged(result)
     assert [p.name for p in result.phases] == [
-        "create", "update", "replace", "add-remove", "refresh", "up-after-drift", "destroy"]
+        "create",
+        "update",
+        "replace",
+        "add-remove",
+        "refresh",
+        "up-after-drift",
+        "destroy",
+    ]
     # Faults really happened (and were survived): a large share of the API requests failed, with every kind of
     # the profile, and every phase's run opened with its 429 burst.
     assert result.total("injected") >= 0.25 * result.total("http_requests") > 0
@@ -62,8 +69,9 @@ def test_ambiguous_create_commits_but_answer_is_lost(local_server: LocalServer, 
     }
     rule = {"method": "POST", "path": r"^/v1/connectors$", "action": "drop_after_commit", "times": 3}
     with lifecycle_stack(local_server, declared) as stack:
-        phase = run_until_converged("ambiguous", stack.up, controls, stack, declared,
-                                    before_each=lambda _: controls.set_faults([rule]))
+        phase = run_until_converged(
+            "ambiguous", stack.up, controls, stack, declared, before_each=lambda _: controls.set_faults([rule])
+        )
         assert phase.converged and phase.runs == 1, (phase.errors, phase.invariants)
         assert phase.injected == 3
         assert len(controls.connectors()) == 3
@@ -73,12 +81,20 @@ def test_ambiguous_create_commits_but_answer_is_lost(local_server: LocalServer, 
 
 def test_ambiguous_patch_after_create_is_not_lost(local_server: LocalServer, controls: Controls) -> None:
     """create + the PATCH that sets connection_config/secrets, both answered by a dropped connection."""
-    declared = {"c": {"name": "amb-patch", "description": "d", "server": MCP,
-                      "connection_config": {"k": "v"}, "connection_secrets": {"t": "x"}}}
+    declared = {
+        "c": {
+            "name": "amb-patch",
+            "description": "d",
+            "server": MCP,
+            "connection_config": {"k": "v"},
+            "connection_secrets": {"t": "x"},
+        }
+    }
     rules = [{"method": "*", "path": r"^/v1/connectors", "action": "drop_after_commit", "times": 2}]
     with lifecycle_stack(local_server, declared) as stack:
-        phase = run_until_converged("ambiguous-patch", stack.up, controls, stack, declared,
-                                    before_each=lambda _: controls.set_faults(rules))
+        phase = run_until_converged(
+            "ambiguous-patch", stack.up, controls, stack, declared, before_each=lambda _: controls.set_faults(rules)
+        )
         assert phase.converged, (phase.errors, phase.invariants)
         assert phase.injected_by_kind["drop_after_commit"] >= 2, phase.injected_by_kind  # both answers were lost
         stack.destroy()
@@ -89,8 +105,9 @@ def test_429_burst_with_retry_after_is_waited_out(local_server: LocalServer, con
     burst = [{"method": "*", "path": r"^/v1/", "action": "status", "status": 429, "retry_after": 0.3, "times": 3}]
     with lifecycle_stack(local_server, declared) as stack:
         started = time.monotonic()
-        phase = run_until_converged("burst", stack.up, controls, stack, declared,
-                                    before_each=lambda _: controls.set_faults(burst))
+        phase = run_until_converged(
+            "burst", stack.up, controls, stack, declared, before_each=lambda _: controls.set_faults(burst)
+        )
         elapsed = time.monotonic() - started
         # one run: a 429 is always safe to retry, even for a create; and the server's hint was honoured
         assert phase.converged and phase.runs == 1 and phase.injected == 3, phase.errors
@@ -110,8 +127,9 @@ OPERATIONS = [
 
 
 @pytest.mark.parametrize(("operation", "method", "path"), OPERATIONS, ids=[o[0] for o in OPERATIONS])
-def test_timeout_on_every_operation(local_server: LocalServer, controls: Controls, operation: str, method: str,
-                                    path: str) -> None:
+def test_timeout_on_every_operation(
+    local_server: LocalServer, controls: Controls, operation: str, method: str, path: str
+) -> None:
     """A server slower than the client's timeout: a bounded wait, a TimeoutError naming the operation, and
     after the fault is lifted the same operation converges (a timed-out delete may have landed: 404 is fine)."""
     client = local_server.client(timeout=0.2, max_attempts=2, max_retry_time=1.0)
@@ -152,10 +170,10 @@ PROVIDER_OPERATIONS = [
 ]
 
 
-@pytest.mark.parametrize(("operation", "method", "path"), PROVIDER_OPERATIONS,
-                         ids=[o[0] for o in PROVIDER_OPERATIONS])
-def test_provider_timeout_on_every_operation(local_server: LocalServer, controls: Controls, operation: str,
-                                             method: str, path: str) -> None:
+@pytest.mark.parametrize(("operation", "method", "path"), PROVIDER_OPERATIONS, ids=[o[0] for o in PROVIDER_OPERATIONS])
+def test_provider_timeout_on_every_operation(
+    local_server: LocalServer, controls: Controls, operation: str, method: str, path: str
+) -> None:
     """Through the stack runner with a short client timeout from stack config: each provider operation fails
     within a bound with an error naming it, and the next run after the fault is lifted converges."""
     from harness import make_program
@@ -164,8 +182,12 @@ def test_provider_timeout_on_every_operation(local_server: LocalServer, controls
     from pulumi_mistral.testing.stack_runner import StackRunner
 
     declared: dict[str, dict[str, Any]] = {"c": {"name": f"slow-{operation}", "description": "d", "server": MCP}}
-    config = {**local_server.config(), "mistral:timeout": "0.3", "mistral:maxAttempts": "1",
-              "mistral:maxRetryTime": "1"}
+    config = {
+        **local_server.config(),
+        "mistral:timeout": "0.3",
+        "mistral:maxAttempts": "1",
+        "mistral:maxRetryTime": "1",
+    }
     with StackRunner(make_program(declared), project="to", config=config, in_process=True) as stack:
         actions = {"create": stack.up, "update": stack.up, "refresh": stack.refresh, "delete": stack.destroy}
         if operation != "create":

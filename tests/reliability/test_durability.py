@@ -44,15 +44,31 @@ class ServerProcess:
 
     def start(self) -> None:
         self.proc = spawn(
-            [sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(self.port), "--db", str(self.db),
-             "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "pulumi_mistral.cli",
+                "local",
+                "--port",
+                str(self.port),
+                "--db",
+                str(self.db),
+                "--log-level",
+                "warning",
+            ],
             env={**os.environ, "PULUMI_MISTRAL_LOCAL_API_KEYS": KEY},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             try:
-                if httpx.get(self.url + "/v1/connectors", headers={"Authorization": f"Bearer {KEY}"},
-                             timeout=2).status_code == 200:
+                if (
+                    httpx.get(
+                        self.url + "/v1/connectors", headers={"Authorization": f"Bearer {KEY}"}, timeout=2
+                    ).status_code
+                    == 200
+                ):
                     return
             except httpx.TransportError:
                 pass
@@ -104,11 +120,15 @@ def _write_versions(url: str, worker: int, ledger: Ledger, stop: threading.Event
                     ledger.pending[name] = version
                 try:
                     if version == 1:
-                        resp = http.post("/v1/connectors", json={
-                            "name": name, "description": "v1", "server": "https://mcp.example.com/mcp"})
+                        resp = http.post(
+                            "/v1/connectors",
+                            json={"name": name, "description": "v1", "server": "https://mcp.example.com/mcp"},
+                        )
                     else:
-                        resp = http.patch(f"/v1/connectors/{connector_id}", json={
-                            "description": f"v{version}", "connection_config": {"v": version}})
+                        resp = http.patch(
+                            f"/v1/connectors/{connector_id}",
+                            json={"description": f"v{version}", "connection_config": {"v": version}},
+                        )
                 except httpx.HTTPError:
                     return  # the server is gone: this write's outcome is unknown (it stays pending)
                 if resp.status_code not in (200, 201):
@@ -125,8 +145,10 @@ def _load_then_kill(server: ServerProcess, ledger: Ledger, cycle: int, *, second
     """Start the server and the writers, SIGKILL the server mid-load; the database's integrity check after it."""
     server.start()
     stop = threading.Event()
-    threads = [threading.Thread(target=_writer, args=(server.url, cycle * 100 + w, ledger, stop), daemon=True)
-               for w in range(workers)]
+    threads = [
+        threading.Thread(target=_writer, args=(server.url, cycle * 100 + w, ledger, stop), daemon=True)
+        for w in range(workers)
+    ]
     for t in threads:
         t.start()
     time.sleep(seconds)

@@ -39,7 +39,7 @@ MCP = "https://mcp.example.com/mcp"
 def test_key_check_uses_compare_digest_without_early_exit() -> None:
     source = inspect.getsource(workspaces_module.KeyRing.authenticate)
     assert "hmac.compare_digest(" in source
-    loop = source[source.index("for "):]
+    loop = source[source.index("for ") :]
     assert "break" not in loop and "return" not in loop.split("if found is None")[0]  # every key is compared
     assert not re.search(r"candidate\s*[!=]=|[!=]=\s*candidate|candidate in\b", source)  # no plain comparison
 
@@ -49,8 +49,12 @@ def test_only_the_exact_key_is_accepted(variant: str) -> None:
     key = secrets.token_urlsafe(24)
     with LocalServer(api_keys=[key]) as server:
         presented = {
-            "prefix": f"Bearer {key[:-1]}", "suffix": f"Bearer {key}x", "case": f"Bearer {key.swapcase()}",
-            "other": f"Bearer {secrets.token_urlsafe(24)}", "empty-bearer": "Bearer", "no-scheme": key,
+            "prefix": f"Bearer {key[:-1]}",
+            "suffix": f"Bearer {key}x",
+            "case": f"Bearer {key.swapcase()}",
+            "other": f"Bearer {secrets.token_urlsafe(24)}",
+            "empty-bearer": "Bearer",
+            "no-scheme": key,
         }[variant]
         resp = httpx.get(server.url + "/v1/connectors", headers={"Authorization": presented}, timeout=10)
         assert resp.status_code == 401
@@ -69,8 +73,9 @@ def test_local_server_binds_loopback() -> None:
 
 def test_cli_default_host_is_loopback() -> None:
     assert server_module.DEFAULT_HOST == "127.0.0.1"
-    out = subprocess.run([sys.executable, "-m", "pulumi_mistral.cli", "local", "--help"], capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "pulumi_mistral.cli", "local", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0
     assert re.search(r"--host HOST\s+interface to bind \(default 127\.0\.0\.1", out.stdout), out.stdout
 
@@ -99,10 +104,22 @@ def _listening_addresses(port: int) -> set[str]:
 def test_cli_listens_on_loopback_only(tmp_path: Path) -> None:
     port = _free_port()
     proc = spawn(
-        [sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", str(port), "--db", str(tmp_path / "b.db"),
-         "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "pulumi_mistral.cli",
+            "local",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "b.db"),
+            "--log-level",
+            "warning",
+        ],
         env={**os.environ, "PULUMI_MISTRAL_LOCAL_API_KEYS": "bind-test-key"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 20
         addresses: set[str] = set()
@@ -136,8 +153,9 @@ def test_a_stack_with_another_key_cannot_see_change_or_delete(two_workspaces: Lo
     server = two_workspaces
     key_a, key_b = server.api_keys
     a = _provider(server, key_a)
-    created = a.create(a.check({}, {"name": "mine", "description": "A's", "server": MCP,
-                                    "headers": {"X-K": "a-secret"}}).inputs)
+    created = a.create(
+        a.check({}, {"name": "mine", "description": "A's", "server": MCP, "headers": {"X-K": "a-secret"}}).inputs
+    )
 
     b = _provider(server, key_b)
     assert b.read(created.id, created.outs).id is None  # by id: gone, as far as B can tell

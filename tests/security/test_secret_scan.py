@@ -89,18 +89,21 @@ def server() -> Iterator[LocalServer]:
     reset_process_state()
 
 
-def test_whole_lifecycle_leaks_no_secret(server: LocalServer, caplog: pytest.LogCaptureFixture,
-                                         tmp_path: Path) -> None:
+def test_whole_lifecycle_leaks_no_secret(server: LocalServer, caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
     caplog.set_level(logging.DEBUG)
     http = server.client()
     controls = server.controls()
     errors: list[BaseException] = []
-    declared: dict[str, dict[str, Any]] = {"docs": {
-        "name": "docs", "description": "Docs", "server": MCP,
-        "headers": {"X-Api-Key": CANARIES["header"]},
-        "auth_data": {"client_id": "docs-app", "client_secret": CANARIES["client_secret"]},
-        "connection_secrets": {"token": CANARIES["connection_secret"]},
-    }}
+    declared: dict[str, dict[str, Any]] = {
+        "docs": {
+            "name": "docs",
+            "description": "Docs",
+            "server": MCP,
+            "headers": {"X-Api-Key": CANARIES["header"]},
+            "auth_data": {"client_id": "docs-app", "client_secret": CANARIES["client_secret"]},
+            "connection_secrets": {"token": CANARIES["connection_secret"]},
+        }
+    }
     # Two attempts per request: the failures under faults below are what is scanned, not the retries' waits.
     config = {**server.config(), "mistral:maxAttempts": "2"}
     state_path = tmp_path / "state.json"
@@ -112,16 +115,24 @@ def test_whole_lifecycle_leaks_no_secret(server: LocalServer, caplog: pytest.Log
         stack.up()
         assert stack.refresh().drift == {}
         # a failing check: the bad value holds a canary, the message must not
-        declared["bad"] = {"name": "bad", "description": "d", "server": MCP,
-                           "headers": {"X-Api-Key": f"{CANARIES['header']}\r\nX-Evil: 1"}}
+        declared["bad"] = {
+            "name": "bad",
+            "description": "d",
+            "server": MCP,
+            "headers": {"X-Api-Key": f"{CANARIES['header']}\r\nX-Evil: 1"},
+        }
         with pytest.raises(StackRunError) as check_error:
             stack.up()
         errors.append(check_error.value)
         del declared["bad"]
         # a failing create under faults (every create and look-up fails), then a failing delete
-        declared["more"] = {"name": "more", "description": "d", "server": MCP,
-                            "headers": {"X-Api-Key": CANARIES["header"]},
-                            "connection_secrets": {"token": CANARIES["connection_secret"]}}
+        declared["more"] = {
+            "name": "more",
+            "description": "d",
+            "server": MCP,
+            "headers": {"X-Api-Key": CANARIES["header"]},
+            "connection_secrets": {"token": CANARIES["connection_secret"]},
+        }
         controls.set_faults([{"method": "*", "path": r"^/v1/", "action": "status", "status": 503}])
         with pytest.raises(StackRunError) as create_error:
             stack.up()
@@ -171,8 +182,7 @@ def test_provider_errors_redact_secrets_the_server_echoes(server: LocalServer) -
     client = server.client()
     try:
         with pytest.raises(errors.MistralError) as caught:
-            client.create(name="echo", description="d", server=MCP,
-                          headers={"X-Api-Key": f"{CANARIES['header']}\x01"})
+            client.create(name="echo", description="d", server=MCP, headers={"X-Api-Key": f"{CANARIES['header']}\x01"})
     finally:
         client.close()
     text = "\n".join([str(caught.value), repr(caught.value), *traceback.format_exception(caught.value)])

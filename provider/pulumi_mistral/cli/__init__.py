@@ -75,8 +75,11 @@ def require_api_key() -> None:
     if not os.environ.get(ENV_API_KEY, "").strip():
         from pulumi_mistral.errors import ConfigurationError
 
-        raise ConfigurationError(f"no Mistral API key: set the {ENV_API_KEY} environment variable (the key is "
-                                 "never taken as an argument, so it stays out of shell history)")
+        raise ConfigurationError(
+            f"no Mistral API key: set the {ENV_API_KEY} environment variable (the key is "
+            "never taken as an argument, so it stays out of shell history)"
+        )
+
 
 # name -> (module, one-line help). Modules are imported lazily.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -91,8 +94,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 def missing_extra(command: str, exc: ImportError) -> str:
     """The one line for a subcommand whose extra is not installed: the missing module, and how to install it."""
     missing = exc.name or str(exc)
-    return (f"pulumi-mistral {command}: cannot import {missing}. Install the package with its 'local' extra, e.g. "
-            f"pip install 'dist/pulumi_mistral_connectors-<version>.whl[local]' (docs/installation-configuration.md)\n")
+    return (
+        f"pulumi-mistral {command}: cannot import {missing}. Install the package with its 'local' extra, e.g. "
+        f"pip install 'dist/pulumi_mistral_connectors-<version>.whl[local]' (docs/installation-configuration.md)\n"
+    )
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
@@ -122,4 +127,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 1
     return int(args._run(args) or 0)
-

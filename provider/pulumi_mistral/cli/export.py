@@ -55,8 +55,14 @@ __all__ = [
 
 PROGRESS_EVERY = 100
 # Plain (non-secret) fields, in the order they are written.
-_PLAIN_FIELDS: tuple[str, ...] = ("description", "server", "visibility", "icon_url", "system_prompt",
-                                  "connection_config")
+_PLAIN_FIELDS: tuple[str, ...] = (
+    "description",
+    "server",
+    "visibility",
+    "icon_url",
+    "system_prompt",
+    "connection_config",
+)
 
 
 def _words(text: str) -> list[str]:
@@ -66,8 +72,8 @@ def _words(text: str) -> list[str]:
 def config_key(*parts: str) -> str:
     """A camelCase stack-config key from ``parts`` (letters and digits only, so any shell and Pulumi take it).
 
-        >>> config_key("docs-search", "header", "X-Api-Key")
-        'docsSearchHeaderXApiKey'
+    >>> config_key("docs-search", "header", "X-Api-Key")
+    'docsSearchHeaderXApiKey'
     """
     words = [w for part in parts for w in _words(part)]
     if not words:
@@ -130,11 +136,14 @@ def connector_declaration(connector: Any, export: Export) -> dict[str, Any]:
         decl[key] = value
     header_names = _secret_names(data, "header_names", "headers")
     if header_names:
-        decl["headers"] = {h: export.secret_ref(f"header {h} of connector {name}", name, "header", h)
-                           for h in header_names}
+        decl["headers"] = {
+            h: export.secret_ref(f"header {h} of connector {name}", name, "header", h) for h in header_names
+        }
     elif header_names is None:
-        export.warnings.append(f"connector {name}: the API did not list its header names; if it sends headers, "
-                               "declare them by hand (with secret references) before deploying")
+        export.warnings.append(
+            f"connector {name}: the API did not list its header names; if it sends headers, "
+            "declare them by hand (with secret references) before deploying"
+        )
     auth = data.get("auth_data")
     if isinstance(auth, Mapping) and auth.get("client_id") is not None:
         decl["auth_data"] = {
@@ -144,11 +153,11 @@ def connector_declaration(connector: Any, export: Export) -> dict[str, Any]:
     secret_names = _secret_names(data, "connection_secret_names", "connection_secrets")
     if secret_names:
         decl["connection_secrets"] = {
-            s: export.secret_ref(f"connection secret {s} of connector {name}", name, "secret", s)
-            for s in secret_names
+            s: export.secret_ref(f"connection secret {s} of connector {name}", name, "secret", s) for s in secret_names
         }
-    problems = spec.validate_inputs({**decl, "name": name}, is_unknown=lambda v: isinstance(v, Mapping)
-                                    and set(v) == {"secret"})
+    problems = spec.validate_inputs(
+        {**decl, "name": name}, is_unknown=lambda v: isinstance(v, Mapping) and set(v) == {"secret"}
+    )
     for failure in problems:
         export.warnings.append(f"connector {name}: {failure} (fix it in the file before deploying)")
     return decl
@@ -218,7 +227,8 @@ def render_yaml(export: Export, *, source: str | None = None, now: datetime | No
     when = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
     header = [
         f"# Exported by pulumi-mistral {__version__} export on {when}"
-        + (f" from {source}" if source else "") + f": {len(export.connectors)} connectors.",
+        + (f" from {source}" if source else "")
+        + f": {len(export.connectors)} connectors.",
         "# Deploying this file adopts the existing connectors (adopt: true): nothing is created or changed.",
         "# Secret values are never exported. Set each referenced key first:",
         "#   pulumi config set --secret <key> <value>    (the export printed one line per key)",
@@ -289,19 +299,37 @@ def render_import_file(export: Export) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `pulumi-mistral export`."""
-    parser.add_argument("--output", "-o", default="connectors.yaml",
-                        help="where to write the declarations ('-' for stdout; default: connectors.yaml)")
-    parser.add_argument("--python", metavar="PATH", default=None,
-                        help="also write a Pulumi program (e.g. __main__.py) that declares them")
-    parser.add_argument("--python-style", choices=("declare", "explicit"), default="declare",
-                        help="with --python: a program around declare_connectors (default) or one Connector(...) "
-                             "call per connector")
-    parser.add_argument("--import-file", metavar="PATH", default=None,
-                        help="write Pulumi's import file for the native resource instead (then `pulumi import "
-                             "--file PATH`); secret inputs are listed, never written")
-    parser.add_argument("--server-url", default=None,
-                        help="API base URL (default: MISTRAL_SERVER_URL, else the Mistral API); "
-                             "the API key is read from MISTRAL_API_KEY")
+    parser.add_argument(
+        "--output",
+        "-o",
+        default="connectors.yaml",
+        help="where to write the declarations ('-' for stdout; default: connectors.yaml)",
+    )
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        default=None,
+        help="also write a Pulumi program (e.g. __main__.py) that declares them",
+    )
+    parser.add_argument(
+        "--python-style",
+        choices=("declare", "explicit"),
+        default="declare",
+        help="with --python: a program around declare_connectors (default) or one Connector(...) call per connector",
+    )
+    parser.add_argument(
+        "--import-file",
+        metavar="PATH",
+        default=None,
+        help="write Pulumi's import file for the native resource instead (then `pulumi import "
+        "--file PATH`); secret inputs are listed, never written",
+    )
+    parser.add_argument(
+        "--server-url",
+        default=None,
+        help="API base URL (default: MISTRAL_SERVER_URL, else the Mistral API); "
+        "the API key is read from MISTRAL_API_KEY",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite existing output files")
     parser.add_argument("--page-size", type=positive_int, default=MAX_PAGE_SIZE, help=argparse.SUPPRESS)
     parser.epilog = "Exit status: 0 written, 1 error (usage errors included)."
@@ -324,8 +352,11 @@ def run(args: argparse.Namespace) -> int:
     existing = [p for p in targets if Path(p).exists()]
     if existing and not args.force:
         # A hand-written connectors.yaml or program must never be replaced by surprise.
-        print(f"pulumi-mistral export: {', '.join(existing)} already exists; fix: choose another --output/--python "
-              "or pass --force to overwrite", file=err)
+        print(
+            f"pulumi-mistral export: {', '.join(existing)} already exists; fix: choose another --output/--python "
+            "or pass --force to overwrite",
+            file=err,
+        )
         return 1
     try:
         require_api_key()
@@ -348,8 +379,11 @@ def run(args: argparse.Namespace) -> int:
         if args.python:
             py_path = Path(args.python)
             target = "connectors.yaml" if to_stdout else os.path.relpath(Path(args.output), py_path.parent or ".")
-            program = (render_python_explicit(export) if args.python_style == "explicit"
-                       else render_python(Path(target).as_posix()))
+            program = (
+                render_python_explicit(export)
+                if args.python_style == "explicit"
+                else render_python(Path(target).as_posix())
+            )
             write_atomic(py_path, program)
     except OSError as exc:
         print(f"pulumi-mistral export: cannot write: {exc}", file=err)
@@ -358,11 +392,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"export: warning: {warning}", file=err)
     out = err if to_stdout else sys.stdout
     where = "stdout" if to_stdout else args.output
-    print(f"export: wrote {len(export.connectors)} connectors to {where}"
-          + (f" and a program to {args.python}" if args.python else ""), file=out)
+    print(
+        f"export: wrote {len(export.connectors)} connectors to {where}"
+        + (f" and a program to {args.python}" if args.python else ""),
+        file=out,
+    )
     if export.secret_keys:
-        print(f"export: {len(export.secret_keys)} secrets are referenced, not exported; set each before deploying:",
-              file=out)
+        print(
+            f"export: {len(export.secret_keys)} secrets are referenced, not exported; set each before deploying:",
+            file=out,
+        )
         for key, what in export.secret_keys:
             print(f"  pulumi config set --secret {key}    # {what}; type or pipe the value on stdin", file=out)
     return 0
@@ -377,11 +416,15 @@ def _write_import_file(export: Export, path: str) -> int:
         return 1
     for warning in export.warnings:
         print(f"export: warning: {warning}", file=sys.stderr)
-    print(f"export: wrote an import file for {len(export.connectors)} connectors to {path}; next: "
-          f"pulumi import --file {path}")
+    print(
+        f"export: wrote an import file for {len(export.connectors)} connectors to {path}; next: "
+        f"pulumi import --file {path}"
+    )
     if export.secret_keys:
-        print(f"export: {len(export.secret_keys)} secret inputs are not imported (the API keeps them; the printed "
-              "code leaves them out); declare each in the program from a secret, e.g. config.require_secret(KEY):")
+        print(
+            f"export: {len(export.secret_keys)} secret inputs are not imported (the API keeps them; the printed "
+            "code leaves them out); declare each in the program from a secret, e.g. config.require_secret(KEY):"
+        )
         for key, what in export.secret_keys:
             print(f"  {key}    # {what}")
     return 0

@@ -70,8 +70,10 @@ def render_pins(pins: Mapping[str, Mapping[str, str]], fmt: str) -> str:
         return json.dumps(doc, indent=2) + "\n"
     import yaml
 
-    head = ("# tool_pins of the live MCP tools, written by `pulumi-mistral drift --write-pins`.\n"
-            "# Review every tool before you pin it: a pin says 'this exact definition is trusted'.\n")
+    head = (
+        "# tool_pins of the live MCP tools, written by `pulumi-mistral drift --write-pins`.\n"
+        "# Review every tool before you pin it: a pin says 'this exact definition is trusted'.\n"
+    )
     return head + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
 
 
@@ -79,9 +81,13 @@ def render_tools_lock(definitions: Mapping[str, Sequence[Any]]) -> str:
     """``{resource: [tool definitions]}`` as a tools lock file (JSON, sorted, one definition per tool)."""
     from pulumi_mistral.core.fingerprint import tool_definition
 
-    doc = {"version": 1, "connectors": {
-        resource: sorted((tool_definition(t) for t in tools), key=lambda d: d["name"])
-        for resource, tools in definitions.items()}}
+    doc = {
+        "version": 1,
+        "connectors": {
+            resource: sorted((tool_definition(t) for t in tools), key=lambda d: d["name"])
+            for resource, tools in definitions.items()
+        },
+    }
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
@@ -95,5 +101,5 @@ def load_tools_lock(path: str) -> list[Mapping[str, Any]]:
         raise InputError(f"{path} is not JSON (line {exc.lineno}): expected a tools lock file") from None
     connectors = data.get("connectors") if isinstance(data, Mapping) else None
     if not isinstance(connectors, Mapping):
-        raise InputError(f"{path}: expected {{\"connectors\": {{resource: [tool definitions]}}}}")
+        raise InputError(f'{path}: expected {{"connectors": {{resource: [tool definitions]}}}}')
     return [t for tools in connectors.values() if isinstance(tools, list) for t in tools if isinstance(t, Mapping)]

@@ -1,9 +1,9 @@
 """The typed Connectors API client: ``ConnectorsClient``, the ``UNSET`` sentinel and the retry policy.
 
-    from pulumi_mistral.client import ConnectorsClient, UNSET
+from pulumi_mistral.client import ConnectorsClient, UNSET
 
-    with ConnectorsClient() as client:          # MISTRAL_API_KEY, MISTRAL_SERVER_URL
-        client.update(connector_id, description="new", icon_url=None)   # icon_url cleared, rest untouched
+with ConnectorsClient() as client:          # MISTRAL_API_KEY, MISTRAL_SERVER_URL
+    client.update(connector_id, description="new", icon_url=None)   # icon_url cleared, rest untouched
 """
 
 from __future__ import annotations

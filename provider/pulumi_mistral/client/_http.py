@@ -91,7 +91,10 @@ def should_retry(status_code: int | None, *, idempotent: bool, reached_server: b
 
 
 def backoff_delay(
-    attempt: int, *, base: float = DEFAULT_BACKOFF_BASE, cap: float = DEFAULT_BACKOFF_CAP,
+    attempt: int,
+    *,
+    base: float = DEFAULT_BACKOFF_BASE,
+    cap: float = DEFAULT_BACKOFF_CAP,
     rand: Callable[[], float] = random.random,
 ) -> float:
     """Exponential backoff with full jitter: uniform(0, min(cap, base * 2**(attempt-1))) for attempt >= 1."""
@@ -136,8 +139,7 @@ def resolve_server_url(server_url: str | None) -> str:
         parts = urlsplit(raw)
         host = parts.hostname
     except ValueError:
-        raise ConfigurationError(f"bad server URL {raw!r}: it must look like https://host[:port][/prefix]") \
-            from None
+        raise ConfigurationError(f"bad server URL {raw!r}: it must look like https://host[:port][/prefix]") from None
     if parts.scheme not in ("http", "https") or not host:
         raise ConfigurationError(f"bad server URL {raw!r}: it must look like https://host[:port][/prefix]")
     if parts.query or parts.fragment:
@@ -161,9 +163,7 @@ def resolve_api_key(api_key: str | None) -> str:
     """The key: argument, else MISTRAL_API_KEY; it must be a printable ASCII token."""
     key = api_key if api_key else os.environ.get(ENV_API_KEY)
     if not key or not key.strip():
-        raise ConfigurationError(
-            f"no Mistral API key: pass api_key=... or set the {ENV_API_KEY} environment variable"
-        )
+        raise ConfigurationError(f"no Mistral API key: pass api_key=... or set the {ENV_API_KEY} environment variable")
     key = key.strip()
     body = _bare_key(key)
     if not body or any(not (0x21 <= ord(ch) <= 0x7E) for ch in body):
@@ -195,8 +195,7 @@ def _tls_verification(server_url: str) -> bool | ssl.SSLContext:
 
 def build_url(path: str, params: Iterable[tuple[str, QueryValue]] = ()) -> str:
     """``path?query`` with None values omitted and booleans as true/false, in the given order."""
-    pairs = [(k, ("true" if v else "false") if isinstance(v, bool) else str(v)) for k, v in params
-             if v is not None]
+    pairs = [(k, ("true" if v else "false") if isinstance(v, bool) else str(v)) for k, v in params if v is not None]
     return f"{path}?{urlencode(pairs)}" if pairs else path
 
 

@@ -62,8 +62,10 @@ def _seg(value: str) -> str:
 
 def _refused(operation: str, loc: tuple[str | int, ...], msg: str, type_: str) -> ValidationError:
     where = ".".join(str(p) for p in loc)
-    return ValidationError(f"invalid {operation} argument {where}: {msg}; nothing was sent",
-                           detail=[{"loc": list(loc), "msg": msg, "type": type_}])
+    return ValidationError(
+        f"invalid {operation} argument {where}: {msg}; nothing was sent",
+        detail=[{"loc": list(loc), "msg": msg, "type": type_}],
+    )
 
 
 def _path_arg(value: Any, param: str, operation: str) -> str:
@@ -124,9 +126,7 @@ def _parse(model: type[ModelT], data: object, operation: str, subject: str, *, l
     try:
         return model.model_validate(data)
     except PydanticValidationError as exc:
-        where = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:3]
-        )
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:3])
     # raised outside the except block: pydantic's error text quotes input values, so it must not be chained
     raise APIError(
         f"unexpected response to {operation} of {subject}: the body does not match the Connectors API ({where})",
@@ -247,9 +247,14 @@ class ConnectorsClient:
     ) -> Connector:
         """POST /v1/connectors (201). Not re-sent on 5xx/timeouts: those raise with ``may_have_landed=True``."""
         fields = _set(
-            name=name, description=description, server=server, icon_url=icon_url,
+            name=name,
+            description=description,
+            server=server,
+            icon_url=icon_url,
             visibility=visibility if visibility is not None else UNSET,  # never sent as null
-            headers=headers, auth_data=_auth_data(auth_data), system_prompt=system_prompt,
+            headers=headers,
+            auth_data=_auth_data(auth_data),
+            system_prompt=system_prompt,
         )
         body = _body(CreateConnectorRequest, fields, "create")
         subject = f"connector {name!r}"
@@ -276,8 +281,10 @@ class ConnectorsClient:
         """GET /v1/connectors (one page). Query order as the official SDK: active, fetch_connection_secrets,
         cursor, page_size."""
         params = [
-            ("active", active), ("fetch_connection_secrets", fetch_connection_secrets),
-            ("cursor", cursor), ("page_size", page_size),
+            ("active", active),
+            ("fetch_connection_secrets", fetch_connection_secrets),
+            ("cursor", cursor),
+            ("page_size", page_size),
         ]
         return self._send(
             PaginatedConnectors, "GET", CONNECTORS_PATH, operation="list", subject="connectors", params=params
@@ -314,8 +321,7 @@ class ConnectorsClient:
                 )
             if pages >= max_pages:
                 raise PaginationError(
-                    f"more than max_pages={max_pages} pages of connectors; raise max_pages or use a larger "
-                    "page_size"
+                    f"more than max_pages={max_pages} pages of connectors; raise max_pages or use a larger page_size"
                 )
             seen.add(next_cursor)
             cursor = next_cursor
@@ -345,9 +351,15 @@ class ConnectorsClient:
         """PATCH /v1/connectors/{connector_id}: fields left UNSET are omitted, None is sent as null (clears)."""
         path, subject = _connector(connector_id, "connector_id", "update")
         fields = _set(
-            name=name, description=description, icon_url=icon_url, system_prompt=system_prompt,
-            connection_config=connection_config, connection_secrets=connection_secrets, server=server,
-            headers=headers, auth_data=_auth_data(auth_data),
+            name=name,
+            description=description,
+            icon_url=icon_url,
+            system_prompt=system_prompt,
+            connection_config=connection_config,
+            connection_secrets=connection_secrets,
+            server=server,
+            headers=headers,
+            auth_data=_auth_data(auth_data),
         )
         body = _body(UpdateConnectorRequest, fields, "update")
         secrets = [*mapping_secrets(headers, connection_secrets), *_auth_secret(auth_data)]
@@ -360,7 +372,12 @@ class ConnectorsClient:
 
     # The return annotation says builtins.list: inside this class, ``list`` is the list() method above.
     def list_tools(
-        self, id_or_name: str, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE, refresh: bool = False,
+        self,
+        id_or_name: str,
+        *,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        refresh: bool = False,
         pretty: bool = False,
     ) -> builtins.list[MCPTool | ConnectorTool | dict[str, Any]]:
         """GET /v1/connectors/{id_or_name}/tools: a bare array of ConnectorTool, MCPTool or plain dicts."""
@@ -376,7 +393,11 @@ class ConnectorsClient:
         raise APIError(f"unexpected response to list_tools of {subject}: expected a JSON array of tools")
 
     def iter_tools(
-        self, id_or_name: str, *, refresh: bool = True, page_size: int = MAX_PAGE_SIZE,
+        self,
+        id_or_name: str,
+        *,
+        refresh: bool = True,
+        page_size: int = MAX_PAGE_SIZE,
         max_pages: int = DEFAULT_MAX_TOOL_PAGES,
     ) -> Iterator[MCPTool | ConnectorTool | dict[str, Any]]:
         """Every tool of a connector, page after page until a short one (lazily, one page at a time).

@@ -398,12 +398,31 @@ class HTTPValidationError(_Wire):
 
 
 _LAZY_MODULE = "pulumi_mistral.client._models_mcp"
-_LAZY_NAMES = frozenset({
-    "AudioContent", "BlobResourceContents", "ConnectorToolCallMetadata", "ConnectorToolCallResponse",
-    "ConnectorToolResultMetadata", "Content", "EmbeddedResource", "ImageContent", "ListToolsResponse", "MCPTool",
-    "MCPToolMeta", "MCPUIToolMeta", "ResourceLink", "TextContent", "TextResourceContents", "ToolAnnotations",
-    "ToolExecution", "TurbineToolLocale", "TurbineToolMeta", "UnknownContent", "parse_list_tools",
-})
+_LAZY_NAMES = frozenset(
+    {
+        "AudioContent",
+        "BlobResourceContents",
+        "ConnectorToolCallMetadata",
+        "ConnectorToolCallResponse",
+        "ConnectorToolResultMetadata",
+        "Content",
+        "EmbeddedResource",
+        "ImageContent",
+        "ListToolsResponse",
+        "MCPTool",
+        "MCPToolMeta",
+        "MCPUIToolMeta",
+        "ResourceLink",
+        "TextContent",
+        "TextResourceContents",
+        "ToolAnnotations",
+        "ToolExecution",
+        "TurbineToolLocale",
+        "TurbineToolMeta",
+        "UnknownContent",
+        "parse_list_tools",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -44,15 +44,20 @@ def _secret_details(prop: str, declared: Any, live: Any) -> tuple[str, ...]:
     if prop == "auth_data":
         if declared is None or live is None:
             return (f"auth_data {'set' if declared is None else 'removed'} on the live connector",)
-        return tuple(f"{k} changed" for k in spec.AUTH_DATA_FIELDS
-                     if _keys(declared) and not spec.holds_unknown(declared.get(k))
-                     and declared.get(k) != (live or {}).get(k))
+        return tuple(
+            f"{k} changed"
+            for k in spec.AUTH_DATA_FIELDS
+            if _keys(declared) and not spec.holds_unknown(declared.get(k)) and declared.get(k) != (live or {}).get(k)
+        )
     label = "header" if prop == "headers" else "secret"
     d, live_keys = _keys(declared), _keys(live)
     out = [f"{label} '{k}' only declared" for k in sorted(d - live_keys)]
     out += [f"{label} '{k}' only live" for k in sorted(live_keys - d)]
-    out += [f"{label} '{k}' value changed" for k in sorted(d & live_keys)
-            if not spec.holds_unknown(declared[k]) and declared[k] != live[k]]
+    out += [
+        f"{label} '{k}' value changed"
+        for k in sorted(d & live_keys)
+        if not spec.holds_unknown(declared[k]) and declared[k] != live[k]
+    ]
     return tuple(out)
 
 
@@ -77,10 +82,16 @@ def compare_settings(inputs: Mapping[str, Any], live: Mapping[str, Any]) -> tupl
         if prop not in spec.INPUT_FIELDS or prop in unknown or (prop == "name" and "name" not in known):
             continue
         if prop in spec.SECRET_FIELDS:
-            drifted.append(PropertyDrift(prop, "(secret)", "changed", True,
-                                         _secret_details(prop, known.get(prop), state.get(prop))))
+            drifted.append(
+                PropertyDrift(
+                    prop, "(secret)", "changed", True, _secret_details(prop, known.get(prop), state.get(prop))
+                )
+            )
         else:
-            drifted.append(PropertyDrift(prop, diff.normalize_value(prop, known.get(prop)),
-                                         diff.normalize_value(prop, state.get(prop))))
+            drifted.append(
+                PropertyDrift(
+                    prop, diff.normalize_value(prop, known.get(prop)), diff.normalize_value(prop, state.get(prop))
+                )
+            )
     still_unknown = [p for p in unknown if p not in {d.property for d in drifted}]
     return sorted(drifted, key=lambda d: d.property), still_unknown

@@ -12,8 +12,13 @@ from typing import Any
 
 from pulumi_mistral.core.json_values import INVALID_TEXT, SURROGATE_RE, type_name
 
-__all__ = ["FORBIDDEN_HEADER_NAMES", "MAX_HEADERS", "header_name_problem", "header_names_problems",
-           "header_value_problem"]
+__all__ = [
+    "FORBIDDEN_HEADER_NAMES",
+    "MAX_HEADERS",
+    "header_name_problem",
+    "header_names_problems",
+    "header_value_problem",
+]
 
 _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 token
 # RFC 9110 field values: visible characters, spaces and tabs; no other control character (CR, LF, NUL...).
@@ -22,10 +27,21 @@ MAX_HEADERS = 64  # a limit a real API has, shared with the local server
 # Header names the API sets itself when it calls the MCP server: framing and hop-by-hop headers (RFC 9110
 # 7.6.1, RFC 9112) and the MCP session and protocol headers. A connector header of one of these names would
 # break every forwarded call, so it is refused at check and at the API.
-FORBIDDEN_HEADER_NAMES: frozenset[str] = frozenset({
-    "connection", "content-length", "host", "keep-alive", "mcp-protocol-version", "mcp-session-id",
-    "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-})
+FORBIDDEN_HEADER_NAMES: frozenset[str] = frozenset(
+    {
+        "connection",
+        "content-length",
+        "host",
+        "keep-alive",
+        "mcp-protocol-version",
+        "mcp-session-id",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
 
 
 def header_name_problem(name: str) -> str | None:
@@ -33,8 +49,10 @@ def header_name_problem(name: str) -> str | None:
     if not _HEADER_NAME_RE.match(name):
         return "is not a valid HTTP header name; fix: use letters, digits and '-' (e.g. X-Api-Key)"
     if name.lower() in FORBIDDEN_HEADER_NAMES:
-        return ("is set by the API itself when it calls the MCP server (a framing, hop-by-hop or MCP session "
-                "header), so it would break forwarding; fix: remove it")
+        return (
+            "is set by the API itself when it calls the MCP server (a framing, hop-by-hop or MCP session "
+            "header), so it would break forwarding; fix: remove it"
+        )
     return None
 
 
@@ -57,8 +75,13 @@ def header_names_problems(names: Iterable[str]) -> list[tuple[str, str]]:
     for name in names:
         other = first.setdefault(name.lower(), name)
         if other != name:
-            found.append((name, f"differs from '{other}' only by case, and header names are case-insensitive, so "
-                                "one would overwrite the other; fix: keep one of them"))
+            found.append(
+                (
+                    name,
+                    f"differs from '{other}' only by case, and header names are case-insensitive, so "
+                    "one would overwrite the other; fix: keep one of them",
+                )
+            )
     if len(names) > MAX_HEADERS:
         found.append(("", f"has {len(names)} headers, the limit is {MAX_HEADERS}; fix: send fewer headers"))
     return found

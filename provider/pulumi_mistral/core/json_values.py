@@ -33,7 +33,10 @@ NOT_FINITE = "is not a finite number (NaN or Infinity), which JSON cannot carry;
 
 
 def json_problem(
-    value: Any, *, max_depth: int = MAX_JSON_DEPTH, max_keys: int | None = None,
+    value: Any,
+    *,
+    max_depth: int = MAX_JSON_DEPTH,
+    max_keys: int | None = None,
     skip: Callable[[Any], bool] = never_unknown,
 ) -> tuple[tuple[str | int, ...], str] | None:
     """The first place in ``value`` that a JSON answer could not carry back, as (path, reason), or None.
@@ -78,8 +81,9 @@ def _scalar_problem(node: Any) -> str | None:
     return f"must be JSON data (string, number, boolean, list or map), got {type_name(node)}"
 
 
-def _keys_problem(node: Mapping[Any, Any], path: tuple[str | int, ...],
-                  max_keys: int | None) -> tuple[tuple[str | int, ...], str] | None:
+def _keys_problem(
+    node: Mapping[Any, Any], path: tuple[str | int, ...], max_keys: int | None
+) -> tuple[tuple[str | int, ...], str] | None:
     """The first problem with a map's keys (too many, not a string, not valid text), as (path, reason)."""
     if max_keys is not None and len(node) > max_keys:
         return path, f"has {len(node)} keys, the limit is {max_keys}; fix: split or shrink the map"

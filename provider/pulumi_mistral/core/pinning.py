@@ -91,8 +91,14 @@ class ToolChange:
         return f"{self.name}: {self.kind}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "aspects": list(self.aspects), "details": list(self.details),
-                "old_fingerprint": self.old_fingerprint, "new_fingerprint": self.new_fingerprint}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "aspects": list(self.aspects),
+            "details": list(self.details),
+            "old_fingerprint": self.old_fingerprint,
+            "new_fingerprint": self.new_fingerprint,
+        }
 
 
 @dataclass(frozen=True)
@@ -186,8 +192,7 @@ def _schema_details(label: str, old: Any, new: Any) -> str:
     for p in sorted(set(old_props) & set(new_props)):
         if not _same(old_props[p], new_props[p]):
             before, after = _type_of(old_props[p]), _type_of(new_props[p])
-            parts.append(f"property '{p}' type {before} -> {after}" if before != after
-                         else f"property '{p}' changed")
+            parts.append(f"property '{p}' type {before} -> {after}" if before != after else f"property '{p}' changed")
     old_req = {r for r in old.get("required") or [] if isinstance(r, str)}
     new_req = {r for r in new.get("required") or [] if isinstance(r, str)}
     parts += [f"'{p}' now required" for p in sorted(new_req - old_req)]
@@ -308,8 +313,11 @@ def compare_tools(
     for name in sorted(set(old_index) | set(new_index)):
         if name not in new_index:
             old_fp, _ = old_index[name]
-            changes.append(ToolChange(name, "removed", details=(f"no longer listed (was {_short_fp(old_fp)})",),
-                                      old_fingerprint=old_fp))
+            changes.append(
+                ToolChange(
+                    name, "removed", details=(f"no longer listed (was {_short_fp(old_fp)})",), old_fingerprint=old_fp
+                )
+            )
             continue
         new_fp, new_def = new_index[name]
         if name not in old_index:
@@ -318,20 +326,38 @@ def compare_tools(
             old_fp, old_def = old_index[name]
             if old_fp != new_fp:
                 if old_def is None:
-                    changes.append(ToolChange(
-                        name, "changed", aspects=("definition",),
-                        details=(f"definition: fingerprint {_short_fp(old_fp)} -> {_short_fp(new_fp)}",),
-                        old_fingerprint=old_fp, new_fingerprint=new_fp))
+                    changes.append(
+                        ToolChange(
+                            name,
+                            "changed",
+                            aspects=("definition",),
+                            details=(f"definition: fingerprint {_short_fp(old_fp)} -> {_short_fp(new_fp)}",),
+                            old_fingerprint=old_fp,
+                            new_fingerprint=new_fp,
+                        )
+                    )
                 else:
                     aspects = tuple(a for a in ASPECTS if not _same(old_def.get(a), new_def.get(a)))
-                    changes.append(ToolChange(
-                        name, "changed", aspects=aspects or ("definition",),
-                        details=tuple(_aspect_details(a, old_def, new_def) for a in aspects),
-                        old_fingerprint=old_fp, new_fingerprint=new_fp))
+                    changes.append(
+                        ToolChange(
+                            name,
+                            "changed",
+                            aspects=aspects or ("definition",),
+                            details=tuple(_aspect_details(a, old_def, new_def) for a in aspects),
+                            old_fingerprint=old_fp,
+                            new_fingerprint=new_fp,
+                        )
+                    )
         if name in duplicates:
-            changes.append(ToolChange(name, "added", aspects=("duplicate",),
-                                      details=(f"listed {duplicates[name]} times: a client may use any of them",),
-                                      new_fingerprint=new_fp))
+            changes.append(
+                ToolChange(
+                    name,
+                    "added",
+                    aspects=("duplicate",),
+                    details=(f"listed {duplicates[name]} times: a client may use any of them",),
+                    new_fingerprint=new_fp,
+                )
+            )
     return changes
 
 
@@ -363,8 +389,10 @@ def evaluate(policy: str | None, changes: Sequence[ToolChange], *, subject: str 
         lines.append(f"  - {change.summary()}")
         lines.extend(f"      {d}" for d in change.details)
     if chosen == "block":
-        lines.append("Nothing was changed. Review these tools; if the changes are expected, update tool_pins to "
-                     "the new fingerprints (`pulumi-mistral drift --write-pins` prints them).")
+        lines.append(
+            "Nothing was changed. Review these tools; if the changes are expected, update tool_pins to "
+            "the new fingerprints (`pulumi-mistral drift --write-pins` prints them)."
+        )
     return PolicyOutcome(cast(Level, chosen), "\n".join(lines), tuple(changes))
 
 

@@ -26,8 +26,18 @@ from pulumi_mistral.core.headers import header_names_problems, header_value_prob
 from pulumi_mistral.core.json_values import json_problem, never_unknown, type_name
 
 # Fields sent to the Connectors API, in the order the API documents them.
-INPUT_FIELDS: tuple[str, ...] = ("name", "description", "server", "icon_url", "visibility", "headers", "auth_data",
-                                 "system_prompt", "connection_config", "connection_secrets")
+INPUT_FIELDS: tuple[str, ...] = (
+    "name",
+    "description",
+    "server",
+    "icon_url",
+    "visibility",
+    "headers",
+    "auth_data",
+    "system_prompt",
+    "connection_config",
+    "connection_secrets",
+)
 # Fields that steer the provider and are never sent to the API.
 CONTROL_FIELDS: tuple[str, ...] = ("adopt", "tool_pins", "tool_drift", "name_prefix")
 ALL_FIELDS: tuple[str, ...] = INPUT_FIELDS + CONTROL_FIELDS
@@ -97,8 +107,10 @@ def suggest(key: str, candidates: tuple[str, ...] | list[str]) -> str:
 
 # user[:password]@ before the host (urlsplit's rule: '@' in the part up to the first / ? #), valid URL or not.
 _USERINFO_RE = re.compile(r"^\s*(?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://)?[^/?#]*@")
-CREDENTIALS_PROBLEM = ("embeds credentials (user:password@), which would sit in plain text in the state, outputs "
-                       "and drift reports; fix: remove them from the URL and send them in headers or auth_data")
+CREDENTIALS_PROBLEM = (
+    "embeds credentials (user:password@), which would sit in plain text in the state, outputs "
+    "and drift reports; fix: remove them from the URL and send them in headers or auth_data"
+)
 
 
 def url_problem(value: str) -> str | None:
@@ -163,8 +175,9 @@ class _Collector:
     def add(self, prop: str, reason: str) -> None:
         self.failures.append(Failure(prop, reason))
 
-    def string(self, prop: str, value: Any, *, allow_empty: bool = True,
-               empty_fix: str = "give a short human-readable text") -> bool:
+    def string(
+        self, prop: str, value: Any, *, allow_empty: bool = True, empty_fix: str = "give a short human-readable text"
+    ) -> bool:
         if not isinstance(value, str):
             self.add(prop, f"must be a string (got {type_name(value)}); fix: quote the value")
             return False
@@ -183,8 +196,10 @@ class _Collector:
 
     def mapping(self, prop: str, value: Any) -> bool:
         if not isinstance(value, Mapping):
-            self.add(prop, f"must be a map of names to values (got {type_name(value)}); "
-                           'fix: write it as {"name": "value", ...}')
+            self.add(
+                prop,
+                f'must be a map of names to values (got {type_name(value)}); fix: write it as {{"name": "value", ...}}',
+            )
             return False
         for key in value:
             if not isinstance(key, str) or not key:
@@ -213,15 +228,24 @@ def _check_auth_data(c: _Collector, prop: str, value: Any) -> None:
         return
     for key in value:
         if key not in AUTH_DATA_FIELDS:
-            c.add(f"auth_data.{key}", f"is not a field of auth_data{suggest(key, AUTH_DATA_FIELDS)}; "
-                                      "fix: auth_data takes exactly client_id and client_secret")
+            c.add(
+                f"auth_data.{key}",
+                f"is not a field of auth_data{suggest(key, AUTH_DATA_FIELDS)}; "
+                "fix: auth_data takes exactly client_id and client_secret",
+            )
     for key in AUTH_DATA_FIELDS:
         if key not in value or value[key] is None:
-            c.add(f"auth_data.{key}", f"is required when auth_data is set; fix: add {key} "
-                                      "(read the secret from config, never from code)")
+            c.add(
+                f"auth_data.{key}",
+                f"is required when auth_data is set; fix: add {key} (read the secret from config, never from code)",
+            )
         elif not c.is_unknown(value[key]):
-            c.string(f"auth_data.{key}", value[key], allow_empty=False,
-                     empty_fix=f"set the OAuth client's {key} (read the secret from config, never from code)")
+            c.string(
+                f"auth_data.{key}",
+                value[key],
+                allow_empty=False,
+                empty_fix=f"set the OAuth client's {key} (read the secret from config, never from code)",
+            )
 
 
 def _check_json_map(c: _Collector, prop: str, value: Any) -> None:
@@ -240,8 +264,10 @@ def _check_tool_pins(c: _Collector, prop: str, value: Any) -> None:
         if c.is_unknown(item):
             continue
         if not isinstance(item, str) or not _FINGERPRINT_RE.match(item):
-            c.add(f"tool_pins.{key}", "must be a tool fingerprint 'sha256:<64 hex digits>'; "
-                                      "fix: copy it from the connector's `tools` output")
+            c.add(
+                f"tool_pins.{key}",
+                "must be a tool fingerprint 'sha256:<64 hex digits>'; fix: copy it from the connector's `tools` output",
+            )
 
 
 # Each field's check, in the order its failures are reported (after unknown and missing keys).
@@ -257,16 +283,15 @@ _FIELD_CHECKS: dict[str, Callable[[_Collector, str, Any], object]] = {
     "connection_config": _check_json_map,
     "connection_secrets": _check_json_map,
     "adopt": lambda c, prop, value: c.problem(
-        prop, None if isinstance(value, bool) else f"must be true or false (got {type_name(value)})"),
+        prop, None if isinstance(value, bool) else f"must be true or false (got {type_name(value)})"
+    ),
     "tool_pins": _check_tool_pins,
     "tool_drift": lambda c, prop, value: c.problem(prop, choice_problem(value, TOOL_DRIFT_POLICIES)),
     "name_prefix": _Collector.string,
 }
 
 
-def validate_inputs(
-    props: Mapping[str, Any], *, is_unknown: Callable[[Any], bool] = never_unknown
-) -> list[Failure]:
+def validate_inputs(props: Mapping[str, Any], *, is_unknown: Callable[[Any], bool] = never_unknown) -> list[Failure]:
     """Every problem in ``props`` (a connector's inputs), one :class:`Failure` per property.
 
     Keys starting with ``__`` (such as ``__provider``) are the engine's and are ignored. Values for which
@@ -290,8 +315,11 @@ def _check_keys(c: _Collector, props: Mapping[str, Any]) -> None:
     for key in props:
         if key.startswith("__") or key in ALL_FIELDS:
             continue
-        c.add(key, f"is not a connector property{suggest(key, ALL_FIELDS)}; fix: remove it, or use one of "
-                   f"{', '.join(f for f in ALL_FIELDS if f != 'name_prefix')}")
+        c.add(
+            key,
+            f"is not a connector property{suggest(key, ALL_FIELDS)}; fix: remove it, or use one of "
+            f"{', '.join(f for f in ALL_FIELDS if f != 'name_prefix')}",
+        )
     for field in REQUIRED_FIELDS:
         if props.get(field) is None:
             c.add(field, f"is required; fix: set {field}")

@@ -108,8 +108,10 @@ _INVALID_REF = SecretRef("invalid", "")
 
 def _as_ref(doc: Document, path: PropertyPath, value: Any) -> SecretRef:
     """The reference written at ``path``, or ``_INVALID_REF`` (after recording why) when it is not one."""
-    hint = ("fix: reference it as {secret: <config key>} (set with `pulumi config set --secret <config key> ...`) "
-            "or {env: <VARIABLE>}")
+    hint = (
+        "fix: reference it as {secret: <config key>} (set with `pulumi config set --secret <config key> ...`) "
+        "or {env: <VARIABLE>}"
+    )
     if isinstance(value, SecretRef):
         return value
     if not isinstance(value, Mapping):
@@ -181,15 +183,20 @@ def _layer(doc: Document, prefix: PropertyPath, value: Any, allowed: tuple[str, 
         doc.issue((*prefix, "version"), f"must be {FORMAT_VERSION} (the only format version there is)")
     layer.defaults = _props_layer(doc, (*prefix, "defaults"), value.get("defaults"), "a connector property") or {}
     if "name" in layer.defaults:
-        doc.issue((*prefix, "defaults", "name"), "cannot be a default (names are unique); fix: set name per connector",
-                  key=True)
+        doc.issue(
+            (*prefix, "defaults", "name"),
+            "cannot be a default (names are unique); fix: set name per connector",
+            key=True,
+        )
         layer.defaults.pop("name")
     connectors = value.get("connectors")
     if connectors is None:
         return layer
     if not isinstance(connectors, dict):
-        doc.issue((*prefix, "connectors"), f"must be a map of resource names to connector properties "
-                                           f"(got {type_name(connectors)})")
+        doc.issue(
+            (*prefix, "connectors"),
+            f"must be a map of resource names to connector properties (got {type_name(connectors)})",
+        )
         return layer
     for name, props in connectors.items():
         path = (*prefix, "connectors", name)
@@ -304,16 +311,16 @@ def load_declarations(path: str | os.PathLike[str], stack: str | None = None) ->
     layers: list[_Layer] = []
     if base_doc.data is not None:
         if not isinstance(base_doc.data, dict):
-            base_doc.issue((), f"must be a map with the keys {', '.join(TOP_LEVEL_KEYS)} "
-                               f"(got {type_name(base_doc.data)})")
+            base_doc.issue(
+                (), f"must be a map with the keys {', '.join(TOP_LEVEL_KEYS)} (got {type_name(base_doc.data)})"
+            )
         else:
             if "connectors" not in base_doc.data:
                 base_doc.issue((), "has no `connectors:` map; fix: add one (resource name -> properties)")
             layers.append(_layer(base_doc, (), base_doc.data, TOP_LEVEL_KEYS, base=True))
             stacks = base_doc.data.get("stacks")
             if stacks is not None and not isinstance(stacks, dict):
-                base_doc.issue(("stacks",), f"must be a map of stack names to overrides "
-                                            f"(got {type_name(stacks)})")
+                base_doc.issue(("stacks",), f"must be a map of stack names to overrides (got {type_name(stacks)})")
             elif isinstance(stacks, dict):
                 for name, block in stacks.items():
                     layer = _layer(base_doc, ("stacks", name), block, STACK_KEYS, base=False)
@@ -339,8 +346,9 @@ def _merge_layers(layers: list[_Layer], issues: list[Issue]) -> dict[str, dict[s
     result: dict[str, dict[str, Any]] = {}
     seen_names: dict[str, str] = {}
     for resource_name in names:
-        dropped = any(resource_name in layer.connectors and layer.connectors[resource_name] is None
-                      for layer in layers[1:])
+        dropped = any(
+            resource_name in layer.connectors and layer.connectors[resource_name] is None for layer in layers[1:]
+        )
         if dropped:
             continue
         first = next(layer for layer in layers if resource_name in layer.connectors)
@@ -359,14 +367,22 @@ def _merge_layers(layers: list[_Layer], issues: list[Issue]) -> dict[str, dict[s
         if any(resource_name in layer.broken for layer in layers):
             continue
         for failure in spec.validate_inputs(props, is_unknown=lambda v: isinstance(v, SecretRef)):
-            issues.append(Issue(merged.location(failure.property),
-                                f"connectors.{resource_name}.{failure.property}", failure.reason))
+            issues.append(
+                Issue(
+                    merged.location(failure.property), f"connectors.{resource_name}.{failure.property}", failure.reason
+                )
+            )
         name = props.get("name")
         if isinstance(name, str):
             if name in seen_names:
-                issues.append(Issue(merged.location("name"), f"connectors.{resource_name}.name",
-                                    f"'{name}' is also the name of connectors.{seen_names[name]}; connector names "
-                                    "are unique in a workspace: fix: give one of them another name"))
+                issues.append(
+                    Issue(
+                        merged.location("name"),
+                        f"connectors.{resource_name}.name",
+                        f"'{name}' is also the name of connectors.{seen_names[name]}; connector names "
+                        "are unique in a workspace: fix: give one of them another name",
+                    )
+                )
             seen_names.setdefault(name, resource_name)
         result[resource_name] = props
     return result
@@ -378,8 +394,8 @@ def _merge_layers(layers: list[_Layer], issues: list[Issue]) -> dict[str, dict[s
 def secret_references(declarations: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str, SecretRef]]:
     """Every reference in ``declarations``: ``(resource name, dotted property path, ref)``, in order (pure).
 
-        >>> secret_references({"docs": {"headers": {"X-Key": SecretRef("secret", "k")}}})
-        [('docs', 'headers.X-Key', SecretRef(secret: k))]
+    >>> secret_references({"docs": {"headers": {"X-Key": SecretRef("secret", "k")}}})
+    [('docs', 'headers.X-Key', SecretRef(secret: k))]
     """
     found: list[tuple[str, str, SecretRef]] = []
 
@@ -398,8 +414,8 @@ def secret_references(declarations: Mapping[str, Mapping[str, Any]]) -> list[tup
 def resolve_secrets(props: Any, lookup: Callable[[SecretRef], Any]) -> Any:
     """``props`` with every :class:`SecretRef` replaced by ``lookup(ref)`` (pure; ``props`` is not changed).
 
-        >>> resolve_secrets({"headers": {"X-Key": SecretRef("env", "KEY")}}, lambda ref: "v")
-        {'headers': {'X-Key': 'v'}}
+    >>> resolve_secrets({"headers": {"X-Key": SecretRef("env", "KEY")}}, lambda ref: "v")
+    {'headers': {'X-Key': 'v'}}
     """
     if isinstance(props, SecretRef):
         return lookup(props)

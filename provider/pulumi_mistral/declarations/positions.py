@@ -151,15 +151,21 @@ class _Walker:
             key = self._key(knode)
             if not isinstance(key, str):
                 where = self.doc.loc(knode.start_mark)
-                self.doc.issues.append(Issue(where, ".".join(path), f"keys must be strings (got {key!r}); "
-                                             "fix: quote the key"))
+                self.doc.issues.append(
+                    Issue(where, ".".join(path), f"keys must be strings (got {key!r}); fix: quote the key")
+                )
                 continue
             here = (*path, key)
             if key in out:
                 if explicit:
                     first = self.doc.keys[here]
-                    self.doc.issues.append(Issue(self.doc.loc(knode.start_mark), ".".join(here),
-                                                 f"is written twice (first at line {first.line}); fix: keep one"))
+                    self.doc.issues.append(
+                        Issue(
+                            self.doc.loc(knode.start_mark),
+                            ".".join(here),
+                            f"is written twice (first at line {first.line}); fix: keep one",
+                        )
+                    )
                 continue
             self.doc.keys[here] = self.doc.loc(knode.start_mark)
             out[key] = self.walk(vnode, here, depth + 1)

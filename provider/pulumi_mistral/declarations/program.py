@@ -70,12 +70,15 @@ def declare_connectors(
     accepted = set(inspect.signature(Connector.__init__).parameters)
     for name, props in declarations.items():
         problems.extend(
-            Issue(Location(str(path), 1, 1), f"connectors.{name}.{key}",
-                  "is not supported by this version of the Connector resource; fix: upgrade pulumi-mistral")
-            for key in props if key not in accepted
+            Issue(
+                Location(str(path), 1, 1),
+                f"connectors.{name}.{key}",
+                "is not supported by this version of the Connector resource; fix: upgrade pulumi-mistral",
+            )
+            for key in props
+            if key not in accepted
         )
     if problems:
         raise DeclarationError(problems)
     resolved = {name: resolve_secrets(props, values.__getitem__) for name, props in declarations.items()}
     return {name: Connector(name, opts=opts, **props) for name, props in resolved.items()}
-

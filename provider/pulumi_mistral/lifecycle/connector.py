@@ -55,12 +55,17 @@ __all__ = ["ConnectorLifecycle"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 # Why a property changes, as a detailed diff shows it.
-_REASONS = {"replace": "{p} cannot be changed in place", "unknown": "not known until deployment",
-            "control": "changes only this stack's outputs", "tools": "the live MCP tools differ from {base}"}
+_REASONS = {
+    "replace": "{p} cannot be changed in place",
+    "unknown": "not known until deployment",
+    "control": "changes only this stack's outputs",
+    "tools": "the live MCP tools differ from {base}",
+}
 
 
 def _named_key_errors(method: _F) -> _F:
     """A refused API key (401) fails naming where the key came from, not the client's generic words."""
+
     @functools.wraps(method)
     def wrapper(self: ConnectorLifecycle, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -70,6 +75,7 @@ def _named_key_errors(method: _F) -> _F:
             if named is None:
                 raise
             raise named from exc
+
     return wrapper  # type: ignore[return-value]
 
 
@@ -99,8 +105,12 @@ class ConnectorLifecycle:
     # -- check: validation and defaults, no HTTP ---------------------------------------------------------------
 
     def check(
-        self, olds: Mapping[str, Any], news: Mapping[str, Any], *,
-        random_seed: bytes | None = None, autonaming: Autonaming | None = None,
+        self,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+        *,
+        random_seed: bytes | None = None,
+        autonaming: Autonaming | None = None,
     ) -> Checked:
         """Validate ``news`` (old inputs ``olds``) and fill the defaults. An auto name is derived from
         ``random_seed`` when the engine gives one (a preview then shows the name ``up`` creates), else random."""
@@ -120,8 +130,9 @@ class ConnectorLifecycle:
                 inputs["name"] = name
         return Checked(inputs, [])
 
-    def _auto_name(self, olds: Mapping[str, Any], inputs: Mapping[str, Any], seed: bytes | None,
-                   autonaming: Autonaming | None) -> str | spec.Failure | None:
+    def _auto_name(
+        self, olds: Mapping[str, Any], inputs: Mapping[str, Any], seed: bytes | None, autonaming: Autonaming | None
+    ) -> str | spec.Failure | None:
         """The name of a connector declared without one: the engine's proposal when it sends autonaming
         options, else ``name_prefix`` (the resource name) plus 7 characters, drawn from ``seed`` when given."""
         old_name = olds.get("name")
@@ -135,8 +146,10 @@ class ConnectorLifecycle:
                 return old_name
             problem = spec.name_problem(autonaming.proposed_name)
             if problem:
-                return spec.Failure("name", f"the engine's proposed name {problem}; fix: set name, or change "
-                                            "the stack's autonaming pattern")
+                return spec.Failure(
+                    "name",
+                    f"the engine's proposed name {problem}; fix: set name, or change the stack's autonaming pattern",
+                )
             return autonaming.proposed_name
         prefix = inputs.get("name_prefix")
         if not isinstance(prefix, str) or self.is_unknown(prefix):
@@ -153,25 +166,35 @@ class ConnectorLifecycle:
         under ``tool_drift=block``: the engine is still planning, so nothing has changed."""
         unknown = sorted(k for k, v in new_inputs.items() if spec.contains(v, self.is_unknown))
         known = {k: v for k, v in new_inputs.items() if k not in unknown}
-        planned = _diff.plan(old_outputs, new_inputs, name_is_auto=new_inputs.get("name_prefix") is not None,
-                             unknown=unknown)
+        planned = _diff.plan(
+            old_outputs, new_inputs, name_is_auto=new_inputs.get("name_prefix") is not None, unknown=unknown
+        )
         reasons = {p: _REASONS["unknown"] if p in unknown else "" for p in planned.changes}
         for key in ("adopt", "name_prefix"):  # control fields change only our outputs: still an update
             if key not in unknown and old_outputs.get(key) != known.get(key):
                 reasons.setdefault(key, _REASONS["control"])
         tools_known = tracking(new_inputs) and not {"tool_pins", "tool_drift"} & set(unknown)
-        if tools_known and connector_id and self._tools_drifted(connector_id, old_outputs, known,
-                                                                set(reasons) | set(unknown)):
+        if (
+            tools_known
+            and connector_id
+            and self._tools_drifted(connector_id, old_outputs, known, set(reasons) | set(unknown))
+        ):
             base = "the pins" if pins_of(known) else "the recorded tools"
             reasons.setdefault("tool_pins", _REASONS["tools"].format(base=base))
         changes = tuple(
-            PropertyChange(p, kind_of(old_outputs, new_inputs, p), p in planned.replaces,
-                           _REASONS["replace"].format(p=p) if p in planned.replaces else reason or "changed")
-            for p, reason in sorted(reasons.items()))
+            PropertyChange(
+                p,
+                kind_of(old_outputs, new_inputs, p),
+                p in planned.replaces,
+                _REASONS["replace"].format(p=p) if p in planned.replaces else reason or "changed",
+            )
+            for p, reason in sorted(reasons.items())
+        )
         return Plan(changes, planned.delete_before_replace if changes else False)
 
-    def _tools_drifted(self, connector_id: str, old_outs: Mapping[str, Any], news: Mapping[str, Any],
-                       changing: set[str]) -> bool:
+    def _tools_drifted(
+        self, connector_id: str, old_outs: Mapping[str, Any], news: Mapping[str, Any], changing: set[str]
+    ) -> bool:
         """Diff's tool check: True when the live tools differ from the pins (shown as a change of tool_pins).
 
         The refresh's own Diff (its old outputs ARE the fresh read) reports drift, never fails or repeats. Skipped
@@ -181,8 +204,9 @@ class ConnectorLifecycle:
             return differs_from_pins(old_outs.get("tools"), pins_of(news))
         if changing & CONNECTION_FIELDS:
             return False
-        _, outcome = check_tools(self.state, "diff", connector_id, news, old_outs,
-                                 listed=self.state.tools.get(connector_id))
+        _, outcome = check_tools(
+            self.state, "diff", connector_id, news, old_outs, listed=self.state.tools.get(connector_id)
+        )
         if outcome is None:
             return differs_from_pins(old_outs.get("tools"), pins_of(news))
         # Without pins the recorded tools are the baseline: a change is recorded by the next update.
@@ -199,12 +223,12 @@ class ConnectorLifecycle:
         self.state.listing.invalidate()
         outs = connector_outputs(connector, inputs)
         if tracking(inputs):
+
             def undo() -> None:  # a create that fails its tool check leaves nothing behind (an adopted one stays)
                 if not adopted:
                     delete_quietly(self.state, connector.id)
 
-            live, _ = check_tools(self.state, "adopt" if adopted else "create", connector.id, inputs, {},
-                                  undo=undo)
+            live, _ = check_tools(self.state, "adopt" if adopted else "create", connector.id, inputs, {}, undo=undo)
             if live is not None:
                 outs.update(tool_outputs(live, inputs, None))
         return Created(connector.id, outs)
@@ -223,9 +247,11 @@ class ConnectorLifecycle:
             except NotFoundError:
                 if previous:
                     return None
-                raise NotFoundError(f"connector '{connector_id}' not found in this workspace: check the id (the "
-                                    "connector id, or its name) and the API key's workspace", status_code=404
-                                    ) from None
+                raise NotFoundError(
+                    f"connector '{connector_id}' not found in this workspace: check the id (the "
+                    "connector id, or its name) and the API key's workspace",
+                    status_code=404,
+                ) from None
         outs = connector_outputs(data, previous)
         drifted = set(_diff.changed_fields(previous, outs)) - set(_diff.STATE_ONLY_FIELDS)
         if drifted and previous.get("connector_id"):  # a refresh: the props are the recorded outputs

@@ -61,8 +61,11 @@ def _post(state: ProcessState, inputs: Mapping[str, Any]) -> Any:
 
     # name, description and server are always set once check() has passed; the other fields may be absent.
     name, description, server = inputs["name"], inputs["description"], inputs["server"]
-    optional = {k: (inputs[k] if inputs.get(k) is not None else UNSET) for k in CREATE_FIELDS
-                if k not in ("name", "description", "server")}
+    optional = {
+        k: (inputs[k] if inputs.get(k) is not None else UNSET)
+        for k in CREATE_FIELDS
+        if k not in ("name", "description", "server")
+    }
     for attempt in range(2):  # a second POST only when the first certainly did not land
         try:
             created = state.client().create(name=name, description=description, server=server, **optional)
@@ -78,14 +81,16 @@ def _post(state: ProcessState, inputs: Mapping[str, Any]) -> Any:
             if not taken:
                 raise ConflictError(
                     f"a connector named '{name}' exists (409) but looking it up to see whether it is this "
-                    "stack's own failed; run the deployment again", status_code=409,
+                    "stack's own failed; run the deployment again",
+                    status_code=409,
                 ) from exc
             raise ConflictError(
                 f"a connector named '{name}' already exists in this workspace with other settings. If another "
                 f"resource of this stack also declares name='{name}', rename one of them (adopt=True would leave "
                 "two resources managing one connector); if it was made elsewhere (the console, another stack), "
                 "set adopt=True to take it over and manage it from this resource, or choose another name (or "
-                "omit name to get a unique auto-generated one)", status_code=409,
+                "omit name to get a unique auto-generated one)",
+                status_code=409,
             ) from exc
         except MistralError as exc:
             if not getattr(exc, "may_have_landed", False):
@@ -134,7 +139,8 @@ def _refuse_a_second_resource(state: ProcessState, connector: Any, name: str) ->
         raise ConflictError(
             f"two resources of this stack declare name='{name}': this deployment has just created (or taken "
             f"over) connector '{name}' for another resource; rename one of them (adopt=True would leave two "
-            "resources managing one connector, and every refresh would show changes)", status_code=409,
+            "resources managing one connector, and every refresh would show changes)",
+            status_code=409,
         )
 
 

@@ -12,8 +12,10 @@ from pulumi_mistral.lifecycle.state import CONFIG_KEY_SOURCE, ENV_KEY_SOURCE, Se
 
 __all__ = ["FIX", "checked_key", "refused_key"]
 
-FIX = ("run `pulumi config set --secret mistral:apiKey` and type or pipe the key on stdin (not as an argument: "
-       "it would stay in the shell history and the process list)")
+FIX = (
+    "run `pulumi config set --secret mistral:apiKey` and type or pipe the key on stdin (not as an argument: "
+    "it would stay in the shell history and the process list)"
+)
 
 
 def checked_key(settings: Settings) -> str:
@@ -44,7 +46,8 @@ def refused_key(settings: Settings, exc: AuthenticationError) -> AuthenticationE
     return AuthenticationError(
         f"the API key from {settings.api_key_source or 'nowhere'} was refused by {server} (401); fix: "
         f"{_fix_for(settings)}{rid}",
-        status_code=401, request_id=exc.request_id,
+        status_code=401,
+        request_id=exc.request_id,
     )
 
 
@@ -55,5 +58,7 @@ def _fix_for(settings: Settings) -> str:
     if source in (None, ENV_KEY_SOURCE):
         return f"set the right key in MISTRAL_API_KEY, or store it in the stack: {FIX}"
     # A source a door names itself (the native door: an explicit provider's apiKey input).
-    return (f"give {source} the right key, from a secret (`pulumi config set --secret <name>` reads it from stdin; "
-            "the program passes it with require_secret)")
+    return (
+        f"give {source} the right key, from a secret (`pulumi config set --secret <name>` reads it from stdin; "
+        "the program passes it with require_secret)"
+    )

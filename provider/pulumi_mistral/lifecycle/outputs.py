@@ -72,5 +72,7 @@ def drift_line(subject: str, fields: set[str]) -> str:
     """What a refresh found, by property: the CLI's diff shows every secret as ``[secret]``, changed or not."""
     names = ", ".join(f"{f} (secret)" if f in spec.SECRET_FIELDS else f for f in sorted(fields))
     hint = "; secret values are not shown" if fields & spec.SECRET_FIELDS else ""
-    return f"{subject}: {names} differ{'s' if len(fields) == 1 else ''} from what this stack recorded " \
-           f"(changed outside it){hint}"
+    return (
+        f"{subject}: {names} differ{'s' if len(fields) == 1 else ''} from what this stack recorded "
+        f"(changed outside it){hint}"
+    )

@@ -188,8 +188,11 @@ class ProcessState:
 
                 s = self.settings
                 self._client = ConnectorsClient(
-                    api_key=checked_key(s), server_url=s.server_url, timeout=s.timeout,
-                    max_attempts=s.max_attempts, max_retry_time=s.max_retry_time,
+                    api_key=checked_key(s),
+                    server_url=s.server_url,
+                    timeout=s.timeout,
+                    max_attempts=s.max_attempts,
+                    max_retry_time=s.max_retry_time,
                 )
             return self._client
 

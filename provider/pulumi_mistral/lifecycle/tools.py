@@ -44,8 +44,10 @@ TOOL_OUTPUT_FIELDS: tuple[str, ...] = ("tools", "tools_fingerprint", "tool_defin
 # Settings that decide which tools the Connectors API sees: changing one makes the pre-update tool list moot.
 CONNECTION_FIELDS = frozenset({"server", "headers", "auth_data", "connection_config", "connection_secrets"})
 
-_LANDED = ("The settings change was applied (the connection changed, so the tools could only be checked "
-           "afterwards); the state keeps the previous outputs, so the next up checks again.")
+_LANDED = (
+    "The settings change was applied (the connection changed, so the tools could only be checked "
+    "afterwards); the state keeps the previous outputs, so the next up checks again."
+)
 
 
 @dataclass(frozen=True)
@@ -70,24 +72,38 @@ def _same(message: str) -> str:
 
 
 STEPS: dict[str, Step] = {
-    "create": Step("; no tool fingerprints recorded",
-                   ", and tool_drift=block does not deploy tools it cannot verify; the new connector was deleted "
-                   "again, so nothing was left behind",
-                   lambda m: m + "\n(The connector created for this check was deleted again.)"),
-    "adopt": Step("; no tool fingerprints recorded",
-                  ", and tool_drift=block does not deploy tools it cannot verify", _same),
-    "read": Step("; the recorded tool fingerprints were kept", None, None,
-                 block_suffix=" (tool_drift=block: the next up will fail)"),
-    "diff": Step("; compared the recorded tools with the pins instead",
-                 ", so they cannot be verified against the pins: tool_drift=block fails closed and nothing was "
-                 "changed; retry when the MCP server is reachable", _same),
-    "update": Step("; the recorded tool fingerprints were kept",
-                   ", so they cannot be verified against the pins: tool_drift=block fails closed. Nothing was "
-                   "changed.", _same, warns=False),
-    "update-after-patch": Step("; the recorded tool fingerprints were kept",
-                               f", so they cannot be verified against the pins: tool_drift=block fails closed. "
-                               f"{_LANDED}",
-                               lambda m: m.replace("Nothing was changed. ", "") + f"\n{_LANDED}"),
+    "create": Step(
+        "; no tool fingerprints recorded",
+        ", and tool_drift=block does not deploy tools it cannot verify; the new connector was deleted "
+        "again, so nothing was left behind",
+        lambda m: m + "\n(The connector created for this check was deleted again.)",
+    ),
+    "adopt": Step(
+        "; no tool fingerprints recorded", ", and tool_drift=block does not deploy tools it cannot verify", _same
+    ),
+    "read": Step(
+        "; the recorded tool fingerprints were kept",
+        None,
+        None,
+        block_suffix=" (tool_drift=block: the next up will fail)",
+    ),
+    "diff": Step(
+        "; compared the recorded tools with the pins instead",
+        ", so they cannot be verified against the pins: tool_drift=block fails closed and nothing was "
+        "changed; retry when the MCP server is reachable",
+        _same,
+    ),
+    "update": Step(
+        "; the recorded tool fingerprints were kept",
+        ", so they cannot be verified against the pins: tool_drift=block fails closed. Nothing was changed.",
+        _same,
+        warns=False,
+    ),
+    "update-after-patch": Step(
+        "; the recorded tool fingerprints were kept",
+        f", so they cannot be verified against the pins: tool_drift=block fails closed. {_LANDED}",
+        lambda m: m.replace("Nothing was changed. ", "") + f"\n{_LANDED}",
+    ),
 }
 
 
@@ -124,7 +140,10 @@ def check_tools(
                 state.warn(reason + rules.unlisted)
             return None, None
     outcome = pinning.assess(
-        live, pins=pins_of(props), policy=policy, subject=subject,
+        live,
+        pins=pins_of(props),
+        policy=policy,
+        subject=subject,
         recorded=recorded.get("tools") if isinstance(recorded.get("tools"), list) else None,
         known_definitions=recorded.get("tool_definitions") or None,
     )

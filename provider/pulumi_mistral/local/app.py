@@ -65,11 +65,20 @@ def create_app(settings: LocalSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store(settings.db_path)
         forwarder = _make_forwarder(settings)
-        backend = Backend(store, settings.api_keys, forwarder=forwarder, public_url=settings.base_url,
-                          http_timeout=settings.oauth_http_timeout, key_fingerprints=settings.api_key_fingerprints)
+        backend = Backend(
+            store,
+            settings.api_keys,
+            forwarder=forwarder,
+            public_url=settings.base_url,
+            http_timeout=settings.oauth_http_timeout,
+            key_fingerprints=settings.api_key_fingerprints,
+        )
         app.state.backend = backend
-        log.info("local server ready: %d workspace(s) [%s]", len(backend.keys.fingerprints),
-                 ", ".join(Workspace(fp).tag for fp in backend.keys.fingerprints))
+        log.info(
+            "local server ready: %d workspace(s) [%s]",
+            len(backend.keys.fingerprints),
+            ", ".join(Workspace(fp).tag for fp in backend.keys.fingerprints),
+        )
         try:
             yield
         finally:
@@ -77,8 +86,14 @@ def create_app(settings: LocalSettings) -> FastAPI:
                 await backend.forwarder.aclose()
             store.close()
 
-    app = _LocalApp(title="Mistral Connectors API (local)", version=__version__, lifespan=lifespan,
-                    docs_url="/docs", redoc_url=None, default_response_class=SafeJSONResponse)
+    app = _LocalApp(
+        title="Mistral Connectors API (local)",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        default_response_class=SafeJSONResponse,
+    )
     app.state.settings = settings
     app.state.controls = TestControls(log_size=settings.request_log_size)
 

@@ -1,9 +1,8 @@
 """The rules of the local Connectors API: input checks and Backend (CRUD, pagination, MCP forwarding, OAuth).
 
-Routes only parse and serialise; this module decides. Every rule it keeps is listed, with the module that keeps
-it, in docs/local-server.md ("The local Connectors API server: its rules"): change a rule there and here
-together. The rules about a connector's inputs (name, URL, visibility, headers, nesting) are
-``core.spec``'s, called here and answered as 422s naming the field.
+Routes only parse and serialise; this module decides. docs/local-server.md lists every rule, with the module
+that keeps it: change a rule there and here together. The rules about a connector's inputs are ``core.spec``'s
+and ``core.headers``', called here and answered as 422s naming the field.
 """
 
 from __future__ import annotations
@@ -94,8 +93,11 @@ def check_changes(changes: dict[str, Any]) -> None:
     create rules."""
     for required in ("name", "description", "server"):
         if required in changes and changes[required] is None:
-            raise Invalid(("body", required), f"{required} is required and cannot be null; "
-                          "omit it to leave it unchanged", "value_error")
+            raise Invalid(
+                ("body", required),
+                f"{required} is required and cannot be null; omit it to leave it unchanged",
+                "value_error",
+            )
     if changes.get("name") is not None:
         check_name(changes["name"])
     if changes.get("server") is not None:
@@ -111,14 +113,21 @@ def check_changes(changes: dict[str, Any]) -> None:
 class Backend:
     """The local Connectors API: one instance per app, sharing one Store.
 
-        backend = Backend(Store("db.sqlite"), api_keys=["dev-key"])
-        ws = backend.keys.authenticate("Bearer dev-key")
-        backend.create(ws, {"name": "docs", "description": "Docs", "server": "https://mcp.example.com/mcp"})
+    backend = Backend(Store("db.sqlite"), api_keys=["dev-key"])
+    ws = backend.keys.authenticate("Bearer dev-key")
+    backend.create(ws, {"name": "docs", "description": "Docs", "server": "https://mcp.example.com/mcp"})
     """
 
-    def __init__(self, store: Store, api_keys: Sequence[str], *, forwarder: Any = None,
-                 public_url: str = "http://127.0.0.1:8787", http_timeout: float = 10.0,
-                 key_fingerprints: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        store: Store,
+        api_keys: Sequence[str],
+        *,
+        forwarder: Any = None,
+        public_url: str = "http://127.0.0.1:8787",
+        http_timeout: float = 10.0,
+        key_fingerprints: Sequence[str] = (),
+    ) -> None:
         self.store = store
         self.keys = KeyRing(api_keys, key_fingerprints)
         self.cursors = CursorCodec(store.cursor_secret)
@@ -186,8 +195,15 @@ class Backend:
     def get(self, ws: Workspace, id_or_name: str, *, secrets: bool = False) -> dict[str, Any]:
         return present(self._by_id_or_name(ws, id_or_name), secrets=secrets)
 
-    def list(self, ws: Workspace, *, page_size: int = 100, cursor: str | None = None,
-             active: bool | None = None, secrets: bool = False) -> dict[str, Any]:
+    def list(
+        self,
+        ws: Workspace,
+        *,
+        page_size: int = 100,
+        cursor: str | None = None,
+        active: bool | None = None,
+        secrets: bool = False,
+    ) -> dict[str, Any]:
         check_page_size(page_size)
         after = self.cursors.decode(ws, cursor) if cursor else None
         if active is False:  # every connector is active
@@ -197,8 +213,10 @@ class Backend:
         if len(rows) > page_size:
             rows = rows[:page_size]
             next_cursor = self.cursors.encode(ws, rows[-1]["created_at"], rows[-1]["id"])
-        return {"items": [present(r, secrets=secrets) for r in rows],
-                "pagination": {"page_size": page_size, "next_cursor": next_cursor}}
+        return {
+            "items": [present(r, secrets=secrets) for r in rows],
+            "pagination": {"page_size": page_size, "next_cursor": next_cursor},
+        }
 
     def update(self, ws: Workspace, connector_id: str, changes: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Apply a PATCH (absent = unchanged, None = cleared). Returns (connector, upstream_changed)."""
@@ -278,8 +296,10 @@ class Backend:
         status = getattr(exc, "status_code", 502)
         detail = str(getattr(exc, "detail", None) or "The MCP server failed").splitlines()[0]
         if row is not None and row.get("auth_data") and bearer is None and getattr(exc, "auth_refused", None):
-            detail += (f"; connector {_show(row['name'])} has OAuth client data but no token yet: run the "
-                       "authorization flow first (get_auth_url, open the URL, sign in), then try again")
+            detail += (
+                f"; connector {_show(row['name'])} has OAuth client data but no token yet: run the "
+                "authorization flow first (get_auth_url, open the URL, sign in), then try again"
+            )
         return Upstream(detail or "The MCP server failed", 504 if status == 504 else 502)
 
     @contextmanager
@@ -293,8 +313,16 @@ class Backend:
             raise self._translate_upstream(exc, row, bearer) from exc
 
     # The return annotation says builtins.list: inside this class, ``list`` is the list() method above.
-    async def list_tools(self, ws: Workspace, id_or_name: str, *, page: int = 1, page_size: int = 100,
-                         refresh: bool = False, pretty: bool = False) -> builtins.list[dict[str, Any]]:
+    async def list_tools(
+        self,
+        ws: Workspace,
+        id_or_name: str,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        refresh: bool = False,
+        pretty: bool = False,
+    ) -> builtins.list[dict[str, Any]]:
         if page < 1:
             raise Invalid(("query", "page"), "page must be 1 or more", "value_error")
         check_page_size(page_size)
@@ -306,19 +334,23 @@ class Backend:
                 tools = await forwarder.list_tools(row["id"], row["server"], row.get("headers") or {}, bearer)
             fetched = self.clock.now()
             await anyio.to_thread.run_sync(
-                lambda: self.store.update_connector(ws.fingerprint, row["id"],
-                                                    {"tools": tools, "tools_fetched_at": fetched}))
+                lambda: self.store.update_connector(
+                    ws.fingerprint, row["id"], {"tools": tools, "tools_fetched_at": fetched}
+                )
+            )
         start = (page - 1) * page_size
-        chunk = tools[start:start + page_size]
+        chunk = tools[start : start + page_size]
         return [pretty_tool(t) for t in chunk] if pretty else chunk
 
-    async def call_tool(self, ws: Workspace, id_or_name: str, tool_name: str,
-                        arguments: dict[str, Any]) -> dict[str, Any]:
+    async def call_tool(
+        self, ws: Workspace, id_or_name: str, tool_name: str, arguments: dict[str, Any]
+    ) -> dict[str, Any]:
         row, bearer = await anyio.to_thread.run_sync(self._upstream_target, ws, id_or_name)
         forwarder = self._need_forwarder()
         with self._upstream_errors(row, bearer):
             result: dict[str, Any] = await forwarder.call_tool(
-                row["id"], row["server"], row.get("headers") or {}, bearer, tool_name, arguments)
+                row["id"], row["server"], row.get("headers") or {}, bearer, tool_name, arguments
+            )
         return result
 
     # -- OAuth ---------------------------------------------------------------------------------------------
@@ -327,28 +359,41 @@ class Backend:
             check_url(app_return_url, ("query", "app_return_url"))
         row = await anyio.to_thread.run_sync(self._by_id_or_name, ws, id_or_name)
         if not row.get("auth_data"):
-            raise BadRequest(f"Connector {_show(row['name'])} has no auth_data (OAuth2 client credentials); "
-                             "set auth_data before asking for an authorization URL")
+            raise BadRequest(
+                f"Connector {_show(row['name'])} has no auth_data (OAuth2 client credentials); "
+                "set auth_data before asking for an authorization URL"
+            )
         try:
             from pulumi_mistral.local import oauth
         except ImportError:
             raise Unavailable("OAuth is not available in this installation") from None
         with self._upstream_errors():
             pending = await oauth.start_authorization(
-                server=row["server"], client_id=row["auth_data"]["client_id"], redirect_uri=self.redirect_uri,
-                headers=row.get("headers") or {}, http_timeout=self.http_timeout)
+                server=row["server"],
+                client_id=row["auth_data"]["client_id"],
+                redirect_uri=self.redirect_uri,
+                headers=row.get("headers") or {},
+                http_timeout=self.http_timeout,
+            )
         record = {
-            "state": pending.state, "workspace": ws.fingerprint, "connector_id": row["id"],
-            "auth_url": pending.auth_url, "code_verifier": pending.code_verifier,
-            "token_endpoint": pending.token_endpoint, "issuer": pending.issuer, "resource": pending.resource,
-            "client_id": pending.client_id, "app_return_url": app_return_url,
+            "state": pending.state,
+            "workspace": ws.fingerprint,
+            "connector_id": row["id"],
+            "auth_url": pending.auth_url,
+            "code_verifier": pending.code_verifier,
+            "token_endpoint": pending.token_endpoint,
+            "issuer": pending.issuer,
+            "resource": pending.resource,
+            "client_id": pending.client_id,
+            "app_return_url": app_return_url,
             "expires_at": time.time() + AUTH_URL_TTL_SECONDS,
         }
         await anyio.to_thread.run_sync(self.store.insert_oauth_state, record)
         return {"auth_url": pending.auth_url, "ttl": AUTH_URL_TTL_SECONDS}
 
-    async def oauth_callback(self, *, code: str | None, state: str | None, iss: str | None,
-                             error: str | None) -> dict[str, Any]:
+    async def oauth_callback(
+        self, *, code: str | None, state: str | None, iss: str | None, error: str | None
+    ) -> dict[str, Any]:
         """Finish the flow; returns {"connector_id", "app_return_url"} (the only allowed redirect target)."""
         if not state:
             raise BadRequest("Missing 'state' parameter")
@@ -371,20 +416,32 @@ class Backend:
         from pulumi_mistral.local import oauth
 
         pending = oauth.PendingAuthorization(
-            auth_url=pending_row["auth_url"], state=state, code_verifier=pending_row["code_verifier"],
-            token_endpoint=pending_row["token_endpoint"], issuer=pending_row["issuer"],
-            resource=pending_row["resource"], client_id=pending_row["client_id"])
+            auth_url=pending_row["auth_url"],
+            state=state,
+            code_verifier=pending_row["code_verifier"],
+            token_endpoint=pending_row["token_endpoint"],
+            issuer=pending_row["issuer"],
+            resource=pending_row["resource"],
+            client_id=pending_row["client_id"],
+        )
         with self._upstream_errors():
-            token = await oauth.exchange_code(pending=pending, code=code,
-                                              client_secret=row["auth_data"]["client_secret"],
-                                              redirect_uri=self.redirect_uri, http_timeout=self.http_timeout)
+            token = await oauth.exchange_code(
+                pending=pending,
+                code=code,
+                client_secret=row["auth_data"]["client_secret"],
+                redirect_uri=self.redirect_uri,
+                http_timeout=self.http_timeout,
+            )
         if not isinstance(token, dict) or not token.get("access_token"):
             raise Upstream("The token endpoint answered without an access_token")
         expires_in = token.get("expires_in")
         record = {
-            "connector_id": row["id"], "workspace": ws.fingerprint,
-            "access_token": str(token["access_token"]), "refresh_token": token.get("refresh_token"),
-            "token_type": token.get("token_type"), "scope": token.get("scope"),
+            "connector_id": row["id"],
+            "workspace": ws.fingerprint,
+            "access_token": str(token["access_token"]),
+            "refresh_token": token.get("refresh_token"),
+            "token_type": token.get("token_type"),
+            "scope": token.get("scope"),
             "expires_at": time.time() + float(expires_in) if isinstance(expires_in, (int, float)) else None,
             "updated_at": self.clock.now(),
         }

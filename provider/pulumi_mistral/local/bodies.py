@@ -53,8 +53,10 @@ def _loc_part(part: Any) -> str | int:
 
 def validation_errors(errors: Any) -> list[dict[str, Any]]:
     """loc/msg/type only: pydantic's ``input`` and ``ctx`` would echo request values, which may be secrets."""
-    return [{"loc": [_loc_part(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
-             "type": str(e.get("type", ""))} for e in errors]
+    return [
+        {"loc": [_loc_part(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in errors
+    ]
 
 
 def _invalid(loc: tuple[str | int, ...], msg: str, type_: str = "value_error") -> RequestValidationError:
@@ -90,11 +92,15 @@ def strict_json(body: bytes) -> Any:
     except json.JSONDecodeError as exc:
         raise _invalid((exc.pos,), f"JSON decode error: {exc.msg}", "json_invalid") from None
     except _DuplicateKey as exc:
-        raise _invalid((_loc_part(exc.key),), "this key appears more than once in one JSON object; "
-                       "send each key once", "json_invalid") from None
+        raise _invalid(
+            (_loc_part(exc.key),),
+            "this key appears more than once in one JSON object; send each key once",
+            "json_invalid",
+        ) from None
     except RecursionError:
-        raise _invalid((), f"the body is nested more than {json_values.MAX_JSON_DEPTH} levels deep",
-                       "json_invalid") from None
+        raise _invalid(
+            (), f"the body is nested more than {json_values.MAX_JSON_DEPTH} levels deep", "json_invalid"
+        ) from None
     except ValueError:  # e.g. an integer with more digits than Python converts
         raise _invalid((), "the body holds a number that cannot be read (too many digits)", "json_invalid") from None
     problem = json_values.json_problem(value, max_depth=json_values.MAX_JSON_DEPTH)
@@ -114,7 +120,7 @@ def _is_json_content(request: Request) -> bool:
 class StrictJSONRoute(APIRoute):
     """An APIRoute whose JSON body is decoded by :func:`strict_json` before FastAPI sees it.
 
-        router = APIRouter(route_class=StrictJSONRoute)
+    router = APIRouter(route_class=StrictJSONRoute)
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -147,8 +153,10 @@ def _repair(value: Any, path: list[str | int], found: list[str], depth: int = 0)
         found.append(".".join(map(str, path)) + f" (nested deeper than {_REPAIR_DEPTH}, served as null)")
         return None
     if isinstance(value, dict):
-        return {_SURROGATES.sub("\ufffd", str(k)): _repair(v, [*path, _loc_part(k)], found, depth + 1)
-                for k, v in value.items()}
+        return {
+            _SURROGATES.sub("\ufffd", str(k)): _repair(v, [*path, _loc_part(k)], found, depth + 1)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_repair(v, [*path, i], found, depth + 1) for i, v in enumerate(value)]
     return value
@@ -167,16 +175,22 @@ class SafeJSONResponse(JSONResponse):
         except (ValueError, UnicodeEncodeError, RecursionError):
             found: list[str] = []
             body = _dumps(_repair(content, [], found))
-            log.warning("an answer held stored values JSON cannot carry; served as far as possible: %s%s",
-                        "; ".join(found[:5]), f" and {len(found) - 5} more" if len(found) > 5 else "")
+            log.warning(
+                "an answer held stored values JSON cannot carry; served as far as possible: %s%s",
+                "; ".join(found[:5]),
+                f" and {len(found) - 5} more" if len(found) > 5 else "",
+            )
             return body
 
 
 # -- the guard -----------------------------------------------------------------------------------------------
 def _json_answer(status: int, detail: str) -> tuple[Message, Message]:
     body = json.dumps({"detail": detail}).encode()
-    start: Message = {"type": "http.response.start", "status": status,
-                      "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]}
+    start: Message = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+    }
     return start, {"type": "http.response.body", "body": body}
 
 
@@ -194,8 +208,11 @@ class BodyGuard:
         self.max_body_bytes = max_body_bytes
 
     def _too_large(self) -> tuple[Message, Message]:
-        return _json_answer(413, f"Request body is larger than the limit of {self.max_body_bytes} bytes "
-                                 "(the server's --max-body-bytes); send a smaller body")
+        return _json_answer(
+            413,
+            f"Request body is larger than the limit of {self.max_body_bytes} bytes "
+            "(the server's --max-body-bytes); send a smaller body",
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -193,8 +193,10 @@ class ControlsMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
-                message = {**message, "headers": [*message.get("headers", []),
-                                                  (b"x-request-id", request_id.encode("latin-1"))]}
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode("latin-1"))],
+                }
             await send(message)
 
         decision = Decision() if is_control else self.controls.faults.decide(method, path)
@@ -219,14 +221,20 @@ class ControlsMiddleware:
                 await _drop_connection(send, receive)
         finally:
             if not is_control:
-                self.controls.requests.add({
-                    "method": method, "path": path, "query": _redact_query(scope.get("query_string", b"")),
-                    "status": status[0] if decision.terminal is None or decision.terminal.action == "status"
-                    else None,
-                    "time": format_timestamp(datetime.now(timezone.utc)),
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                    "fault": fault, "request_id": request_id,
-                })
+                self.controls.requests.add(
+                    {
+                        "method": method,
+                        "path": path,
+                        "query": _redact_query(scope.get("query_string", b"")),
+                        "status": status[0]
+                        if decision.terminal is None or decision.terminal.action == "status"
+                        else None,
+                        "time": format_timestamp(datetime.now(timezone.utc)),
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                        "fault": fault,
+                        "request_id": request_id,
+                    }
+                )
 
     @staticmethod
     async def _answer_status(rule: FaultRule, send: Send) -> None:
@@ -252,8 +260,7 @@ async def _drop_connection(send: Send, receive: Receive) -> None:
     if transport is None or not hasattr(transport, "abort"):
         # Other servers: start a response whose body never comes, then abort; the client still sees a
         # broken message rather than a usable status.
-        await send({"type": "http.response.start", "status": 500,
-                    "headers": [(b"content-length", b"1000")]})
+        await send({"type": "http.response.start", "status": 500, "headers": [(b"content-length", b"1000")]})
         raise DroppedConnection("connection dropped by fault injection")
     transport.abort()
     # Wait (bounded) for the server to notice the disconnect, so it does not try to answer with a 500.
@@ -286,8 +293,9 @@ def export_state(backend: Backend, ws: Workspace) -> dict[str, Any]:
         "connectors": [present(r, secrets=True) for r in rows],
         "oauth": {
             "pending_states": len(backend.store.oauth_states_for(ws.fingerprint)),
-            "connectors_with_token": sorted(r["id"] for r in rows
-                                            if backend.store.get_oauth_token(r["id"]) is not None),
+            "connectors_with_token": sorted(
+                r["id"] for r in rows if backend.store.get_oauth_token(r["id"]) is not None
+            ),
         },
     }
 
@@ -298,8 +306,9 @@ def build_router(controls: TestControls) -> APIRouter:
     router = APIRouter(prefix=CONTROL_PREFIX, tags=["test controls"], route_class=StrictJSONRoute)
 
     @router.post("/reset")
-    async def reset(ws: WorkspaceDep, backend: BackendDep,
-                    all_: Annotated[bool, Query(alias="all")] = False) -> dict[str, Any]:
+    async def reset(
+        ws: WorkspaceDep, backend: BackendDep, all_: Annotated[bool, Query(alias="all")] = False
+    ) -> dict[str, Any]:
         out = await wipe_workspace(backend, ws, everything=all_)
         log.info("reset workspace=%s all=%s deleted=%s", ws.tag, all_, out["deleted"])
         return out

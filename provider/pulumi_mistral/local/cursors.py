@@ -34,13 +34,17 @@ class CursorCodec:
         return hmac.new(self._secret, payload, hashlib.sha256).digest()[:16]
 
     def encode(self, ws: Workspace, created_at: str, connector_id: str) -> str:
-        payload = json.dumps({"c": created_at, "i": connector_id, "w": ws.fingerprint[:16]},
-                             separators=(",", ":")).encode()
+        payload = json.dumps(
+            {"c": created_at, "i": connector_id, "w": ws.fingerprint[:16]}, separators=(",", ":")
+        ).encode()
         return f"{_b64(payload)}.{_b64(self._sign(payload))}"
 
     def decode(self, ws: Workspace, cursor: str) -> tuple[str, str]:
-        bad = Invalid(("query", "cursor"), "cursor is not a next_cursor issued to this API key; "
-                      "start again without a cursor", "value_error")
+        bad = Invalid(
+            ("query", "cursor"),
+            "cursor is not a next_cursor issued to this API key; start again without a cursor",
+            "value_error",
+        )
         try:
             body, _, sig = cursor.partition(".")
             payload = _unb64(body)

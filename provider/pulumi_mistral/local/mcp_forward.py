@@ -170,9 +170,7 @@ class _Session:
 
     def failed_to_connect(self) -> bool:
         """Whether the session died because the server could not be reached (so nothing was sent)."""
-        return self.failure is not None and any(
-            isinstance(leaf, httpx2.ConnectError) for leaf in _leaves(self.failure)
-        )
+        return self.failure is not None and any(isinstance(leaf, httpx2.ConnectError) for leaf in _leaves(self.failure))
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._own(), name=f"mcp-session {self.where}")
@@ -288,8 +286,10 @@ class _Session:
         status = self.log.last()
         if err.code == REQUEST_TIMEOUT:
             return UpstreamError(504, f"MCP server {where} did not answer within {self.call_timeout:g}s")
-        if phase == "call" and err.code == INVALID_REQUEST and (
-            status == 404 or err.message in ("Session terminated", "Session not found")
+        if (
+            phase == "call"
+            and err.code == INVALID_REQUEST
+            and (status == 404 or err.message in ("Session terminated", "Session not found"))
         ):
             # The server no longer knows this session (it restarted): the request was not processed.
             return _BrokenSession("session unknown to the server", safe_to_retry=True)
@@ -419,9 +419,7 @@ class MCPForwarder:
             request = CallToolRequest(params=CallToolRequestParams(name=tool_name, arguments=arguments or {}))
             return await session.send_request(request, CallToolResult)
 
-        result: CallToolResult = await self._run(
-            key, server, headers, bearer, make, idempotent=False
-        )
+        result: CallToolResult = await self._run(key, server, headers, bearer, make, idempotent=False)
         dumped = result.model_dump(mode="json", by_alias=True, exclude_none=True)
         return {
             "content": dumped.get("content", []),

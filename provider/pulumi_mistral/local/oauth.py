@@ -78,9 +78,7 @@ def _canonical_resource(server: str) -> str:
 
 
 def _client(headers: dict[str, str], timeout: float) -> httpx2.AsyncClient:
-    return httpx2.AsyncClient(
-        headers=headers, timeout=httpx2.Timeout(timeout), follow_redirects=False, trust_env=False
-    )
+    return httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(timeout), follow_redirects=False, trust_env=False)
 
 
 def _transport_error(exc: Exception, url: str, what: str) -> UpstreamError:

@@ -20,17 +20,20 @@ def present_tools(row: dict[str, Any]) -> list[dict[str, Any]] | None:
     if tools is None:
         return None
     fetched = row.get("tools_fetched_at") or row["modified_at"]
-    return [{
-        "id": tool_id(row["id"], t["name"]),
-        "name": t["name"],
-        "description": t.get("description") or "",
-        "execution_config": {"type": "mcp"},
-        "visibility": row["visibility"],
-        "created_at": fetched,
-        "modified_at": fetched,
-        "jsonschema": t.get("inputSchema"),
-        "active": True,
-    } for t in tools]
+    return [
+        {
+            "id": tool_id(row["id"], t["name"]),
+            "name": t["name"],
+            "description": t.get("description") or "",
+            "execution_config": {"type": "mcp"},
+            "visibility": row["visibility"],
+            "created_at": fetched,
+            "modified_at": fetched,
+            "jsonschema": t.get("inputSchema"),
+            "active": True,
+        }
+        for t in tools
+    ]
 
 
 def present(row: dict[str, Any], *, secrets: bool) -> dict[str, Any]:
@@ -52,8 +55,7 @@ def present(row: dict[str, Any], *, secrets: bool) -> dict[str, Any]:
         "system_prompt": row.get("system_prompt"),
         "connection_config": row.get("connection_config"),
         "header_names": sorted(headers),
-        "auth_data": None if auth is None else (
-            dict(auth) if secrets else {"client_id": auth["client_id"]}),
+        "auth_data": None if auth is None else (dict(auth) if secrets else {"client_id": auth["client_id"]}),
         "connection_secret_names": sorted(conn_secrets),
     }
     if secrets:
@@ -82,6 +84,8 @@ def pretty_tool(tool: dict[str, Any]) -> dict[str, Any]:
         "name": tool["name"],
         "description": tool.get("description"),
         "annotations": tool.get("annotations"),
-        "inputSchema": {"properties": {k: _schema_type(v) for k, v in props.items()},
-                        "required": list(schema.get("required") or [])},
+        "inputSchema": {
+            "properties": {k: _schema_type(v) for k, v in props.items()},
+            "required": list(schema.get("required") or []),
+        },
     }

@@ -53,22 +53,44 @@ _DEV_KEY_RE = re.compile(r"sha256:([0-9a-f]{64})")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default=DEFAULT_HOST,
-                        help=f"interface to bind (default {DEFAULT_HOST}: loopback only)")
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"interface to bind (default {DEFAULT_HOST}: loopback only)"
+    )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    parser.add_argument("--db", default=DEFAULT_DB, metavar="PATH",
-                        help=f"SQLite database file (default ./{DEFAULT_DB}); data survives restarts")
-    parser.add_argument("--api-key", action="append", default=[], metavar="KEY",
-                        help=f"accepted API key, one workspace each (repeatable; also ${API_KEY_ENV}). "
-                             "Without any, a development key is generated and printed once")
-    parser.add_argument("--public-url", default=None, metavar="URL",
-                        help="base URL browsers use to reach this server (OAuth redirect_uri is "
-                             "URL/oauth/callback); default http://HOST:PORT")
-    parser.add_argument("--no-test-controls", action="store_true",
-                        help="disable the /_local/ test-control routes (reset, state, request log, faults)")
+    parser.add_argument(
+        "--db",
+        default=DEFAULT_DB,
+        metavar="PATH",
+        help=f"SQLite database file (default ./{DEFAULT_DB}); data survives restarts",
+    )
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help=f"accepted API key, one workspace each (repeatable; also ${API_KEY_ENV}). "
+        "Without any, a development key is generated and printed once",
+    )
+    parser.add_argument(
+        "--public-url",
+        default=None,
+        metavar="URL",
+        help="base URL browsers use to reach this server (OAuth redirect_uri is "
+        "URL/oauth/callback); default http://HOST:PORT",
+    )
+    parser.add_argument(
+        "--no-test-controls",
+        action="store_true",
+        help="disable the /_local/ test-control routes (reset, state, request log, faults)",
+    )
     parser.add_argument("--mcp-timeout", type=float, default=30.0, help="MCP call timeout in seconds")
-    parser.add_argument("--max-body-bytes", type=positive_int, default=DEFAULT_MAX_BODY_BYTES, metavar="N",
-                        help=f"largest request body accepted; larger is a 413 (default {DEFAULT_MAX_BODY_BYTES})")
+    parser.add_argument(
+        "--max-body-bytes",
+        type=positive_int,
+        default=DEFAULT_MAX_BODY_BYTES,
+        metavar="N",
+        help=f"largest request body accepted; larger is a 413 (default {DEFAULT_MAX_BODY_BYTES})",
+    )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
@@ -121,28 +143,43 @@ def _run(args: argparse.Namespace, stop: _StopSignals) -> int:
         keys = [secrets.token_urlsafe(32)]
         _store_dev_key(kept_path, keys[0])
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = LocalSettings(db_path=args.db, api_keys=keys, api_key_fingerprints=[kept] if kept else [],
-                             host=args.host, port=args.port, public_url=args.public_url,
-                             enable_test_controls=not args.no_test_controls, mcp_call_timeout=args.mcp_timeout,
-                             max_body_bytes=args.max_body_bytes)
+    settings = LocalSettings(
+        db_path=args.db,
+        api_keys=keys,
+        api_key_fingerprints=[kept] if kept else [],
+        host=args.host,
+        port=args.port,
+        public_url=args.public_url,
+        enable_test_controls=not args.no_test_controls,
+        mcp_call_timeout=args.mcp_timeout,
+        max_body_bytes=args.max_body_bytes,
+    )
     print(f"pulumi-mistral local: http://{args.host}:{args.port}  (database: {args.db})", flush=True)
     if generated:
         print(f"Development API key (shown once): {keys[0]}", flush=True)
         print(f"Its SHA-256 is kept in {kept_path}: a restart on this database accepts the same key.", flush=True)
     elif kept is not None:
-        print(f"Development API key: the one printed when {args.db} was first served (only its SHA-256 is kept, "
-              f"in {kept_path}). Lost it? Delete that file for a new key; connectors made with the old key then "
-              "belong to another workspace.", flush=True)
+        print(
+            f"Development API key: the one printed when {args.db} was first served (only its SHA-256 is kept, "
+            f"in {kept_path}). Lost it? Delete that file for a new key; connectors made with the old key then "
+            "belong to another workspace.",
+            flush=True,
+        )
     else:
         tags = ", ".join(Workspace(key_fingerprint(k)).tag for k in keys)
         print(f"Workspaces (key fingerprints): {tags}", flush=True)
     if not is_loopback(args.host):
-        print(f"warning: listening on {args.host}, not loopback: anyone who can reach it and has a key "
-              "can use it, over plain HTTP", file=sys.stderr, flush=True)
+        print(
+            f"warning: listening on {args.host}, not loopback: anyone who can reach it and has a key "
+            "can use it, over plain HTTP",
+            file=sys.stderr,
+            flush=True,
+        )
     with stop.abortable():  # building the app opens nothing (the store opens in the lifespan)
         app = create_app(settings)
-        config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
-                                timeout_graceful_shutdown=5)
+        config = uvicorn.Config(
+            app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, timeout_graceful_shutdown=5
+        )
         server = _uvicorn_server(config)
     stop.attach(server)
     if stop.signum is not None:

@@ -14,7 +14,7 @@ DEFAULT_MAX_BODY_BYTES = 1_048_576  # 1 MiB: a connector is a few kilobytes; a t
 class LocalSettings:
     """Settings of one local server instance (built by the CLI, LocalServer or a test; never at import).
 
-        settings = LocalSettings(db_path="connectors.db", api_keys=["dev-key"])
+    settings = LocalSettings(db_path="connectors.db", api_keys=["dev-key"])
     """
 
     db_path: str = DEFAULT_DB

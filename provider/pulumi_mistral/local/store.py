@@ -33,9 +33,22 @@ BUSY_TIMEOUT_MS = 10_000
 
 JSON_COLUMNS = ("headers", "auth_data", "connection_config", "connection_secrets", "tools")
 CONNECTOR_COLUMNS = (
-    "id", "workspace", "name", "description", "server", "icon_url", "visibility", "system_prompt",
-    "headers", "auth_data", "connection_config", "connection_secrets", "tools", "tools_fetched_at",
-    "created_at", "modified_at",
+    "id",
+    "workspace",
+    "name",
+    "description",
+    "server",
+    "icon_url",
+    "visibility",
+    "system_prompt",
+    "headers",
+    "auth_data",
+    "connection_config",
+    "connection_secrets",
+    "tools",
+    "tools_fetched_at",
+    "created_at",
+    "modified_at",
 )
 
 _SCHEMA = """
@@ -114,9 +127,9 @@ def _name_taken() -> Iterator[None]:
 class Store:
     """SQLite-backed storage, safe to share between the server's worker threads.
 
-        store = Store("connectors.db")
-        store.insert_connector({...})
-        store.close()
+    store = Store("connectors.db")
+    store.insert_connector({...})
+    store.close()
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -128,11 +141,11 @@ class Store:
         conn = self._conn()
         conn.executescript(_SCHEMA)  # outside a transaction: executescript commits on its own
         with self.transaction() as conn:
-            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-                         (str(SCHEMA_VERSION),))
+            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             # the cursor-signing secret is per database, so cursors stay valid across restarts
-            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('cursor_secret', ?)",
-                         (secrets.token_hex(32),))
+            conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('cursor_secret', ?)", (secrets.token_hex(32),)
+            )
         row = conn.execute("SELECT value FROM meta WHERE key = 'cursor_secret'").fetchone()
         self.cursor_secret: bytes = bytes.fromhex(row[0])
 
@@ -145,8 +158,7 @@ class Store:
             raise RuntimeError("store is closed")
         # check_same_thread=False only so close() can close every thread's connection at shutdown;
         # each connection is otherwise used by the thread that opened it.
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                               timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
@@ -193,8 +205,9 @@ class Store:
         finally:
             conn.text_factory = str
 
-    def _select_one(self, sql: str, params: Sequence[Any],
-                    conn: sqlite3.Connection | None = None) -> sqlite3.Row | None:
+    def _select_one(
+        self, sql: str, params: Sequence[Any], conn: sqlite3.Connection | None = None
+    ) -> sqlite3.Row | None:
         rows = self._select(sql, params, conn)
         return rows[0] if rows else None
 
@@ -223,8 +236,10 @@ class Store:
     # -- workspaces ----------------------------------------------------------------------------------------
     def ensure_workspaces(self, fingerprints: Sequence[str], now: str) -> None:
         with self.transaction() as conn:
-            conn.executemany("INSERT OR IGNORE INTO workspaces (fingerprint, created_at) VALUES (?, ?)",
-                             [(fp, now) for fp in fingerprints])
+            conn.executemany(
+                "INSERT OR IGNORE INTO workspaces (fingerprint, created_at) VALUES (?, ?)",
+                [(fp, now) for fp in fingerprints],
+            )
 
     # -- connectors ----------------------------------------------------------------------------------------
     def insert_connector(self, row: dict[str, Any]) -> None:
@@ -239,15 +254,16 @@ class Store:
             conn.executemany(f"INSERT INTO connectors ({cols}) VALUES ({marks})", encoded)  # noqa: S608
 
     def get_connector_by_id(self, workspace: str, connector_id: str) -> dict[str, Any] | None:
-        return self._decode(self._select_one(
-            "SELECT * FROM connectors WHERE id = ? AND workspace = ?", (connector_id, workspace)))
+        return self._decode(
+            self._select_one("SELECT * FROM connectors WHERE id = ? AND workspace = ?", (connector_id, workspace))
+        )
 
     def get_connector_by_name(self, workspace: str, name: str) -> dict[str, Any] | None:
-        return self._decode(self._select_one(
-            "SELECT * FROM connectors WHERE workspace = ? AND name = ?", (workspace, name)))
+        return self._decode(
+            self._select_one("SELECT * FROM connectors WHERE workspace = ? AND name = ?", (workspace, name))
+        )
 
-    def update_connector(self, workspace: str, connector_id: str,
-                         changes: dict[str, Any]) -> dict[str, Any] | None:
+    def update_connector(self, workspace: str, connector_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
         """Apply ``changes`` (column -> new value) and return the new row, or None when it is gone."""
         unknown = set(changes) - set(CONNECTOR_COLUMNS)
         if unknown or {"id", "workspace", "created_at"} & set(changes):
@@ -258,31 +274,34 @@ class Store:
             if sets:
                 cur = conn.execute(
                     f"UPDATE connectors SET {sets} WHERE id = :_id AND workspace = :_ws",  # noqa: S608
-                    {**encoded, "_id": connector_id, "_ws": workspace})
+                    {**encoded, "_id": connector_id, "_ws": workspace},
+                )
                 if cur.rowcount == 0:
                     return None
-            row = self._select_one("SELECT * FROM connectors WHERE id = ? AND workspace = ?",
-                                   (connector_id, workspace), conn)
+            row = self._select_one(
+                "SELECT * FROM connectors WHERE id = ? AND workspace = ?", (connector_id, workspace), conn
+            )
         return self._decode(row)
 
     def delete_connector(self, workspace: str, connector_id: str) -> bool:
         with self.transaction() as conn:
-            cur = conn.execute("DELETE FROM connectors WHERE id = ? AND workspace = ?",
-                               (connector_id, workspace))
+            cur = conn.execute("DELETE FROM connectors WHERE id = ? AND workspace = ?", (connector_id, workspace))
             conn.execute("DELETE FROM oauth_tokens WHERE connector_id = ?", (connector_id,))
             conn.execute("DELETE FROM oauth_states WHERE connector_id = ?", (connector_id,))
             return cur.rowcount > 0
 
-    def page_connectors(self, workspace: str, after: tuple[str, str] | None,
-                        limit: int) -> list[dict[str, Any]]:
+    def page_connectors(self, workspace: str, after: tuple[str, str] | None, limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` connectors ordered by (created_at, id), strictly after the ``after`` key."""
         if after is None:
             rows = self._select(
-                "SELECT * FROM connectors WHERE workspace = ? ORDER BY created_at, id LIMIT ?", (workspace, limit))
+                "SELECT * FROM connectors WHERE workspace = ? ORDER BY created_at, id LIMIT ?", (workspace, limit)
+            )
         else:
             rows = self._select(
                 "SELECT * FROM connectors WHERE workspace = ? AND (created_at, id) > (?, ?) "
-                "ORDER BY created_at, id LIMIT ?", (workspace, after[0], after[1], limit))
+                "ORDER BY created_at, id LIMIT ?",
+                (workspace, after[0], after[1], limit),
+            )
         return [self._decode(r) for r in rows]  # type: ignore[misc]
 
     def all_connectors(self, workspace: str) -> list[dict[str, Any]]:
@@ -292,8 +311,9 @@ class Store:
     def count_connectors(self, workspace: str | None = None) -> int:
         if workspace is None:
             return int(self._conn().execute("SELECT COUNT(*) FROM connectors").fetchone()[0])
-        return int(self._conn().execute(
-            "SELECT COUNT(*) FROM connectors WHERE workspace = ?", (workspace,)).fetchone()[0])
+        return int(
+            self._conn().execute("SELECT COUNT(*) FROM connectors WHERE workspace = ?", (workspace,)).fetchone()[0]
+        )
 
     def wipe(self, workspace: str | None) -> list[str]:
         """Delete every connector (and OAuth row) of one workspace, or of all when ``workspace`` is None.
@@ -315,42 +335,72 @@ class Store:
 
     # -- OAuth ---------------------------------------------------------------------------------------------
     def insert_oauth_state(self, row: dict[str, Any]) -> None:
-        cols = ("state", "workspace", "connector_id", "auth_url", "code_verifier", "token_endpoint",
-                "issuer", "resource", "client_id", "app_return_url", "expires_at")
+        cols = (
+            "state",
+            "workspace",
+            "connector_id",
+            "auth_url",
+            "code_verifier",
+            "token_endpoint",
+            "issuer",
+            "resource",
+            "client_id",
+            "app_return_url",
+            "expires_at",
+        )
         with self.transaction() as conn:
-            conn.execute(f"INSERT INTO oauth_states ({', '.join(cols)}) "  # noqa: S608
-                         f"VALUES ({', '.join(':' + c for c in cols)})", {c: row.get(c) for c in cols})
+            conn.execute(
+                f"INSERT INTO oauth_states ({', '.join(cols)}) "  # noqa: S608
+                f"VALUES ({', '.join(':' + c for c in cols)})",
+                {c: row.get(c) for c in cols},
+            )
             # expired states are useless; prune them here so the table stays small
             conn.execute("DELETE FROM oauth_states WHERE expires_at < ?", (row["expires_at"] - 86_400,))
 
     def consume_oauth_state(self, state: str, now: float) -> dict[str, Any] | None:
         """Mark a pending state used and return it; None if unknown, expired or already used (single use)."""
         with self.transaction() as conn:
-            cur = conn.execute("UPDATE oauth_states SET used = 1 WHERE state = ? AND used = 0 AND expires_at > ?",
-                               (state, now))
+            cur = conn.execute(
+                "UPDATE oauth_states SET used = 1 WHERE state = ? AND used = 0 AND expires_at > ?", (state, now)
+            )
             if cur.rowcount != 1:
                 return None
             row = conn.execute("SELECT * FROM oauth_states WHERE state = ?", (state,)).fetchone()
         return dict(row) if row is not None else None
 
     def save_oauth_token(self, row: dict[str, Any]) -> None:
-        cols = ("connector_id", "workspace", "access_token", "refresh_token", "token_type", "scope",
-                "expires_at", "updated_at")
+        cols = (
+            "connector_id",
+            "workspace",
+            "access_token",
+            "refresh_token",
+            "token_type",
+            "scope",
+            "expires_at",
+            "updated_at",
+        )
         with self.transaction() as conn:
-            conn.execute(f"INSERT OR REPLACE INTO oauth_tokens ({', '.join(cols)}) "  # noqa: S608
-                         f"VALUES ({', '.join(':' + c for c in cols)})", {c: row.get(c) for c in cols})
+            conn.execute(
+                f"INSERT OR REPLACE INTO oauth_tokens ({', '.join(cols)}) "  # noqa: S608
+                f"VALUES ({', '.join(':' + c for c in cols)})",
+                {c: row.get(c) for c in cols},
+            )
 
     def delete_oauth_token(self, connector_id: str) -> None:
         with self.transaction() as conn:
             conn.execute("DELETE FROM oauth_tokens WHERE connector_id = ?", (connector_id,))
 
     def get_oauth_token(self, connector_id: str) -> dict[str, Any] | None:
-        row = self._conn().execute("SELECT * FROM oauth_tokens WHERE connector_id = ?",
-                                   (connector_id,)).fetchone()
+        row = self._conn().execute("SELECT * FROM oauth_tokens WHERE connector_id = ?", (connector_id,)).fetchone()
         return dict(row) if row is not None else None
 
     def oauth_states_for(self, workspace: str) -> list[dict[str, Any]]:
-        rows = self._conn().execute(
-            "SELECT state, connector_id, app_return_url, expires_at, used FROM oauth_states WHERE workspace = ?",
-            (workspace,)).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT state, connector_id, app_return_url, expires_at, used FROM oauth_states WHERE workspace = ?",
+                (workspace,),
+            )
+            .fetchall()
+        )
         return [dict(r) for r in rows]

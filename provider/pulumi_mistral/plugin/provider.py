@@ -55,9 +55,12 @@ _T = TypeVar("_T")
 # The resource a call is about: its warnings and infos are attached to it.
 _URN: contextvars.ContextVar[str] = contextvars.ContextVar("urn", default="")
 _KINDS = {
-    ("add", False): p.PropertyDiffKind.ADD, ("add", True): p.PropertyDiffKind.ADD_REPLACE,
-    ("delete", False): p.PropertyDiffKind.DELETE, ("delete", True): p.PropertyDiffKind.DELETE_REPLACE,
-    ("update", False): p.PropertyDiffKind.UPDATE, ("update", True): p.PropertyDiffKind.UPDATE_REPLACE,
+    ("add", False): p.PropertyDiffKind.ADD,
+    ("add", True): p.PropertyDiffKind.ADD_REPLACE,
+    ("delete", False): p.PropertyDiffKind.DELETE,
+    ("delete", True): p.PropertyDiffKind.DELETE_REPLACE,
+    ("update", False): p.PropertyDiffKind.UPDATE,
+    ("update", True): p.PropertyDiffKind.UPDATE_REPLACE,
 }
 
 
@@ -97,15 +100,19 @@ class MistralProvider(p.Provider):
         return p.CheckResponse(inputs=request.new_inputs)
 
     async def configure(self, request: p.ConfigureRequest) -> p.ConfigureResponse:
-        view = {f"mistral:{k[len(_CONFIG_PREFIX):]}": v for k, v in request.variables.items()
-                if k.startswith(_CONFIG_PREFIX)}
+        view = {
+            f"mistral:{k[len(_CONFIG_PREFIX) :]}": v
+            for k, v in request.variables.items()
+            if k.startswith(_CONFIG_PREFIX)
+        }
         settings = settings_from_config(view, os.environ)
         provider = PROVIDER_NAME.get()
         if settings.api_key_source == CONFIG_KEY_SOURCE and provider and not provider.startswith("default"):
             settings = dataclasses.replace(settings, api_key_source=f"the apiKey of provider '{provider}'")
         self.state.configure(settings)
-        return p.ConfigureResponse(accept_secrets=True, supports_preview=True, accept_resources=True,
-                                   accept_outputs=False)
+        return p.ConfigureResponse(
+            accept_secrets=True, supports_preview=True, accept_resources=True, accept_outputs=False
+        )
 
     # -- the connector's lifecycle -----------------------------------------------------------------------------
 
@@ -116,8 +123,9 @@ class MistralProvider(p.Provider):
             news["name_prefix"] = request.name  # an auto name starts with the resource's name
             if autonaming is not None:
                 self._proposed[request.urn] = autonaming.proposed_name
-        checked = self.life.check(values.from_values(request.old_inputs), news,
-                                  random_seed=request.random_seed or None, autonaming=autonaming)
+        checked = self.life.check(
+            values.from_values(request.old_inputs), news, random_seed=request.random_seed or None, autonaming=autonaming
+        )
         failures = [p.CheckFailure(_property_path(f.property), f.reason) for f in checked.failures]
         return p.CheckResponse(inputs=_secret(checked.inputs), failures=failures)
 
@@ -131,23 +139,31 @@ class MistralProvider(p.Provider):
         if DYNAMIC_PROVIDER_KEY in old and not plan.changed:
             # A connector moved here from the dynamic door (an alias of its old type): its state is in the
             # dynamic shape. An update that sends nothing rewrites it in this door's shape.
-            return p.DiffResponse(changes=True, diffs=[DYNAMIC_PROVIDER_KEY], detailed_diff={
-                DYNAMIC_PROVIDER_KEY: p.PropertyDiff(p.PropertyDiffKind.DELETE, input_diff=False)})
+            return p.DiffResponse(
+                changes=True,
+                diffs=[DYNAMIC_PROVIDER_KEY],
+                detailed_diff={DYNAMIC_PROVIDER_KEY: p.PropertyDiff(p.PropertyDiffKind.DELETE, input_diff=False)},
+            )
         proposed = self._proposed.get(request.urn) if new.get("name_prefix") else None
         # Under the stack's autonaming config the replacement takes the engine's proposal: when that is the
         # current name (no random part, e.g. `verbatim`), the old connector must go first.
         delete_first = plan.delete_before_replace or bool(plan.replaces and proposed == old.get("name"))
         for change in plan.changes:
             if change.replace:
-                self.log("info", f"{change.reason}, so the connector is replaced ({_order(delete_first, proposed)})",
-                         request.urn)
+                self.log(
+                    "info",
+                    f"{change.reason}, so the connector is replaced ({_order(delete_first, proposed)})",
+                    request.urn,
+                )
         return p.DiffResponse(
             changes=plan.changed,
             replaces=[values.camel(c) for c in plan.replaces],
             delete_before_replace=delete_first,
             diffs=[values.camel(c) for c in plan.properties],
-            detailed_diff={values.camel(c.property): p.PropertyDiff(_KINDS[(c.kind, c.replace)], input_diff=True)
-                           for c in plan.changes},
+            detailed_diff={
+                values.camel(c.property): p.PropertyDiff(_KINDS[(c.kind, c.replace)], input_diff=True)
+                for c in plan.changes
+            },
         )
 
     async def create(self, request: p.CreateRequest) -> p.CreateResponse:
@@ -163,8 +179,7 @@ class MistralProvider(p.Provider):
         if found is None:
             return p.ReadResponse()  # gone: a refresh forgets it
         inputs = found.inputs if previous else found.inputs_without_secrets()
-        return p.ReadResponse(resource_id=found.connector_id, properties=_secret(found.outputs),
-                              inputs=_secret(inputs))
+        return p.ReadResponse(resource_id=found.connector_id, properties=_secret(found.outputs), inputs=_secret(inputs))
 
     async def update(self, request: p.UpdateRequest) -> p.UpdateResponse:
         old, new = values.from_values(request.olds), values.from_values(request.news)
@@ -186,8 +201,9 @@ class MistralProvider(p.Provider):
         args = values.from_values(request.args)
         given = [k for k in ("id", "name") if isinstance(args.get(k), str) and args[k]]
         if request.tok not in (GET_CONNECTOR, GET_CONNECTOR_TOOLS):
-            raise MistralError(f"unknown function {request.tok}: this provider has {GET_CONNECTOR} and "
-                               f"{GET_CONNECTOR_TOOLS}")
+            raise MistralError(
+                f"unknown function {request.tok}: this provider has {GET_CONNECTOR} and {GET_CONNECTOR_TOOLS}"
+            )
         if len(given) != 1:
             return p.InvokeResponse(failures=[p.CheckFailure("id", "give exactly one of id and name")])
         found = await self._run("", self.life.read, args[given[0]], None)
@@ -197,11 +213,17 @@ class MistralProvider(p.Provider):
             return p.InvokeResponse(return_value=_secret(shown))
         tools = await asyncio.to_thread(_live_tools, self.state, found.connector_id)
         outs = fingerprint.tool_outputs(tools)
-        return p.InvokeResponse(return_value=values.to_values({
-            "connector_id": found.connector_id, "name": found.outputs.get("name"),
-            "tool_names": [t["name"] for t in tools], **outs,
-            "tool_definitions": [fingerprint.tool_definition(t) for t in tools],
-        }))
+        return p.InvokeResponse(
+            return_value=values.to_values(
+                {
+                    "connector_id": found.connector_id,
+                    "name": found.outputs.get("name"),
+                    "tool_names": [t["name"] for t in tools],
+                    **outs,
+                    "tool_definitions": [fingerprint.tool_definition(t) for t in tools],
+                }
+            )
+        )
 
 
 def _order(delete_first: bool, proposed: str | None) -> str:
@@ -209,8 +231,10 @@ def _order(delete_first: bool, proposed: str | None) -> str:
     if delete_first:
         return "the old one is deleted first: the name stays and names are unique"
     if proposed is not None:  # the engine forces delete-first for names with no random part, and does not say
-        return ("the stack's autonaming config names the new one: it is created first when that name has a random "
-                "part, else the old one is deleted first")
+        return (
+            "the stack's autonaming config names the new one: it is created first when that name has a random "
+            "part, else the old one is deleted first"
+        )
     return "the new one, with a new name, is created first"
 
 

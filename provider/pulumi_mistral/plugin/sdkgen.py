@@ -37,20 +37,34 @@ def generate(schema: Path, pulumi: Path) -> dict[str, str]:
     """The SDK's files (path relative to the package -> text) for ``schema``, generated with ``pulumi``."""
     version = json.loads(schema.read_text(encoding="utf-8"))["version"]
     with tempfile.TemporaryDirectory(prefix="pulumi-mistral-sdkgen-") as tmp:
-        env = {**os.environ, "PULUMI_HOME": str(Path(tmp) / "home"), "PULUMI_SKIP_UPDATE_CHECK": "true",
-               "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true"}
+        env = {
+            **os.environ,
+            "PULUMI_HOME": str(Path(tmp) / "home"),
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        }
         out = Path(tmp) / "sdk"
-        done = subprocess.run([str(pulumi), "package", "gen-sdk", str(schema), "--language", "python", "--out",
-                               str(out)], env=env, capture_output=True, text=True, timeout=300, check=False)
+        done = subprocess.run(
+            [str(pulumi), "package", "gen-sdk", str(schema), "--language", "python", "--out", str(out)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"pulumi package gen-sdk failed:\n{done.stdout}{done.stderr}")
         package = out / "python" / _GENERATED
-        files = {p.relative_to(package).as_posix(): p.read_text(encoding="utf-8")
-                 for p in sorted(package.rglob("*")) if p.is_file() and p.name not in _SKIPPED}
+        files = {
+            p.relative_to(package).as_posix(): p.read_text(encoding="utf-8")
+            for p in sorted(package.rglob("*"))
+            if p.is_file() and p.name not in _SKIPPED
+        }
     utilities = files["_utilities.py"]
     if _VERSION_LINE not in utilities:
-        raise RuntimeError("the generated _utilities.py no longer reads its version the known way: "
-                           "update pulumi_mistral.plugin.sdkgen")
+        raise RuntimeError(
+            "the generated _utilities.py no longer reads its version the known way: update pulumi_mistral.plugin.sdkgen"
+        )
     pinned = f"    pep440_version_string = {version!r}  # the schema's version (pulumi_mistral.plugin.sdkgen)\n"
     files["_utilities.py"] = utilities.replace(_VERSION_LINE, pinned)
     return files

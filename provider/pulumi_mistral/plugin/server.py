@@ -126,8 +126,9 @@ class EngineLog:
             try:
                 if self._stub is None:
                     self._stub = engine_pb2_grpc.EngineStub(grpc.insecure_channel(self._address))
-                self._stub.Log(engine_pb2.LogRequest(severity=self._SEVERITIES[severity], message=message, urn=urn),
-                               timeout=10)
+                self._stub.Log(
+                    engine_pb2.LogRequest(severity=self._SEVERITIES[severity], message=message, urn=urn), timeout=10
+                )
                 return
             except grpc.RpcError:
                 pass  # the engine went away: stderr still reaches whoever runs us

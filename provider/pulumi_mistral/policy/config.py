@@ -46,39 +46,73 @@ _HOSTS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 # rule id -> {parameter: JSON schema with its default}. A rule without parameters has an empty map.
 SCHEMAS: dict[str, dict[str, dict[str, Any]]] = {
     "connector-server-https": {
-        "allowLoopbackHttp": {"type": "boolean", "default": True,
-                              "description": "Allow plain http to a loopback host (localhost, 127.0.0.1, ::1)."},
+        "allowLoopbackHttp": {
+            "type": "boolean",
+            "default": True,
+            "description": "Allow plain http to a loopback host (localhost, 127.0.0.1, ::1).",
+        },
     },
     "connector-server-host": {
-        "allowedHosts": {**_HOSTS, "default": ["*"],
-                         "description": "Host patterns (fnmatch: *.example.com) a server may use."},
-        "deniedHosts": {**_HOSTS, "default": [],
-                        "description": "Host patterns no server may use (checked before allowedHosts)."},
+        "allowedHosts": {
+            **_HOSTS,
+            "default": ["*"],
+            "description": "Host patterns (fnmatch: *.example.com) a server may use.",
+        },
+        "deniedHosts": {
+            **_HOSTS,
+            "default": [],
+            "description": "Host patterns no server may use (checked before allowedHosts).",
+        },
     },
     "connector-visibility": {
-        "maxVisibility": {"type": "string", "enum": list(VISIBILITY_ORDER), "default": "shared_workspace",
-                          "description": "The most visible a connector may be."},
-        "sharedOrgNames": {"type": "array", "items": {"type": "string", "minLength": 1}, "default": [],
-                           "description": "Connector names (or name prefixes) that may be shared_org."},
+        "maxVisibility": {
+            "type": "string",
+            "enum": list(VISIBILITY_ORDER),
+            "default": "shared_workspace",
+            "description": "The most visible a connector may be.",
+        },
+        "sharedOrgNames": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "default": [],
+            "description": "Connector names (or name prefixes) that may be shared_org.",
+        },
     },
     "connector-shared-tools-tracked": {},
     "connector-name-pattern": {
-        "pattern": {"type": "string", "minLength": 1, "format": "regex", "default": NAME_PATTERN,
-                    "description": "A regular expression every connector name must match (re.search)."},
+        "pattern": {
+            "type": "string",
+            "minLength": 1,
+            "format": "regex",
+            "default": NAME_PATTERN,
+            "description": "A regular expression every connector name must match (re.search).",
+        },
     },
     "connector-description": {
-        "minLength": {"type": "integer", "minimum": 1, "default": 1,
-                      "description": "The fewest characters a description may have (surrounding spaces aside)."},
+        "minLength": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 1,
+            "description": "The fewest characters a description may have (surrounding spaces aside).",
+        },
     },
     "connector-names-unique": {},
     "connector-shared-org-limit": {
-        "maxSharedOrg": {"type": "integer", "minimum": 0, "default": 1,
-                         "description": "The most shared_org connectors one stack may have."},
+        "maxSharedOrg": {
+            "type": "integer",
+            "minimum": 0,
+            "default": 1,
+            "description": "The most shared_org connectors one stack may have.",
+        },
     },
     "connector-server-tool-policy": {},
 }
-_TYPES: dict[str, tuple[type, ...]] = {"boolean": (bool,), "string": (str,), "integer": (int, float),
-                                       "array": (list, tuple)}
+_TYPES: dict[str, tuple[type, ...]] = {
+    "boolean": (bool,),
+    "string": (str,),
+    "integer": (int, float),
+    "array": (list, tuple),
+}
 
 
 @dataclass(frozen=True)

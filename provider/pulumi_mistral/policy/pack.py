@@ -45,8 +45,17 @@ from pulumi_mistral.policy.config import SCHEMAS, defaults, parameter_problems
 from pulumi_mistral.policy.rules import RULES, Rule
 from pulumi_mistral.policy.view import TYPES, UNKNOWN, ConnectorView, declared_view
 
-__all__ = ["PACK_NAME", "PolicyConfigError", "SeenInputs", "params_of", "plain", "policies", "remediate_visibility",
-           "serve", "view_of"]
+__all__ = [
+    "PACK_NAME",
+    "PolicyConfigError",
+    "SeenInputs",
+    "params_of",
+    "plain",
+    "policies",
+    "remediate_visibility",
+    "serve",
+    "view_of",
+]
 
 PACK_NAME = "mistral-connectors"
 DESCRIPTION = "Mistral AI connectors: refuse unsafe connectors at preview (pulumi_mistral.policy)."
@@ -141,8 +150,11 @@ def _resource_validation(rule: Rule, seen: SeenInputs) -> Any:
 def _stack_validation(rule: Rule, seen: SeenInputs) -> Any:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         params = params_of(rule.id, args.get_config())
-        views = [view_of(r.resource_type, r.name, r.urn, seen.props(r.urn, r.props)) for r in args.resources
-                 if r.resource_type in TYPES]
+        views = [
+            view_of(r.resource_type, r.name, r.urn, seen.props(r.urn, r.props))
+            for r in args.resources
+            if r.resource_type in TYPES
+        ]
         for message, urn in rule.check(views, params):
             report_violation(message, urn)
 
@@ -176,14 +188,26 @@ def policies(level: EnforcementLevel = EnforcementLevel.MANDATORY) -> list[Polic
     for rule in RULES:
         schema = PolicyConfigSchema(properties={k: dict(v) for k, v in SCHEMAS[rule.id].items()})
         if rule.scope == "resource":
-            made.append(ResourceValidationPolicy(
-                name=rule.id, description=rule.description, validate=_resource_validation(rule, seen),
-                remediate=cast(Any, remediate_visibility) if rule.id == "connector-visibility" else None,
-                enforcement_level=level, config_schema=schema))
+            made.append(
+                ResourceValidationPolicy(
+                    name=rule.id,
+                    description=rule.description,
+                    validate=_resource_validation(rule, seen),
+                    remediate=cast(Any, remediate_visibility) if rule.id == "connector-visibility" else None,
+                    enforcement_level=level,
+                    config_schema=schema,
+                )
+            )
         else:
-            made.append(StackValidationPolicy(name=rule.id, description=rule.description,
-                                              validate=_stack_validation(rule, seen), enforcement_level=level,
-                                              config_schema=schema))
+            made.append(
+                StackValidationPolicy(
+                    name=rule.id,
+                    description=rule.description,
+                    validate=_stack_validation(rule, seen),
+                    enforcement_level=level,
+                    config_schema=schema,
+                )
+            )
     return made
 
 

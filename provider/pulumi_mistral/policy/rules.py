@@ -79,6 +79,7 @@ def _text(value: Any) -> str | None:
 
 # -- resource rules ---------------------------------------------------------------------------------------------
 
+
 def server_https(view: ConnectorView, params: Mapping[str, Any]) -> list[str]:
     server = _text(view.get("server"))
     if server is None:
@@ -95,11 +96,15 @@ def server_https(view: ConnectorView, params: Mapping[str, Any]) -> list[str]:
     if scheme == "http" and is_loopback(host):
         if params.get("allowLoopbackHttp", True):
             return []
-        return [f"server {shown} uses plain http: use https:// (plain http to a loopback host is turned off by "
-                "this rule's allowLoopbackHttp: false)"]
+        return [
+            f"server {shown} uses plain http: use https:// (plain http to a loopback host is turned off by "
+            "this rule's allowLoopbackHttp: false)"
+        ]
     if scheme == "http":
-        return [f"server {shown} uses plain http to {host}: use https:// (plain http is allowed only for a "
-                "loopback host such as localhost or 127.0.0.1)"]
+        return [
+            f"server {shown} uses plain http to {host}: use https:// (plain http is allowed only for a "
+            "loopback host such as localhost or 127.0.0.1)"
+        ]
     return [f"server {shown} is not an https:// URL: use https://"]
 
 
@@ -122,12 +127,16 @@ def server_host(view: ConnectorView, params: Mapping[str, Any]) -> list[str]:
         return []
     denied = _match(host, params.get("deniedHosts") or [])
     if denied is not None:
-        return [f"server host {host} matches the denied pattern '{denied}': register an MCP server on another "
-                "host (or change deniedHosts)"]
+        return [
+            f"server host {host} matches the denied pattern '{denied}': register an MCP server on another "
+            "host (or change deniedHosts)"
+        ]
     allowed = list(params.get("allowedHosts") or ["*"])
     if _match(host, allowed) is None:
-        return [f"server host {host} is not allowed (allowedHosts: {', '.join(allowed)}): register an MCP "
-                "server on an allowed host, or add the host to allowedHosts"]
+        return [
+            f"server host {host} is not allowed (allowedHosts: {', '.join(allowed)}): register an MCP "
+            "server on an allowed host, or add the host to allowedHosts"
+        ]
     return []
 
 
@@ -158,8 +167,11 @@ def visibility(view: ConnectorView, params: Mapping[str, Any]) -> list[str]:
         return []
     fix = f"set visibility to {ceiling} or lower"
     if value == "shared_org":
-        who = (f"the name prefix '{base}'" if view.auto_named else f"the name '{base}'") if isinstance(
-            base, str) else "its name"
+        who = (
+            (f"the name prefix '{base}'" if view.auto_named else f"the name '{base}'")
+            if isinstance(base, str)
+            else "its name"
+        )
         fix += f", or list {who} in sharedOrgNames"
     return [f"{said} is above the allowed ceiling {ceiling}: {fix}"]
 
@@ -171,8 +183,10 @@ def shared_tools_tracked(view: ConnectorView, _params: Mapping[str, Any]) -> lis
     if (isinstance(pins, Mapping) and pins) or drift == "block":
         return []
     unset = "" if view.get("visibility") is not None else "set visibility: private, or "
-    return [f"{said} shares the connector, so it must track its MCP tools: {unset}set tool_pins (from "
-            "`pulumi-mistral drift --write-pins`), or tool_drift: block"]
+    return [
+        f"{said} shares the connector, so it must track its MCP tools: {unset}set tool_pins (from "
+        "`pulumi-mistral drift --write-pins`), or tool_drift: block"
+    ]
 
 
 def name_pattern(view: ConnectorView, params: Mapping[str, Any]) -> list[str]:
@@ -183,8 +197,10 @@ def name_pattern(view: ConnectorView, params: Mapping[str, Any]) -> list[str]:
     if re.search(pattern, name):
         return []
     if view.auto_named:
-        return [f"name '{name}' (drawn from '{view.base_name}') does not match {pattern}: set name explicitly, "
-                "or rename the resource"]
+        return [
+            f"name '{name}' (drawn from '{view.base_name}') does not match {pattern}: set name explicitly, "
+            "or rename the resource"
+        ]
     return [f"name '{name}' does not match {pattern}: rename the connector"]
 
 
@@ -202,6 +218,7 @@ def description(view: ConnectorView, params: Mapping[str, Any]) -> list[str]:
 
 # -- stack rules --------------------------------------------------------------------------------------------------
 
+
 def names_unique(views: Sequence[ConnectorView], _params: Mapping[str, Any]) -> list[StackViolation]:
     by_name: dict[str, list[ConnectorView]] = {}
     for view in views:
@@ -213,8 +230,14 @@ def names_unique(views: Sequence[ConnectorView], _params: Mapping[str, Any]) -> 
         if len(same) < 2:
             continue
         resources = ", ".join(sorted(v.resource for v in same))
-        found += [(f"connector name '{name}' is declared by {len(same)} resources of this stack ({resources}): "
-                   "give each connector its own name", v.urn) for v in same]
+        found += [
+            (
+                f"connector name '{name}' is declared by {len(same)} resources of this stack ({resources}): "
+                "give each connector its own name",
+                v.urn,
+            )
+            for v in same
+        ]
     return found
 
 
@@ -223,8 +246,13 @@ def shared_org_limit(views: Sequence[ConnectorView], params: Mapping[str, Any]) 
     shared = sorted(v.label for v in views if v.get("visibility") == "shared_org")
     if len(shared) <= limit:
         return []
-    return [(f"{len(shared)} connectors of this stack are shared_org ({', '.join(shared)}), at most {limit} "
-             f"allowed: lower the visibility of {len(shared) - limit} of them, or raise maxSharedOrg", None)]
+    return [
+        (
+            f"{len(shared)} connectors of this stack are shared_org ({', '.join(shared)}), at most {limit} "
+            f"allowed: lower the visibility of {len(shared) - limit} of them, or raise maxSharedOrg",
+            None,
+        )
+    ]
 
 
 def _tool_policy(view: ConnectorView) -> tuple[Any, Any] | None:
@@ -252,28 +280,65 @@ def server_tool_policy(views: Sequence[ConnectorView], _params: Mapping[str, Any
         if len({policy for _, policy in group}) < 2:
             continue
         each = "; ".join(f"{v.resource}: {_describe_policy(p)}" for v, p in sorted(group, key=lambda g: g[0].resource))
-        found += [(f"{len(group)} connectors register {shown_url(server)} with different tool policies ({each}): "
-                   "give them the same tool_pins and tool_drift, or register the server once", v.urn)
-                  for v, _ in group]
+        found += [
+            (
+                f"{len(group)} connectors register {shown_url(server)} with different tool policies ({each}): "
+                "give them the same tool_pins and tool_drift, or register the server once",
+                v.urn,
+            )
+            for v, _ in group
+        ]
     return found
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("connector-server-https", "A connector's MCP server uses https (plain http only for a loopback host).",
-         "resource", server_https, live=True),
-    Rule("connector-server-host", "A connector's MCP server host is allowed and not denied.",
-         "resource", server_host, live=True),
-    Rule("connector-visibility", "A connector is no more visible than the ceiling; shared_org only for listed names.",
-         "resource", visibility, live=True),
-    Rule("connector-shared-tools-tracked", "A shared connector tracks its MCP tools (tool_pins, or tool_drift block).",
-         "resource", shared_tools_tracked),
-    Rule("connector-name-pattern", "A connector's name matches the configured pattern.",
-         "resource", name_pattern, live=True),
+    Rule(
+        "connector-server-https",
+        "A connector's MCP server uses https (plain http only for a loopback host).",
+        "resource",
+        server_https,
+        live=True,
+    ),
+    Rule(
+        "connector-server-host",
+        "A connector's MCP server host is allowed and not denied.",
+        "resource",
+        server_host,
+        live=True,
+    ),
+    Rule(
+        "connector-visibility",
+        "A connector is no more visible than the ceiling; shared_org only for listed names.",
+        "resource",
+        visibility,
+        live=True,
+    ),
+    Rule(
+        "connector-shared-tools-tracked",
+        "A shared connector tracks its MCP tools (tool_pins, or tool_drift block).",
+        "resource",
+        shared_tools_tracked,
+    ),
+    Rule(
+        "connector-name-pattern",
+        "A connector's name matches the configured pattern.",
+        "resource",
+        name_pattern,
+        live=True,
+    ),
     Rule("connector-description", "A connector has a description.", "resource", description, live=True),
     Rule("connector-names-unique", "No two connectors of a stack declare the same name.", "stack", names_unique),
-    Rule("connector-shared-org-limit", "A stack has at most a configured number of shared_org connectors.",
-         "stack", shared_org_limit),
-    Rule("connector-server-tool-policy", "Connectors of one server URL in a stack share one tool policy.",
-         "stack", server_tool_policy),
+    Rule(
+        "connector-shared-org-limit",
+        "A stack has at most a configured number of shared_org connectors.",
+        "stack",
+        shared_org_limit,
+    ),
+    Rule(
+        "connector-server-tool-policy",
+        "Connectors of one server URL in a stack share one tool policy.",
+        "stack",
+        server_tool_policy,
+    ),
 )
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}

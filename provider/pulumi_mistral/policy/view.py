@@ -61,8 +61,9 @@ def is_known(value: Any) -> bool:
 def _snake(value: Any, *, keys: bool) -> Any:
     if isinstance(value, Mapping):
         # Only the auth_data keys are renamed inside a value: header and pin names are the user's own.
-        return {(CAMEL_TO_SNAKE.get(str(k), str(k)) if keys else str(k)): _snake(v, keys=False)
-                for k, v in value.items()}
+        return {
+            (CAMEL_TO_SNAKE.get(str(k), str(k)) if keys else str(k)): _snake(v, keys=False) for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [_snake(v, keys=False) for v in value]
     return ints_from_floats(value)
@@ -109,8 +110,9 @@ class ConnectorView:
         return prefix if prefix is not None else self.resource
 
 
-def declared_view(resource: str, props: Mapping[str, Any], *, urn: str | None = None,
-                  type_: str = DYNAMIC_TYPE) -> ConnectorView:
+def declared_view(
+    resource: str, props: Mapping[str, Any], *, urn: str | None = None, type_: str = DYNAMIC_TYPE
+) -> ConnectorView:
     """The view of a declared connector from its resource properties, in either spelling.
 
     Keys that are not connector fields (``__provider``, outputs such as ``connector_id``) are left out;
@@ -127,7 +129,10 @@ def declared_view(resource: str, props: Mapping[str, Any], *, urn: str | None = 
 def live_view(connector: Mapping[str, Any]) -> ConnectorView:
     """The view of a live connector (``Connector.model_dump()``): only the fields the API shows. A field the
     API did not return is :data:`UNKNOWN` (the real API may leave out ``visibility``), never "unset"."""
-    props = {k: UNKNOWN if connector.get(k) is None else connector[k]
-             for k in ("name", "description", "server", "icon_url", "visibility", "system_prompt")}
-    return ConnectorView(resource=str(connector.get("name") or connector.get("id") or "?"), props=props,
-                         urn=None, type="live")
+    props = {
+        k: UNKNOWN if connector.get(k) is None else connector[k]
+        for k in ("name", "description", "server", "icon_url", "visibility", "system_prompt")
+    }
+    return ConnectorView(
+        resource=str(connector.get("name") or connector.get("id") or "?"), props=props, urn=None, type="live"
+    )

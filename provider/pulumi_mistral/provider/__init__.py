@@ -87,8 +87,9 @@ class ConnectorProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         plan = LIFECYCLE.diff(_id, wire.plain_props(olds), wire.plain_props(news))
-        return DiffResult(changes=plan.changed, replaces=plan.replaces,
-                          delete_before_replace=plan.delete_before_replace)
+        return DiffResult(
+            changes=plan.changed, replaces=plan.replaces, delete_before_replace=plan.delete_before_replace
+        )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         created = LIFECYCLE.create(wire.plain_props(props))

@@ -11,8 +11,12 @@ from typing import Any
 
 COMMAND = "python -m pulumi_mistral.provider.refdoc > docs/reference.md"
 _TYPE_REF = "#/types/"
-_PRIMITIVE_REFS = {"pulumi.json#/Any": "any", "pulumi.json#/Json": "JSON", "pulumi.json#/Archive": "archive",
-                   "pulumi.json#/Asset": "asset"}
+_PRIMITIVE_REFS = {
+    "pulumi.json#/Any": "any",
+    "pulumi.json#/Json": "JSON",
+    "pulumi.json#/Archive": "archive",
+    "pulumi.json#/Asset": "asset",
+}
 
 Schema = Mapping[str, Any]
 
@@ -42,7 +46,7 @@ def type_of(prop: Mapping[str, Any]) -> str:
     ref = prop.get("$ref")
     if isinstance(ref, str):
         if ref.startswith(_TYPE_REF):
-            name = short(ref[len(_TYPE_REF):])
+            name = short(ref[len(_TYPE_REF) :])
             return f"[{name}](#{anchor(name)})"
         return _PRIMITIVE_REFS.get(ref, ref)
     kind = prop.get("type", "any")
@@ -67,23 +71,31 @@ def _yes(flag: Any) -> str:
 
 def property_table(props: Mapping[str, Any], required: list[str] | tuple[str, ...], required_label: str) -> list[str]:
     """One row per property: schema name, Python name, type, required, secret, description."""
-    lines = [f"| property | Python | type | {required_label} | secret | description |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"| property | Python | type | {required_label} | secret | description |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for name, prop in props.items():
-        lines.append(f"| `{name}` | `{snake(name)}` | {_type_cell(prop)} | {_yes(name in required)} | "
-                     f"{_yes(prop.get('secret'))} | {_describe(prop)} |")
+        lines.append(
+            f"| `{name}` | `{snake(name)}` | {_type_cell(prop)} | {_yes(name in required)} | "
+            f"{_yes(prop.get('secret'))} | {_describe(prop)} |"
+        )
     return lines
 
 
 def config_table(variables: Mapping[str, Any], package: str) -> list[str]:
     """Provider settings: stack config key, the explicit provider's Python argument, default, environment."""
-    lines = ["| stack config | Python (explicit provider) | type | default | environment | secret | description |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| stack config | Python (explicit provider) | type | default | environment | secret | description |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for name, prop in variables.items():
         default = json.dumps(prop["default"]) if "default" in prop else ""
         env = ", ".join(f"`{v}`" for v in prop.get("defaultInfo", {}).get("environment", []))
-        lines.append(f"| `{package}:{name}` | `{snake(name)}` | {type_of(prop)} | {default} | {env} | "
-                     f"{_yes(prop.get('secret'))} | {_describe(prop)} |")
+        lines.append(
+            f"| `{package}:{name}` | `{snake(name)}` | {type_of(prop)} | {default} | {env} | "
+            f"{_yes(prop.get('secret'))} | {_describe(prop)} |"
+        )
     return lines
 
 
@@ -91,14 +103,25 @@ def _config(schema: Schema) -> list[str]:
     package = schema["name"]
     variables = schema.get("config", {}).get("variables", {})
     provider = schema.get("provider", {})
-    out = ["## Provider configuration", "", provider.get("description", ""), "",
-           f"The default provider reads stack config (`{package}:<key>`), else the environment variable. An explicit "
-           f"provider (`pulumi:providers:{package}`) reads its inputs only, with the same names.", "",
-           *config_table(variables, package), ""]
+    out = [
+        "## Provider configuration",
+        "",
+        provider.get("description", ""),
+        "",
+        f"The default provider reads stack config (`{package}:<key>`), else the environment variable. An explicit "
+        f"provider (`pulumi:providers:{package}`) reads its inputs only, with the same names.",
+        "",
+        *config_table(variables, package),
+        "",
+    ]
     inputs = provider.get("inputProperties", {})
     if inputs and inputs != variables:
-        out += [f"### Inputs of an explicit provider (`pulumi:providers:{package}`)", "",
-                *property_table(inputs, provider.get("requiredInputs", []), "required"), ""]
+        out += [
+            f"### Inputs of an explicit provider (`pulumi:providers:{package}`)",
+            "",
+            *property_table(inputs, provider.get("requiredInputs", []), "required"),
+            "",
+        ]
     return out
 
 
@@ -106,17 +129,34 @@ def _resource(token: str, resource: Mapping[str, Any]) -> list[str]:
     inputs = resource.get("inputProperties", {})
     outputs = resource.get("properties", {})
     required_outputs = resource.get("required", [])
-    out = [f"## Resource `{token}`", "", resource.get("description", ""), "", "### Inputs", "",
-           *property_table(inputs, resource.get("requiredInputs", []), "required"), "", "### Outputs", ""]
+    out = [
+        f"## Resource `{token}`",
+        "",
+        resource.get("description", ""),
+        "",
+        "### Inputs",
+        "",
+        *property_table(inputs, resource.get("requiredInputs", []), "required"),
+        "",
+        "### Outputs",
+        "",
+    ]
     echoed = [n for n in inputs if n in outputs and outputs[n] == inputs[n]]
     if echoed:
         always = ", ".join(f"`{n}`" for n in echoed if n in required_outputs)
-        out += ["Every input above is also an output (its live value), with the same type and secrecy"
-                + (f"; always set: {always}." if always else "."), ""]
+        out += [
+            "Every input above is also an output (its live value), with the same type and secrecy"
+            + (f"; always set: {always}." if always else "."),
+            "",
+        ]
     rest = {n: p for n, p in outputs.items() if n not in echoed}
     if rest:
-        out += ["The outputs computed by the provider:" if echoed else "", "",
-                *property_table(rest, required_outputs, "always set"), ""]
+        out += [
+            "The outputs computed by the provider:" if echoed else "",
+            "",
+            *property_table(rest, required_outputs, "always set"),
+            "",
+        ]
     return out
 
 
@@ -125,11 +165,22 @@ def _function(token: str, function: Mapping[str, Any]) -> list[str]:
     python = snake(name)
     inputs = function.get("inputs", {})
     outputs = function.get("outputs", {})
-    return [f"### `{token}`", "", function.get("description", ""), "",
-            f"Python: `{python}(...)` (plain values) and `{python}_output(...)` (outputs).", "", "Inputs:", "",
-            *property_table(inputs.get("properties", {}), inputs.get("required", []), "required"), "",
-            "Outputs:", "", *property_table(outputs.get("properties", {}), outputs.get("required", []), "always set"),
-            ""]
+    return [
+        f"### `{token}`",
+        "",
+        function.get("description", ""),
+        "",
+        f"Python: `{python}(...)` (plain values) and `{python}_output(...)` (outputs).",
+        "",
+        "Inputs:",
+        "",
+        *property_table(inputs.get("properties", {}), inputs.get("required", []), "required"),
+        "",
+        "Outputs:",
+        "",
+        *property_table(outputs.get("properties", {}), outputs.get("required", []), "always set"),
+        "",
+    ]
 
 
 def _type(token: str, spec: Mapping[str, Any]) -> list[str]:
@@ -149,13 +200,22 @@ def render(schema: Schema) -> str:
     contents += [f"- [Resource `{t}`](#{anchor(f'Resource {t}')})" for t in resources]
     contents += ["- [Functions](#functions): " + ", ".join(f"`{short(t)}`" for t in functions)] if functions else []
     contents += ["- [Types](#types): " + ", ".join(f"`{short(t)}`" for t in types)] if types else []
-    lines = [f"# API reference: the `{schema['name']}` package", "",
-             f"<!-- Generated from schema.json by `{COMMAND}`. Do not edit: a test fails when this page and the "
-             "schema disagree. -->", "",
-             f"{schema.get('description', '')} Package `{schema['name']}` version {schema.get('version', '')}.", "",
-             "Names are the schema's (camelCase), as the native resource and Pulumi YAML spell them; the Python SDK "
-             "(`pulumi_mistral.native`) and the dynamic `pulumi_mistral.Connector` use the snake_case form in the "
-             "Python column.", "", *contents, "", *_config(schema)]
+    lines = [
+        f"# API reference: the `{schema['name']}` package",
+        "",
+        f"<!-- Generated from schema.json by `{COMMAND}`. Do not edit: a test fails when this page and the "
+        "schema disagree. -->",
+        "",
+        f"{schema.get('description', '')} Package `{schema['name']}` version {schema.get('version', '')}.",
+        "",
+        "Names are the schema's (camelCase), as the native resource and Pulumi YAML spell them; the Python SDK "
+        "(`pulumi_mistral.native`) and the dynamic `pulumi_mistral.Connector` use the snake_case form in the "
+        "Python column.",
+        "",
+        *contents,
+        "",
+        *_config(schema),
+    ]
     for token, resource in resources.items():
         lines += _resource(token, resource)
     if functions:

@@ -133,11 +133,19 @@ class Connector(pulumi.dynamic.Resource, module="connector", name="Connector"):
         tool_drift: pulumi.Input[str] | None = None,
     ) -> None:
         given = {
-            "name": name, "description": description, "server": server, "icon_url": icon_url,
-            "visibility": visibility, "headers": headers, "auth_data": auth_data,
-            "system_prompt": system_prompt, "connection_config": connection_config,
-            "connection_secrets": connection_secrets, "adopt": adopt,
-            "tool_pins": tool_pins, "tool_drift": tool_drift,
+            "name": name,
+            "description": description,
+            "server": server,
+            "icon_url": icon_url,
+            "visibility": visibility,
+            "headers": headers,
+            "auth_data": auth_data,
+            "system_prompt": system_prompt,
+            "connection_config": connection_config,
+            "connection_secrets": connection_secrets,
+            "adopt": adopt,
+            "tool_pins": tool_pins,
+            "tool_drift": tool_drift,
         }
         # Every declared property is registered (None when not given) so each output attribute exists.
         props: dict[str, Any] = dict.fromkeys(given)

@@ -28,8 +28,10 @@ AUTH_DATA_TOKEN = f"{PACKAGE}:index:AuthData"
 VISIBILITY_TOKEN = f"{PACKAGE}:index:ResourceVisibility"
 TOOL_DRIFT_TOKEN = f"{PACKAGE}:index:ToolDriftPolicy"
 
-_NAME = ("Connector name, unique per workspace: 1-64 letters, digits, '_' or '-'. Omitted: the resource name "
-         "plus a random 7-character suffix.")
+_NAME = (
+    "Connector name, unique per workspace: 1-64 letters, digits, '_' or '-'. Omitted: the resource name "
+    "plus a random 7-character suffix."
+)
 # Every property needs one: generation fails on a property without a description.
 DESCRIPTIONS: dict[str, str] = {
     "name": _NAME,
@@ -37,26 +39,26 @@ DESCRIPTIONS: dict[str, str] = {
     "server": "URL of the remote MCP server (http or https, with a host).",
     "icon_url": "URL of the connector's icon.",
     "visibility": "Who can see the connector. Changing it replaces the connector. Unset: not managed (the server's "
-                  "default).",
+    "default).",
     "headers": "HTTP headers sent to the MCP server (secret).",
     "auth_data": "OAuth2 client credentials (secret).",
     "system_prompt": "Instructions given to the model when it uses this connector.",
     "connection_config": "Connection settings (set with a PATCH after create).",
     "connection_secrets": "Connection secrets (secret; write-only on the real API: not drift-checked when not "
-                          "returned).",
+    "returned).",
     "adopt": "Take over an existing connector with the same name instead of failing with a conflict (the native "
-             "resource can also be imported with `pulumi import`).",
+    "resource can also be imported with `pulumi import`).",
     "tool_pins": "Expected tool fingerprints by tool name ('sha256:<64 hex digits>'), checked against the live tools.",
     "tool_drift": "What a tool fingerprint change does: audit, warn or block.",
     "connector_id": "The connector's id (a UUID).",
     "created_at": "Creation time (RFC 3339, UTC).",
     "modified_at": "Last modification time (RFC 3339, UTC).",
-    "auth_type": "\"oauth2\" when auth data is set, else \"none\".",
+    "auth_type": '"oauth2" when auth data is set, else "none".',
     "tool_names": "Names of the connector's cached tools ([] when none are cached yet).",
     "tools": "With tool tracking (toolPins or toolDrift set): each live tool's name and fingerprint.",
     "tools_fingerprint": "With tool tracking: one fingerprint over the whole live tool set.",
     "tool_definitions": "With tool tracking: the full definitions of the baseline tools (those matching the pins), "
-                        "kept to say what changed in a tool.",
+    "kept to say what changed in a tool.",
 }
 TOOL_DRIFT_DESCRIPTIONS: dict[str, str] = {
     "audit": "Record tool changes in the outputs only.",
@@ -81,8 +83,10 @@ _TYPES: dict[str, dict[str, Any]] = {
     "dict[str, Any]": {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}},
     "list[str]": {"type": "array", "items": {"type": "string"}},
     "list[dict[str, str]]": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}},
-    "list[dict[str, Any]]": {"type": "array", "items": {"type": "object",
-                                                        "additionalProperties": {"$ref": "pulumi.json#/Any"}}},
+    "list[dict[str, Any]]": {
+        "type": "array",
+        "items": {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}},
+    },
 }
 
 
@@ -154,15 +158,20 @@ def resource_facts() -> dict[str, Any]:
 def _config_variables() -> dict[str, dict[str, Any]]:
     """The provider's settings: stack config ``mistral:*`` for the default provider, inputs of an explicit one."""
     return {
-        "apiKey": {"type": "string", "secret": True,
-                   "description": "Mistral API key (falls back to MISTRAL_API_KEY). The default provider reads it "
-                                  "from stack config and keeps it out of the state; an explicit provider keeps its "
-                                  "apiKey input encrypted in the state, as every secret input.",
-                   "defaultInfo": {"environment": ["MISTRAL_API_KEY"]}},
-        "serverUrl": {"type": "string",
-                      "description": "Base URL of the Connectors API (falls back to MISTRAL_SERVER_URL; "
-                                     "default https://api.mistral.ai).",
-                      "defaultInfo": {"environment": ["MISTRAL_SERVER_URL"]}},
+        "apiKey": {
+            "type": "string",
+            "secret": True,
+            "description": "Mistral API key (falls back to MISTRAL_API_KEY). The default provider reads it "
+            "from stack config and keeps it out of the state; an explicit provider keeps its "
+            "apiKey input encrypted in the state, as every secret input.",
+            "defaultInfo": {"environment": ["MISTRAL_API_KEY"]},
+        },
+        "serverUrl": {
+            "type": "string",
+            "description": "Base URL of the Connectors API (falls back to MISTRAL_SERVER_URL; "
+            "default https://api.mistral.ai).",
+            "defaultInfo": {"environment": ["MISTRAL_SERVER_URL"]},
+        },
         **_tuning_variables(),
     }
 
@@ -177,8 +186,12 @@ def _tuning_variables() -> dict[str, dict[str, Any]]:
         name = key.split(":", 1)[1]
         if name not in CONFIG_DESCRIPTIONS:
             raise ValueError(f"no description for config {key}; add it to schema_gen.CONFIG_DESCRIPTIONS")
-        variables[name] = {"type": "integer" if parse is int else "number", "default": defaults[field_name],
-                           "description": CONFIG_DESCRIPTIONS[name], "defaultInfo": {"environment": [env]}}
+        variables[name] = {
+            "type": "integer" if parse is int else "number",
+            "default": defaults[field_name],
+            "description": CONFIG_DESCRIPTIONS[name],
+            "defaultInfo": {"environment": [env]},
+        }
     return variables
 
 
@@ -187,19 +200,38 @@ _LOOKUP: dict[str, dict[str, Any]] = {
     "name": {"type": "string", "description": "The connector's name. Give the id or the name."},
 }
 # What getConnector returns: the connector as the API shows it (no control inputs, no tool tracking outputs).
-_GET_CONNECTOR_OUTPUTS = ("name", "description", "server", "icon_url", "visibility", "headers", "auth_data",
-                          "system_prompt", "connection_config", "connection_secrets", "connector_id", "created_at",
-                          "modified_at", "auth_type", "tool_names")
+_GET_CONNECTOR_OUTPUTS = (
+    "name",
+    "description",
+    "server",
+    "icon_url",
+    "visibility",
+    "headers",
+    "auth_data",
+    "system_prompt",
+    "connection_config",
+    "connection_secrets",
+    "connector_id",
+    "created_at",
+    "modified_at",
+    "auth_type",
+    "tool_names",
+)
 _TOOLS_OUTPUTS: dict[str, dict[str, Any]] = {
     "connectorId": {"type": "string", "description": "The connector's id."},
     "name": {"type": "string", "description": "The connector's name."},
     "toolNames": {"type": "array", "items": {"type": "string"}, "description": "The live tools' names."},
-    "tools": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}},
-              "description": "Each live tool's name and fingerprint ('sha256:...'), the values tool pins take."},
+    "tools": {
+        "type": "array",
+        "items": {"type": "object", "additionalProperties": {"type": "string"}},
+        "description": "Each live tool's name and fingerprint ('sha256:...'), the values tool pins take.",
+    },
     "toolsFingerprint": {"type": "string", "description": "One fingerprint over the whole live tool set."},
-    "toolDefinitions": {"type": "array", "items": {"type": "object",
-                                                   "additionalProperties": {"$ref": "pulumi.json#/Any"}},
-                        "description": "The live tools' full definitions (name, description, input schema...)."},
+    "toolDefinitions": {
+        "type": "array",
+        "items": {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}},
+        "description": "The live tools' full definitions (name, description, input schema...).",
+    },
 }
 
 
@@ -208,16 +240,29 @@ def _functions(props: dict[str, Any], secret: set[str]) -> dict[str, Any]:
     connector = {camel(n): props[camel(n)] for n in _GET_CONNECTOR_OUTPUTS}
     return {
         GET_CONNECTOR_TOKEN: {
-            "description": "A connector of the provider's workspace, by id or by name (secret properties stay "
-                           "secret).",
+            "description": "A connector of the provider's workspace, by id or by name (secret properties stay secret).",
             "inputs": {"properties": _LOOKUP},
-            "outputs": {"properties": connector,
-                        "required": [k for k in ("name", "description", "server", "connectorId", "createdAt",
-                                                 "modifiedAt", "authType", "toolNames") if k in connector]},
+            "outputs": {
+                "properties": connector,
+                "required": [
+                    k
+                    for k in (
+                        "name",
+                        "description",
+                        "server",
+                        "connectorId",
+                        "createdAt",
+                        "modifiedAt",
+                        "authType",
+                        "toolNames",
+                    )
+                    if k in connector
+                ],
+            },
         },
         GET_CONNECTOR_TOOLS_TOKEN: {
             "description": "The live MCP tools of a connector, by id or by name, with their fingerprints (what "
-                           "toolPins pins).",
+            "toolPins pins).",
             "inputs": {"properties": _LOOKUP},
             "outputs": {"properties": _TOOLS_OUTPUTS, "required": list(_TOOLS_OUTPUTS)},
         },
@@ -231,8 +276,11 @@ def _types(facts: dict[str, Any]) -> dict[str, Any]:
             "type": "object",
             "description": "OAuth2 client credentials of a connector.",
             "properties": {
-                camel(f): {"type": "string", "description": AUTH_DATA_DESCRIPTIONS[f],
-                           **({"secret": True} if f in AUTH_DATA_SECRETS else {})}
+                camel(f): {
+                    "type": "string",
+                    "description": AUTH_DATA_DESCRIPTIONS[f],
+                    **({"secret": True} if f in AUTH_DATA_SECRETS else {}),
+                }
                 for f in facts["auth_data_fields"]
             },
             "required": [camel(f) for f in facts["auth_data_fields"]],
@@ -245,8 +293,10 @@ def _types(facts: dict[str, Any]) -> dict[str, Any]:
         TOOL_DRIFT_TOKEN: {
             "type": "string",
             "description": "What a change of a connector's MCP tools does.",
-            "enum": [{"name": v.title(), "value": v, "description": TOOL_DRIFT_DESCRIPTIONS[v]}
-                     for v in facts["tool_drift_policies"]],
+            "enum": [
+                {"name": v.title(), "value": v, "description": TOOL_DRIFT_DESCRIPTIONS[v]}
+                for v in facts["tool_drift_policies"]
+            ],
         },
     }
 
@@ -285,16 +335,16 @@ def generate() -> dict[str, Any]:
         "config": {"variables": variables},
         "provider": {
             "description": "The mistral provider: one Connectors API workspace (its API key). Declare one per "
-                           "workspace to manage several from one stack.",
+            "workspace to manage several from one stack.",
             "inputProperties": variables,
         },
         "types": _types(facts),
         "resources": {
             RESOURCE_TOKEN: {
                 "description": "A Mistral connector: registers a remote MCP server with Mistral. Served by the "
-                               "native plugin pulumi-resource-mistral; the Python dynamic resource "
-                               "`pulumi_mistral.Connector` (type token pulumi-python:dynamic/connector:Connector) "
-                               "shares its lifecycle, with the snake_case forms of these names.",
+                "native plugin pulumi-resource-mistral; the Python dynamic resource "
+                "`pulumi_mistral.Connector` (type token pulumi-python:dynamic/connector:Connector) "
+                "shares its lifecycle, with the snake_case forms of these names.",
                 "inputProperties": inputs,
                 "requiredInputs": [camel(n) for n in facts["required_inputs"]],
                 "properties": ordered_props,

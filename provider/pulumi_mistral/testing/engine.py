@@ -166,18 +166,28 @@ class EngineClient:
         self, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any]
     ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         request = proto.CheckRequest(
-            urn=urn, olds=_struct(strip_secrets(olds)), news=_struct(strip_secrets(news)),
-            name=urn.rsplit("::", 1)[-1], type=urn.rsplit("::", 2)[-2],
+            urn=urn,
+            olds=_struct(strip_secrets(olds)),
+            news=_struct(strip_secrets(news)),
+            name=urn.rsplit("::", 1)[-1],
+            type=urn.rsplit("::", 2)[-2],
         )
         resp = self._call("Check", request)
         return _props(resp.inputs), [(f.property, f.reason) for f in resp.failures]
 
     def diff(
-        self, ident: str, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any],
+        self,
+        ident: str,
+        urn: str,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
         old_inputs: Mapping[str, Any] | None = None,
     ) -> DiffAnswer:
         request = proto.DiffRequest(
-            id=ident, urn=urn, olds=_struct(strip_secrets(olds)), news=_struct(strip_secrets(news)),
+            id=ident,
+            urn=urn,
+            olds=_struct(strip_secrets(olds)),
+            news=_struct(strip_secrets(news)),
             old_inputs=_struct(strip_secrets(old_inputs or {})),
         )
         resp = self._call("Diff", request)
@@ -194,18 +204,28 @@ class EngineClient:
         self, ident: str, urn: str, props: Mapping[str, Any], inputs: Mapping[str, Any]
     ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         request = proto.ReadRequest(
-            id=ident, urn=urn, properties=_struct(strip_secrets(props)), inputs=_struct(strip_secrets(inputs)),
+            id=ident,
+            urn=urn,
+            properties=_struct(strip_secrets(props)),
+            inputs=_struct(strip_secrets(inputs)),
         )
         resp = self._call("Read", request)
         new_inputs = _props(resp.inputs) if resp.HasField("inputs") else None
         return resp.id, _props(resp.properties), new_inputs
 
     def update(
-        self, ident: str, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any],
+        self,
+        ident: str,
+        urn: str,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
         old_inputs: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         request = proto.UpdateRequest(
-            id=ident, urn=urn, olds=_struct(strip_secrets(olds)), news=_struct(strip_secrets(news)),
+            id=ident,
+            urn=urn,
+            olds=_struct(strip_secrets(olds)),
+            news=_struct(strip_secrets(news)),
             old_inputs=_struct(strip_secrets(old_inputs or {})),
         )
         return _props(self._call("Update", request).properties)
@@ -214,7 +234,9 @@ class EngineClient:
         self, ident: str, urn: str, props: Mapping[str, Any], old_inputs: Mapping[str, Any] | None = None
     ) -> None:
         request = proto.DeleteRequest(
-            id=ident, urn=urn, properties=_struct(strip_secrets(props)),
+            id=ident,
+            urn=urn,
+            properties=_struct(strip_secrets(props)),
             old_inputs=_struct(strip_secrets(old_inputs or {})),
         )
         self._call("Delete", request)

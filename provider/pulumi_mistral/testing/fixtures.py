@@ -50,8 +50,9 @@ def configured_provider(server: ServerHandle, api_key: str | None = None) -> Ite
 
 
 @contextlib.contextmanager
-def configured_engine(server: ServerHandle,
-                      host: InProcessProviderHost | SubprocessProviderHost | None = None) -> Iterator[EngineClient]:
+def configured_engine(
+    server: ServerHandle, host: InProcessProviderHost | SubprocessProviderHost | None = None
+) -> Iterator[EngineClient]:
     """An ``EngineClient`` configured for ``server`` (the key sent as a secret, as the engine sends it), on
     ``host``'s servicer, or on a new in-process one."""
     from pulumi_mistral.testing.engine import EngineClient

@@ -83,8 +83,13 @@ class Interruption:
         self.stack = stack
         self.args = ("--non-interactive", *args, "--stack", stack.stack)
         self.proc = subprocess.Popen(
-            [str(stack.pulumi), *self.args], cwd=stack.project_dir, env=stack.env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            [str(stack.pulumi), *self.args],
+            cwd=stack.project_dir,
+            env=stack.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
         )
         self.output = ""
 
@@ -94,8 +99,9 @@ class Interruption:
         while not condition():
             if self.proc.poll() is not None:
                 self.output = self.proc.communicate()[0]
-                raise AssertionError(f"`pulumi {' '.join(self.args)}` ended before {what or 'the moment'}:\n"
-                                     f"{self.output[-3000:]}")
+                raise AssertionError(
+                    f"`pulumi {' '.join(self.args)}` ended before {what or 'the moment'}:\n{self.output[-3000:]}"
+                )
             if time.monotonic() > deadline:
                 raise AssertionError(f"{what or 'the moment'} did not come within {timeout:.0f} s")
             time.sleep(POLL_S)
@@ -118,8 +124,9 @@ class Interruption:
     def __enter__(self) -> Interruption:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self.proc.poll() is None or self.leftovers():
             kill_session(self.proc.pid)
             self.proc.communicate(timeout=EXIT_TIMEOUT_S)

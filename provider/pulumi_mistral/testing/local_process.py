@@ -51,8 +51,14 @@ class LocalServerProcess(ServerHandle):
         self._tmp = tempfile.TemporaryDirectory(prefix="pulumi-mistral-local-process-")
         self.api_keys = [secrets.token_urlsafe(24) for _ in range(api_keys)]
         self.log_path = Path(self._tmp.name) / "server.log"
-        self._command = ["--db", str(Path(self._tmp.name) / "connectors.db"), "--log-level", log_level,
-                         "--mcp-timeout", str(mcp_timeout)]
+        self._command = [
+            "--db",
+            str(Path(self._tmp.name) / "connectors.db"),
+            "--log-level",
+            log_level,
+            "--mcp-timeout",
+            str(mcp_timeout),
+        ]
         try:
             # A port found free can be taken by another socket before the server binds it: try a few.
             for attempt in range(START_ATTEMPTS):
@@ -72,8 +78,7 @@ class LocalServerProcess(ServerHandle):
             self.port = s.getsockname()[1]
         self._url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "PULUMI_MISTRAL_LOCAL_API_KEYS": ",".join(self.api_keys)}
-        command = [str(Path(sys.prefix) / "bin" / "pulumi-mistral"), "local", "--port", str(self.port),
-                   *self._command]
+        command = [str(Path(sys.prefix) / "bin" / "pulumi-mistral"), "local", "--port", str(self.port), *self._command]
         self._stop_process()  # the previous attempt's, if any
         with open(self.log_path, "w") as log:
             self.proc = spawn(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -116,8 +121,9 @@ class LocalServerProcess(ServerHandle):
     def __enter__(self) -> LocalServerProcess:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def __repr__(self) -> str:  # never shows the keys

@@ -48,10 +48,17 @@ class LocalServer(ServerHandle):
     """The local Connectors API in a thread: ``.url``, ``.api_key``, ``.api_keys``, ``.settings``; ``client()``,
     ``controls()``, ``config()`` and ``headers()`` for any of its keys."""
 
-    def __init__(self, *, port: int = 0, db_path: str | Path | None = None,
-                 api_keys: list[str] | None = None, enable_test_controls: bool = True,
-                 mcp_call_timeout: float = 30.0, mcp_connect_timeout: float = 5.0,
-                 max_body_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        db_path: str | Path | None = None,
+        api_keys: list[str] | None = None,
+        enable_test_controls: bool = True,
+        mcp_call_timeout: float = 30.0,
+        mcp_connect_timeout: float = 5.0,
+        max_body_bytes: int | None = None,
+    ) -> None:
         from pulumi_mistral.local.settings import DEFAULT_MAX_BODY_BYTES
 
         self._tmpdir: str | None = None
@@ -62,7 +69,8 @@ class LocalServer(ServerHandle):
         self.api_keys: list[str] = list(api_keys) if api_keys else [secrets.token_urlsafe(24)]
         self._requested_port = port
         self._options: _SettingsOptions = {
-            "enable_test_controls": enable_test_controls, "mcp_call_timeout": mcp_call_timeout,
+            "enable_test_controls": enable_test_controls,
+            "mcp_call_timeout": mcp_call_timeout,
             "mcp_connect_timeout": mcp_connect_timeout,
             "max_body_bytes": DEFAULT_MAX_BODY_BYTES if max_body_bytes is None else max_body_bytes,
         }
@@ -106,11 +114,16 @@ class LocalServer(ServerHandle):
         sock = self._bind()
         self._sock = sock
         self.port = int(sock.getsockname()[1])
-        self.settings = LocalSettings(db_path=self.db_path, api_keys=list(self.api_keys), host=LOOPBACK,
-                                      port=self.port, public_url=self.url, **self._options)
+        self.settings = LocalSettings(
+            db_path=self.db_path,
+            api_keys=list(self.api_keys),
+            host=LOOPBACK,
+            port=self.port,
+            public_url=self.url,
+            **self._options,
+        )
         app = create_app(self.settings)
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False,
-                                timeout_graceful_shutdown=2)
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False, timeout_graceful_shutdown=2)
         server = uvicorn.Server(config)
         self._server = server
         self._error = None
@@ -174,8 +187,9 @@ class LocalServer(ServerHandle):
             self.close()
             raise
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def __repr__(self) -> str:  # never shows the API keys

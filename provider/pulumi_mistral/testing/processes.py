@@ -28,8 +28,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Leftover", "adopt_orphans", "end_group", "end_processes", "has_exited", "leftover_processes",
-           "redact_command", "session_processes", "spawn", "stop_process"]
+__all__ = [
+    "Leftover",
+    "adopt_orphans",
+    "end_group",
+    "end_processes",
+    "has_exited",
+    "leftover_processes",
+    "redact_command",
+    "session_processes",
+    "spawn",
+    "stop_process",
+]
 
 STOP_TIMEOUT_S = 10.0  # the first signal to the process, before SIGKILL
 GROUP_GRACE_S = 2.0  # SIGTERM to what is left in the group, before SIGKILL
@@ -50,8 +60,7 @@ def spawn(args: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
     return subprocess.Popen(args, **kwargs)
 
 
-def stop_process(proc: subprocess.Popen[Any], signum: int = signal.SIGTERM, *,
-                 timeout: float = STOP_TIMEOUT_S) -> int:
+def stop_process(proc: subprocess.Popen[Any], signum: int = signal.SIGTERM, *, timeout: float = STOP_TIMEOUT_S) -> int:
     """Stop ``proc`` and everything left in its process group; its exit status (negative: killed by a signal).
 
     ``signum`` goes to the process alone; after ``timeout`` s it gets SIGKILL. Then what is left in its group
@@ -149,7 +158,7 @@ def _stats() -> list[_Stat] | None:
         except OSError:  # gone meanwhile
             continue
         # "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses, so split after the last ")"
-        fields = text[text.rindex(")") + 2:].split()
+        fields = text[text.rindex(")") + 2 :].split()
         found.append(_Stat(int(entry.name), fields[0], int(fields[1]), int(fields[2]), int(fields[3])))
     return found
 

@@ -156,8 +156,12 @@ def load_servicer_module() -> dict[str, Any]:
     tree.body = [
         node
         for node in tree.body
-        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
-                and isinstance(node.value.func, ast.Name) and node.value.func.id == "main")
+        if not (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id == "main"
+        )
     ]
     namespace: dict[str, Any] = {"__name__": "pulumi_dynamic_servicer_in_process", "__file__": spec.origin}
     exec(compile(tree, spec.origin, "exec"), namespace)  # noqa: S102 - the SDK's own servicer source

@@ -113,8 +113,10 @@ class CliStack:
     ) -> None:
         cli = Path(pulumi) if pulumi is not None else find_pulumi()
         if cli is None:
-            raise FileNotFoundError("the Pulumi CLI was not found: run `make install` (it builds the pinned CLI "
-                                    f"when Go is installed), put `pulumi` on PATH, or set {PULUMI_ENV}")
+            raise FileNotFoundError(
+                "the Pulumi CLI was not found: run `make install` (it builds the pinned CLI "
+                f"when Go is installed), put `pulumi` on PATH, or set {PULUMI_ENV}"
+            )
         self.pulumi = cli
         self.timeout = timeout
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -154,8 +156,14 @@ class CliStack:
 
     # -- commands ----------------------------------------------------------------------------------------------
 
-    def run(self, *args: str, check: bool = True, stdin: str | None = None, timeout: float | None = None,
-            select_stack: bool = True) -> CliResult:
+    def run(
+        self,
+        *args: str,
+        check: bool = True,
+        stdin: str | None = None,
+        timeout: float | None = None,
+        select_stack: bool = True,
+    ) -> CliResult:
         """``pulumi --non-interactive ARGS --stack NAME`` in the project directory (several stacks may share
         it, so the stack is always named); raises CliError on failure when ``check``."""
         full = ("--non-interactive", *args)
@@ -163,9 +171,15 @@ class CliStack:
             cut = full.index("--") if "--" in full else len(full)
             full = (*full[:cut], "--stack", self.stack, *full[cut:])
         # A process group of its own: on a timeout the CLI's plugins and the program go with it.
-        proc = spawn([str(self.pulumi), *full], cwd=self.project_dir, env=self.env, text=True,
-                     stdin=None if stdin is None else subprocess.PIPE, stdout=subprocess.PIPE,
-                     stderr=subprocess.PIPE)
+        proc = spawn(
+            [str(self.pulumi), *full],
+            cwd=self.project_dir,
+            env=self.env,
+            text=True,
+            stdin=None if stdin is None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
             stdout, stderr = proc.communicate(stdin, timeout=timeout or self.timeout)
         finally:

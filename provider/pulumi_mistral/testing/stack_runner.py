@@ -63,8 +63,10 @@ class _Run:
         inputs, failures = self.engine.check(urn, olds, news)
         if failures:
             # Like the engine's diagnostics, minus the value (it may be a secret).
-            lines = [f"  property {prop} has a problem: {reason}" if prop else f"  has a problem: {reason}"
-                     for prop, reason in failures]
+            lines = [
+                f"  property {prop} has a problem: {reason}" if prop else f"  has a problem: {reason}"
+                for prop, reason in failures
+            ]
             typ, name = urn.rsplit("::", 2)[-2:]
             raise StackRunError(f"{typ} resource '{name}' has check errors:\n" + "\n".join(lines))
         return inputs
@@ -457,8 +459,9 @@ class StackRunner:
             if answer.changes == "some":
                 new_inputs = inputs if inputs is not None else outs
                 changed = changed_properties(res["inputs"], new_inputs)
-                names = ([k for k in changed if k in res["inputs"]] or changed
-                         or changed_properties(res["outputs"], outs))
+                names = (
+                    [k for k in changed if k in res["inputs"]] or changed or changed_properties(res["outputs"], outs)
+                )
                 drift[urn] = names or ["(unknown)"]
                 steps.append(Step("read", urn, tuple(drift[urn])))
             else:

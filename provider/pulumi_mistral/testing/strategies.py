@@ -25,7 +25,7 @@ urls = st.builds(
     st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True),
     st.from_regex(r"[a-z0-9/]{0,12}", fullmatch=True),
 )
-json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=10))
+json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6), st.text(max_size=10))
 json_maps = st.dictionaries(st.text(min_size=1, max_size=8), json_leaf, max_size=4)
 # No control characters (RFC 9110 field values) and no lone surrogates (not encodable).
 header_values = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=12)

@@ -24,23 +24,44 @@ ENV_SERVER_URL = "MISTRAL_SERVER_URL"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = ("The API key is read only from the MISTRAL_API_KEY environment variable (never an argument, "
-                     "so it stays out of shell history).\nExit status: 0 clean (or advisory findings only), 2 a "
-                     "mandatory rule is broken, 1 error (usage errors included).")
-    parser.add_argument("--config", metavar="FILE",
-                        help="the policy pack's config (the file given to --policy-pack-config); default: every "
-                             "rule mandatory at its defaults")
-    parser.add_argument("--check-config", action="store_true",
-                        help="only check the config file and print each rule's level and parameters (no API call)")
-    parser.add_argument("--server-url", metavar="URL",
-                        help=f"Connectors API base URL (default: {ENV_SERVER_URL}, else https://api.mistral.ai)")
+    parser.epilog = (
+        "The API key is read only from the MISTRAL_API_KEY environment variable (never an argument, "
+        "so it stays out of shell history).\nExit status: 0 clean (or advisory findings only), 2 a "
+        "mandatory rule is broken, 1 error (usage errors included)."
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the policy pack's config (the file given to --policy-pack-config); default: every "
+        "rule mandatory at its defaults",
+    )
+    parser.add_argument(
+        "--check-config",
+        action="store_true",
+        help="only check the config file and print each rule's level and parameters (no API call)",
+    )
+    parser.add_argument(
+        "--server-url",
+        metavar="URL",
+        help=f"Connectors API base URL (default: {ENV_SERVER_URL}, else https://api.mistral.ai)",
+    )
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    parser.add_argument("--ignore", metavar="GLOB", action="append", default=[],
-                        help="do not audit connectors whose name matches GLOB (repeatable)")
-    parser.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
-                        help=f"the most one listing request may take, retries included (default: {ENV_TIMEOUT}, "
-                             f"else {DEFAULT_TIMEOUT:g})")
+    parser.add_argument(
+        "--ignore",
+        metavar="GLOB",
+        action="append",
+        default=[],
+        help="do not audit connectors whose name matches GLOB (repeatable)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=None,
+        metavar="SECONDS",
+        help=f"the most one listing request may take, retries included (default: {ENV_TIMEOUT}, "
+        f"else {DEFAULT_TIMEOUT:g})",
+    )
     parser.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a TTY")
     parser.add_argument("-v", "--verbose", action="store_true", help="print the API request count to stderr")
 
@@ -48,10 +69,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def render_config(config: dict[str, RuleConfig]) -> str:
     """Each rule's effective level and parameters, one line each (``--check-config``)."""
     width = max(len(r.id) for r in RULES)
-    lines = [f"{r.id:<{width}}  {config[r.id].level:<9}  {'audit+pack' if r.live else 'pack only ':<10}  "
-             f"{json.dumps(dict(config[r.id].params), sort_keys=True)}" for r in RULES]
-    return "\n".join(["config ok: each rule, its level, where it applies (the audit applies what a live connector "
-                      "shows), its parameters", *lines]) + "\n"
+    lines = [
+        f"{r.id:<{width}}  {config[r.id].level:<9}  {'audit+pack' if r.live else 'pack only ':<10}  "
+        f"{json.dumps(dict(config[r.id].params), sort_keys=True)}"
+        for r in RULES
+    ]
+    return (
+        "\n".join(
+            [
+                "config ok: each rule, its level, where it applies (the audit applies what a live connector "
+                "shows), its parameters",
+                *lines,
+            ]
+        )
+        + "\n"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,8 +98,9 @@ def run(args: argparse.Namespace) -> int:
             timeout = timeout_seconds(args.timeout, DEFAULT_TIMEOUT)
             require_api_key()
             progress = Progress(sys.stderr, bool(args.progress or sys.stderr.isatty()))
-            with ConnectorsClient(server_url=args.server_url, on_request=counter.add, timeout=timeout,
-                                  max_retry_time=timeout) as client:
+            with ConnectorsClient(
+                server_url=args.server_url, on_request=counter.add, timeout=timeout, max_retry_time=timeout
+            ) as client:
                 source = args.config or client.server_url
                 report = audit(client, config, source=source, ignore=args.ignore, progress=progress)
             report.requests = counter.snapshot()

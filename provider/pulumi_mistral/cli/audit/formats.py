@@ -19,14 +19,18 @@ SARIF_LEVELS = {"advisory": "warning", "mandatory": "error", "remediate": "error
 
 
 def headline(report: AuditReport) -> str:
-    scope = (f"{report.connectors} connector{'s' if report.connectors != 1 else ''}"
-             + (f", {report.ignored} ignored" if report.ignored else "")
-             + f", {len(report.rules)} rule{'s' if len(report.rules) != 1 else ''}")
+    scope = (
+        f"{report.connectors} connector{'s' if report.connectors != 1 else ''}"
+        + (f", {report.ignored} ignored" if report.ignored else "")
+        + f", {len(report.rules)} rule{'s' if len(report.rules) != 1 else ''}"
+    )
     if not report.findings:
         return f"Audit clean: no connector breaks a rule ({scope})."
     blocking = len(report.blocking)
-    return (f"Audit: {len(report.findings)} violation{'s' if len(report.findings) != 1 else ''} ({blocking} "
-            f"mandatory, {len(report.findings) - blocking} advisory) ({scope}).")
+    return (
+        f"Audit: {len(report.findings)} violation{'s' if len(report.findings) != 1 else ''} ({blocking} "
+        f"mandatory, {len(report.findings) - blocking} advisory) ({scope})."
+    )
 
 
 def _not_applied(report: AuditReport) -> str | None:
@@ -56,22 +60,34 @@ def render_json(report: AuditReport) -> str:
         "tool": f"pulumi-mistral {__version__}",
         "source": report.source,
         "exit_code": report.exit_code,
-        "summary": {"connectors": report.connectors, "ignored": report.ignored, "findings": len(report.findings),
-                    "mandatory": len(report.blocking), "advisory": len(report.findings) - len(report.blocking),
-                    "rules": [r.id for r in report.rules], "not_applied": report.skipped,
-                    "requests": report.requests},
+        "summary": {
+            "connectors": report.connectors,
+            "ignored": report.ignored,
+            "findings": len(report.findings),
+            "mandatory": len(report.blocking),
+            "advisory": len(report.findings) - len(report.blocking),
+            "rules": [r.id for r in report.rules],
+            "not_applied": report.skipped,
+            "requests": report.requests,
+        },
         "findings": [f.to_dict() for f in report.findings],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def render_markdown(report: AuditReport) -> str:
-    lines = [f"### Connector audit: {len(report.findings)} violation{'s' if len(report.findings) != 1 else ''}",
-             "", md(headline(report)), ""]
+    lines = [
+        f"### Connector audit: {len(report.findings)} violation{'s' if len(report.findings) != 1 else ''}",
+        "",
+        md(headline(report)),
+        "",
+    ]
     if report.findings:
         lines += ["| Connector | Rule | Level | Message |", "| --- | --- | --- | --- |"]
-        lines += [f"| {md(f.connector)} | {md(f.rule, code=True)} | {md(f.level)} | {md(f.message)} |"
-                  for f in report.findings]
+        lines += [
+            f"| {md(f.connector)} | {md(f.rule, code=True)} | {md(f.level)} | {md(f.message)} |"
+            for f in report.findings
+        ]
         lines.append("")
     note = _not_applied(report)
     if note:
@@ -86,25 +102,35 @@ def render_sarif(report: AuditReport) -> str:
         # Code scanning needs a file and a line: the config file the rules come from (else the API's URL).
         location = {
             "physicalLocation": {"artifactLocation": {"uri": report.source}, "region": {"startLine": 1}},
-            "logicalLocations": [{"name": f.connector, "kind": "resource",
-                                  "fullyQualifiedName": f"connector/{f.connector}/{f.rule}"}],
+            "logicalLocations": [
+                {"name": f.connector, "kind": "resource", "fullyQualifiedName": f"connector/{f.connector}/{f.rule}"}
+            ],
         }
-        results.append({
-            "ruleId": f.rule,
-            "ruleIndex": rule_ids.index(f.rule),
-            "level": SARIF_LEVELS.get(f.level, "warning"),
-            "message": {"text": f"Connector '{f.connector}': {f.message}."},
-            "locations": [location],
-            "partialFingerprints": {"connectorRule/v1": f"{f.rule}:{f.connector_id or f.connector}"},
-        })
+        results.append(
+            {
+                "ruleId": f.rule,
+                "ruleIndex": rule_ids.index(f.rule),
+                "level": SARIF_LEVELS.get(f.level, "warning"),
+                "message": {"text": f"Connector '{f.connector}': {f.message}."},
+                "locations": [location],
+                "partialFingerprints": {"connectorRule/v1": f"{f.rule}:{f.connector_id or f.connector}"},
+            }
+        )
     note = _not_applied(report)
     notes = [{"level": "note", "message": {"text": note}}] if note else []
-    return sarif_log(tool="pulumi-mistral audit", rules=[(r.id, r.id, r.description) for r in RULES],
-                     results=results, notifications=notes)
+    return sarif_log(
+        tool="pulumi-mistral audit",
+        rules=[(r.id, r.id, r.description) for r in RULES],
+        results=results,
+        notifications=notes,
+    )
 
 
 RENDERERS: dict[str, Callable[[AuditReport], str]] = {
-    "table": render_table, "json": render_json, "markdown": render_markdown, "sarif": render_sarif,
+    "table": render_table,
+    "json": render_json,
+    "markdown": render_markdown,
+    "sarif": render_sarif,
 }
 
 

@@ -34,8 +34,13 @@ class AuditFinding:
     message: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "level": self.level, "connector": self.connector,
-                "connector_id": self.connector_id, "message": self.message}
+        return {
+            "rule": self.rule,
+            "level": self.level,
+            "connector": self.connector,
+            "connector_id": self.connector_id,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -65,8 +70,14 @@ def applied_rules(config: Mapping[str, RuleConfig]) -> tuple[list[Rule], list[st
     return [r for r in enabled if r.live], [r.id for r in enabled if not r.live]
 
 
-def audit(client: ConnectorsClient, config: Mapping[str, RuleConfig], *, source: str,
-          ignore: Sequence[str] = (), progress: Progress | None = None) -> AuditReport:
+def audit(
+    client: ConnectorsClient,
+    config: Mapping[str, RuleConfig],
+    *,
+    source: str,
+    ignore: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> AuditReport:
     """Apply the live rules to every connector the client's key can list (pages of ``MAX_PAGE_SIZE``, no
     secrets fetched). Findings are sorted by connector, then rule."""
     bar = progress or Progress(sys.stderr, False)
@@ -81,9 +92,16 @@ def audit(client: ConnectorsClient, config: Mapping[str, RuleConfig], *, source:
         view = live_view(connector.model_dump(mode="json"))
         for rule in rules:
             rule_config = config[rule.id]
-            report.findings += [AuditFinding(rule=rule.id, level=rule_config.level, connector=connector.name,
-                                             connector_id=connector.id, message=message)
-                                for message in rule.check(view, rule_config.params)]
+            report.findings += [
+                AuditFinding(
+                    rule=rule.id,
+                    level=rule_config.level,
+                    connector=connector.name,
+                    connector_id=connector.id,
+                    message=message,
+                )
+                for message in rule.check(view, rule_config.params)
+            ]
     bar.update("audit: listing connectors", report.connectors, force=True)
     bar.done()
     order = {r.id: i for i, r in enumerate(RULES)}

@@ -41,33 +41,67 @@ DEFAULT_TIMEOUT = 30.0  # seconds per connector's tool listing (and per request)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = ("The API key is read only from the MISTRAL_API_KEY environment variable (never an argument, "
-                     "so it stays out of shell history).\nExit status: 0 clean, 2 drift, 1 error (usage errors "
-                     "included).")
+    parser.epilog = (
+        "The API key is read only from the MISTRAL_API_KEY environment variable (never an argument, "
+        "so it stays out of shell history).\nExit status: 0 clean, 2 drift, 1 error (usage errors "
+        "included)."
+    )
     src = parser.add_mutually_exclusive_group()
     src.add_argument("--declared", metavar="FILE", help="connectors.yaml with the declared connectors")
-    src.add_argument("--stack-export", metavar="FILE",
-                     help="JSON of `pulumi stack export` ('-' reads stdin); encrypted secrets compare as unknown")
+    src.add_argument(
+        "--stack-export",
+        metavar="FILE",
+        help="JSON of `pulumi stack export` ('-' reads stdin); encrypted secrets compare as unknown",
+    )
     parser.add_argument("--stack", metavar="NAME", help="with --declared: apply this stack's overrides")
-    parser.add_argument("--server-url", metavar="URL",
-                        help="Connectors API base URL (default: MISTRAL_SERVER_URL, else https://api.mistral.ai)")
+    parser.add_argument(
+        "--server-url",
+        metavar="URL",
+        help="Connectors API base URL (default: MISTRAL_SERVER_URL, else https://api.mistral.ai)",
+    )
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    parser.add_argument("--ignore", metavar="GLOB", action="append", default=[],
-                        help="do not report unmanaged connectors whose name matches GLOB (repeatable)")
-    parser.add_argument("--connector", metavar="NAME", action="append", default=[],
-                        help="only these declared connectors (repeatable); with --write-pins, live names work too")
-    parser.add_argument("--write-pins", action="store_true",
-                        help="print tool_pins for the live tools of the declared (or --connector) connectors as a "
-                             "connectors.yaml overlay, instead of the drift report")
-    parser.add_argument("--tools-lock", metavar="FILE",
-                        help="with --write-pins: also write the full tool definitions to FILE; otherwise: read them "
-                             "from FILE, so a changed pinned tool says what changed (description, schema, ...)")
-    parser.add_argument("--concurrency", type=positive_int, default=DEFAULT_CONCURRENCY, metavar="N",
-                        help=f"parallel tool listings, at least 1 (default {DEFAULT_CONCURRENCY})")
-    parser.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
-                        help=f"the most one connector's tool listing (or one listing page) may take, retries "
-                             f"included (default: {ENV_TIMEOUT}, else {DEFAULT_TIMEOUT:g})")
+    parser.add_argument(
+        "--ignore",
+        metavar="GLOB",
+        action="append",
+        default=[],
+        help="do not report unmanaged connectors whose name matches GLOB (repeatable)",
+    )
+    parser.add_argument(
+        "--connector",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="only these declared connectors (repeatable); with --write-pins, live names work too",
+    )
+    parser.add_argument(
+        "--write-pins",
+        action="store_true",
+        help="print tool_pins for the live tools of the declared (or --connector) connectors as a "
+        "connectors.yaml overlay, instead of the drift report",
+    )
+    parser.add_argument(
+        "--tools-lock",
+        metavar="FILE",
+        help="with --write-pins: also write the full tool definitions to FILE; otherwise: read them "
+        "from FILE, so a changed pinned tool says what changed (description, schema, ...)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"parallel tool listings, at least 1 (default {DEFAULT_CONCURRENCY})",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=None,
+        metavar="SECONDS",
+        help=f"the most one connector's tool listing (or one listing page) may take, retries "
+        f"included (default: {ENV_TIMEOUT}, else {DEFAULT_TIMEOUT:g})",
+    )
     parser.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a TTY")
     parser.add_argument("-v", "--verbose", action="store_true", help="print the API request count to stderr")
 
@@ -111,8 +145,9 @@ def _declared_pins(decl: DeclaredConnector | None) -> dict[str, str] | None:
     return None
 
 
-def _live_tools_of(client: ConnectorsClient, declared: list[DeclaredConnector],
-                   names: Sequence[str]) -> tuple[dict[str, list[Any]], list[_Unlisted]]:
+def _live_tools_of(
+    client: ConnectorsClient, declared: list[DeclaredConnector], names: Sequence[str]
+) -> tuple[dict[str, list[Any]], list[_Unlisted]]:
     """--write-pins: the live tools of each declared connector, and of each --connector name not declared.
 
     A connector whose tools cannot be listed (its MCP server is down) does not stop the others: it is
@@ -121,7 +156,8 @@ def _live_tools_of(client: ConnectorsClient, declared: list[DeclaredConnector],
     connector that tracks nothing, no pins are written and nothing is lost.
     """
     targets: list[tuple[str, str, DeclaredConnector | None]] = [
-        (d.resource, d.connector_id or d.name or d.resource, d) for d in declared]
+        (d.resource, d.connector_id or d.name or d.resource, d) for d in declared
+    ]
     known = {n for _, n, _ in targets} | {r for r, _, _ in targets} | {d.name for d in declared}
     targets += [(n, n, None) for n in names if n not in known]
     listed: dict[str, list[Any]] = {}
@@ -130,20 +166,23 @@ def _live_tools_of(client: ConnectorsClient, declared: list[DeclaredConnector],
         try:
             listed[resource] = live_tools(client, id_or_name)
         except MistralError as exc:
-            tracks = decl is not None and (decl.inputs.get("tool_pins") is not None
-                                           or decl.inputs.get("tool_drift") is not None)
+            tracks = decl is not None and (
+                decl.inputs.get("tool_pins") is not None or decl.inputs.get("tool_drift") is not None
+            )
             must_act = tracks or bool(names)
             unlisted.append(_Unlisted(resource, exc.message, _declared_pins(decl), must_act))
     return listed, unlisted
 
 
-def _pins_overlay(declared: list[DeclaredConnector], listed: Mapping[str, list[Any]],
-                  unlisted: Sequence[_Unlisted]) -> dict[str, dict[str, str]]:
+def _pins_overlay(
+    declared: list[DeclaredConnector], listed: Mapping[str, list[Any]], unlisted: Sequence[_Unlisted]
+) -> dict[str, dict[str, str]]:
     """The pins to write, in declaration order: fresh ones, and the declared ones of connectors not listed."""
     kept = {u.resource: u.kept_pins for u in unlisted if u.kept_pins}
     order = [d.resource for d in declared] + [r for r in listed if r not in {d.resource for d in declared}]
-    return {r: pinning.pins_from_tools(listed[r]) if r in listed else kept[r]
-            for r in order if r in listed or r in kept}
+    return {
+        r: pinning.pins_from_tools(listed[r]) if r in listed else kept[r] for r in order if r in listed or r in kept
+    }
 
 
 def _say_unlisted(unlisted: Sequence[_Unlisted]) -> None:
@@ -155,8 +194,10 @@ def _say_unlisted(unlisted: Sequence[_Unlisted]) -> None:
             what = "no pins written for it; check its MCP server and run again"
         else:
             what = "no pins written for it (it tracks no tools, so nothing is lost)"
-        print(f"pulumi-mistral drift: {level}: connector '{u.resource}': cannot list its tools ({u.message}): {what}",
-              file=sys.stderr)
+        print(
+            f"pulumi-mistral drift: {level}: connector '{u.resource}': cannot list its tools ({u.message}): {what}",
+            file=sys.stderr,
+        )
 
 
 def _lock_entries(path: str, resources: Sequence[str]) -> dict[str, list[Any]]:
@@ -187,8 +228,9 @@ def run(args: argparse.Namespace) -> int:
         require_api_key()
         progress = Progress(sys.stderr, bool(args.progress or sys.stderr.isatty()))
         # max_retry_time = timeout: retries of a hung or failing MCP server stay within the one budget.
-        with ConnectorsClient(server_url=args.server_url, on_request=counter.add, timeout=timeout,
-                              max_retry_time=timeout) as client:
+        with ConnectorsClient(
+            server_url=args.server_url, on_request=counter.add, timeout=timeout, max_retry_time=timeout
+        ) as client:
             if args.write_pins:
                 tools, unlisted = _live_tools_of(client, declared, args.connector)
                 text = render_pins(_pins_overlay(declared, tools, unlisted), args.format)
@@ -198,10 +240,18 @@ def run(args: argparse.Namespace) -> int:
                     write_output(args.tools_lock, render_tools_lock({**kept, **tools}))
                 code = EXIT_ERROR if any(u.must_act for u in unlisted) else EXIT_CLEAN
             else:
-                report = scan(client, declared, source=source, ignore=args.ignore, concurrency=args.concurrency,
-                              progress=progress, unmanaged=not args.connector, source_line=source_line,
-                              known_definitions=load_tools_lock(args.tools_lock) if args.tools_lock else None,
-                              on_error=lambda m: print(f"pulumi-mistral drift: error: {m}", file=sys.stderr))
+                report = scan(
+                    client,
+                    declared,
+                    source=source,
+                    ignore=args.ignore,
+                    concurrency=args.concurrency,
+                    progress=progress,
+                    unmanaged=not args.connector,
+                    source_line=source_line,
+                    known_definitions=load_tools_lock(args.tools_lock) if args.tools_lock else None,
+                    on_error=lambda m: print(f"pulumi-mistral drift: error: {m}", file=sys.stderr),
+                )
                 report.requests = counter.snapshot()
                 text = render(report, args.format)
                 code = report.exit_code
@@ -217,8 +267,11 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     if args.verbose:
         counts = counter.snapshot()
-        print(f"pulumi-mistral drift: {counts['total']} API requests ({counts['settings']} listing connectors, "
-              f"{counts['tools']} listing tools)", file=sys.stderr)
+        print(
+            f"pulumi-mistral drift: {counts['total']} API requests ({counts['settings']} listing connectors, "
+            f"{counts['tools']} listing tools)",
+            file=sys.stderr,
+        )
     return code
 
 

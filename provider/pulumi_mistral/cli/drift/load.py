@@ -59,15 +59,18 @@ def load_stack_export(text: str, *, source: str = "state.json") -> list[Declared
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{source} is not JSON (line {exc.lineno}): expected the output of `pulumi stack export`"
-                         ) from None
+        raise InputError(
+            f"{source} is not JSON (line {exc.lineno}): expected the output of `pulumi stack export`"
+        ) from None
     if not isinstance(data, Mapping):
         raise InputError(f"{source}: expected a JSON object from `pulumi stack export`")
     deployment = data.get("deployment")
     if not isinstance(deployment, Mapping):
         if "resources" not in data:  # neither `pulumi stack export` nor a stack-runner state file
-            raise InputError(f"{source}: not a stack export: expected a `deployment` object (the output of "
-                             "`pulumi stack export`) or a stack-runner state with `resources`")
+            raise InputError(
+                f"{source}: not a stack export: expected a `deployment` object (the output of "
+                "`pulumi stack export`) or a stack-runner state with `resources`"
+            )
         deployment = data
     resources = deployment.get("resources") or []
     if isinstance(resources, Mapping):  # the stack runner's state: urn -> resource
@@ -86,13 +89,15 @@ def load_stack_export(text: str, *, source: str = "state.json") -> list[Declared
         urn = str(res.get("urn") or "")
         recorded = outputs.get("tools")
         connector_id = outputs.get("connector_id") or res.get("id")
-        found.append(DeclaredConnector(
-            resource=urn.rsplit("::", 1)[-1] or str(desired.get("name")),
-            inputs=spec.normalize_inputs(desired),
-            connector_id=connector_id if isinstance(connector_id, str) else None,
-            recorded_tools=[t for t in recorded if isinstance(t, Mapping)] if isinstance(recorded, list) else None,
-            line=_line_of(text, json.dumps(urn)) if urn else None,
-        ))
+        found.append(
+            DeclaredConnector(
+                resource=urn.rsplit("::", 1)[-1] or str(desired.get("name")),
+                inputs=spec.normalize_inputs(desired),
+                connector_id=connector_id if isinstance(connector_id, str) else None,
+                recorded_tools=[t for t in recorded if isinstance(t, Mapping)] if isinstance(recorded, list) else None,
+                line=_line_of(text, json.dumps(urn)) if urn else None,
+            )
+        )
     return found
 
 
@@ -151,19 +156,24 @@ def check_stack(path: str, stack: str) -> None:
     known = sorted(str(k) for k in stacks) if isinstance(stacks, Mapping) else []
     if stack in known:
         return
-    raise InputError(f"unknown stack {stack!r}: {path} has no `stacks: {stack}:` block "
-                     f"({'its stacks: ' + ', '.join(known) if known else 'it declares no stacks'}) and there is no "
-                     f"{overlay_path(path, stack).name}; fix: correct --stack, or add `stacks: {{{stack}: {{}}}}` "
-                     "for a stack without overrides")
+    raise InputError(
+        f"unknown stack {stack!r}: {path} has no `stacks: {stack}:` block "
+        f"({'its stacks: ' + ', '.join(known) if known else 'it declares no stacks'}) and there is no "
+        f"{overlay_path(path, stack).name}; fix: correct --stack, or add `stacks: {{{stack}: {{}}}}` "
+        "for a stack without overrides"
+    )
 
 
-def select_connectors(declared: list[DeclaredConnector], names: Sequence[str], *,
-                      write_pins: bool) -> list[DeclaredConnector]:
+def select_connectors(
+    declared: list[DeclaredConnector], names: Sequence[str], *, write_pins: bool
+) -> list[DeclaredConnector]:
     """The declared connectors named by --connector (resource or connector name); an unknown name is an error."""
     wanted = set(names)
     chosen = [d for d in declared if d.resource in wanted or d.name in wanted]
     unknown = sorted(wanted - {d.resource for d in chosen} - {d.name for d in chosen})
     if unknown and not write_pins:  # with --write-pins a live name that is not declared works too
-        raise InputError(f"--connector {', '.join(unknown)}: not declared in the source (declared: "
-                         f"{', '.join(sorted(d.resource for d in declared)) or 'none'})")
+        raise InputError(
+            f"--connector {', '.join(unknown)}: not declared in the source (declared: "
+            f"{', '.join(sorted(d.resource for d in declared)) or 'none'})"
+        )
     return chosen

@@ -63,14 +63,23 @@ class Finding:
     line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"class": self.cls, "connector": self.connector, "connector_id": self.connector_id,
-                               "resource": self.resource}
+        out: dict[str, Any] = {
+            "class": self.cls,
+            "connector": self.connector,
+            "connector_id": self.connector_id,
+            "resource": self.resource,
+        }
         if self.cls == "settings":
-            out.update(property=self.item, declared=self.declared, live=self.live,
-                       secret=self.declared == "(secret)")
+            out.update(property=self.item, declared=self.declared, live=self.live, secret=self.declared == "(secret)")
         elif self.cls == "tools":
-            out.update(tool=self.item, change=self.change, aspects=list(self.aspects), policy=self.policy,
-                       declared=self.declared, live=self.live)
+            out.update(
+                tool=self.item,
+                change=self.change,
+                aspects=list(self.aspects),
+                policy=self.policy,
+                declared=self.declared,
+                live=self.live,
+            )
         out["details"] = list(self.details)
         out["level"] = self.level
         return out
@@ -108,24 +117,34 @@ class RequestCounter:
         self.by_kind: dict[str, int] = {}
 
     def add(self, method: str, path: str) -> None:
-        kind = "list_tools" if path.endswith("/tools") else "list" if path.rstrip("/").endswith(
-            "/v1/connectors") and method == "GET" else "other"
+        kind = (
+            "list_tools"
+            if path.endswith("/tools")
+            else "list"
+            if path.rstrip("/").endswith("/v1/connectors") and method == "GET"
+            else "other"
+        )
         with self._lock:
             self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
             counts = dict(self.by_kind)
-        return {"total": sum(counts.values()), "settings": counts.get("list", 0),
-                "tools": counts.get("list_tools", 0), "other": counts.get("other", 0)}
+        return {
+            "total": sum(counts.values()),
+            "settings": counts.get("list", 0),
+            "tools": counts.get("list_tools", 0),
+            "other": counts.get("other", 0),
+        }
 
 
 def _short(fp: Any) -> str:
     return f"{fp[:15]}…" if isinstance(fp, str) and len(fp) > 15 else str(fp)
 
 
-def _tool_findings(decl: DeclaredConnector, connector_id: str, tools: list[Any],
-                   known: Sequence[Mapping[str, Any]] | None = None) -> list[Finding]:
+def _tool_findings(
+    decl: DeclaredConnector, connector_id: str, tools: list[Any], known: Sequence[Mapping[str, Any]] | None = None
+) -> list[Finding]:
     pins = decl.inputs.get("tool_pins") if isinstance(decl.inputs.get("tool_pins"), Mapping) else None
     policy = decl.inputs.get("tool_drift") if decl.inputs.get("tool_drift") in pinning.POLICIES else None
     outcome = pinning.assess(tools, pins=pins, recorded=decl.recorded_tools, policy=policy, known_definitions=known)
@@ -134,12 +153,24 @@ def _tool_findings(decl: DeclaredConnector, connector_id: str, tools: list[Any],
     found = []
     for change in outcome.changes:
         declared = f"{base} {_short(change.old_fingerprint)}" if change.old_fingerprint else f"not {base}"
-        live = {"changed": "changed: " + ", ".join(change.aspects), "added": "added",
-                "removed": "removed"}[change.kind]
-        found.append(Finding(cls="tools", connector=str(decl.name), connector_id=connector_id,
-                             resource=decl.resource, item=change.name, declared=declared, live=live,
-                             details=change.details, level=level, policy=outcome.level, change=change.kind,
-                             aspects=change.aspects, line=decl.line))
+        live = {"changed": "changed: " + ", ".join(change.aspects), "added": "added", "removed": "removed"}[change.kind]
+        found.append(
+            Finding(
+                cls="tools",
+                connector=str(decl.name),
+                connector_id=connector_id,
+                resource=decl.resource,
+                item=change.name,
+                declared=declared,
+                live=live,
+                details=change.details,
+                level=level,
+                policy=outcome.level,
+                change=change.kind,
+                aspects=change.aspects,
+                line=decl.line,
+            )
+        )
     return found
 
 
@@ -181,22 +212,49 @@ def _compare_declared(decl: DeclaredConnector, workspace: _Workspace, report: Re
     name = decl.name or decl.resource
     live, recreated = workspace.match(decl)
     if live is None:
-        report.findings.append(Finding(cls="deleted", connector=name, connector_id=decl.connector_id,
-                                       resource=decl.resource, declared="declared", live="missing",
-                                       level="error", line=decl.line,
-                                       details=("not in the workspace: deleted outside this stack, or never "
-                                                "deployed",)))
+        report.findings.append(
+            Finding(
+                cls="deleted",
+                connector=name,
+                connector_id=decl.connector_id,
+                resource=decl.resource,
+                declared="declared",
+                live="missing",
+                level="error",
+                line=decl.line,
+                details=("not in the workspace: deleted outside this stack, or never deployed",),
+            )
+        )
         return None
     if recreated:
-        report.findings.append(Finding(cls="settings", connector=name, connector_id=live["id"],
-                                       resource=decl.resource, item="connector_id",
-                                       declared=decl.connector_id, live=live["id"], line=decl.line,
-                                       details=("a connector of this name was re-created outside the stack",)))
+        report.findings.append(
+            Finding(
+                cls="settings",
+                connector=name,
+                connector_id=live["id"],
+                resource=decl.resource,
+                item="connector_id",
+                declared=decl.connector_id,
+                live=live["id"],
+                line=decl.line,
+                details=("a connector of this name was re-created outside the stack",),
+            )
+        )
     drifted, unknown = compare_settings(decl.inputs, live)
     for d in drifted:
-        report.findings.append(Finding(cls="settings", connector=name, connector_id=live["id"],
-                                       resource=decl.resource, item=d.property, declared=d.declared,
-                                       live=d.live, details=d.details, line=decl.line))
+        report.findings.append(
+            Finding(
+                cls="settings",
+                connector=name,
+                connector_id=live["id"],
+                resource=decl.resource,
+                item=d.property,
+                declared=d.declared,
+                live=d.live,
+                details=d.details,
+                line=decl.line,
+            )
+        )
     if unknown:
         report.unknown[name] = unknown
     live_id: str = live["id"]
@@ -211,9 +269,18 @@ def _add_unmanaged(report: Report, workspace: _Workspace, ignore: Sequence[str],
         if any(fnmatch.fnmatchcase(connector["name"], pattern) for pattern in ignore):
             report.ignored += 1
             continue
-        report.findings.append(Finding(cls="unmanaged", connector=connector["name"], connector_id=connector["id"],
-                                       declared="not declared", live="exists", level="note", line=line,
-                                       details=("in the workspace but declared nowhere",)))
+        report.findings.append(
+            Finding(
+                cls="unmanaged",
+                connector=connector["name"],
+                connector_id=connector["id"],
+                declared="not declared",
+                live="exists",
+                level="note",
+                line=line,
+                details=("in the workspace but declared nowhere",),
+            )
+        )
 
 
 def _check_tools(
@@ -275,8 +342,15 @@ def scan(
     if unmanaged:
         _add_unmanaged(report, workspace, ignore, source_line)
     if tool_jobs:
-        _check_tools(client, tool_jobs, report, concurrency=concurrency, bar=bar, on_error=on_error,
-                     known_definitions=known_definitions)
+        _check_tools(
+            client,
+            tool_jobs,
+            report,
+            concurrency=concurrency,
+            bar=bar,
+            on_error=on_error,
+            known_definitions=known_definitions,
+        )
     bar.done()
     order = {c: i for i, c in enumerate(CLASSES)}
     report.findings.sort(key=lambda f: (order[f.cls], f.connector, f.item or ""))

@@ -28,12 +28,14 @@ PROG = "pulumi-mistral recover"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = ("Resolve what an interrupted `pulumi up` or `pulumi destroy` left pending in a stack: "
-                          "find each connector it was creating, delete or leave it, and clear the pending "
-                          "operations, so the next deployment leaves nothing orphaned. Run it in the project's "
-                          "directory. Without --yes it prints the plan and changes nothing. Exit 0: done or "
-                          "nothing to do; 2: something needs a person (or the plan awaits --yes); 1: an error. "
-                          "See docs/interrupted.md.")
+    parser.description = (
+        "Resolve what an interrupted `pulumi up` or `pulumi destroy` left pending in a stack: "
+        "find each connector it was creating, delete or leave it, and clear the pending "
+        "operations, so the next deployment leaves nothing orphaned. Run it in the project's "
+        "directory. Without --yes it prints the plan and changes nothing. Exit 0: done or "
+        "nothing to do; 2: something needs a person (or the plan awaits --yes); 1: an error. "
+        "See docs/interrupted.md."
+    )
     parser.add_argument("--stack", required=True, help="the stack whose deployment was interrupted")
     parser.add_argument("--yes", action="store_true", help="carry the plan out (without it: print it only)")
 
@@ -69,12 +71,17 @@ class _StackConfig:
 def _with_naming(ops: list[PendingOp], config: Callable[[], Mapping[str, Any]]) -> list[PendingOp]:
     """A native pending create of a connector declared without a name learns how the engine names its type: the
     stack's ``pulumi:autonaming`` decides whether its name comes back."""
-    return [dataclasses.replace(op, naming=engine_naming(config(), op.type))
-            if op.door == "native" and op.kind == "creating" and "name_prefix" in op.inputs else op for op in ops]
+    return [
+        dataclasses.replace(op, naming=engine_naming(config(), op.type))
+        if op.door == "native" and op.kind == "creating" and "name_prefix" in op.inputs
+        else op
+        for op in ops
+    ]
 
 
-def _settings(export: Mapping[str, Any], ops: list[PendingOp],
-              config: Callable[[], Mapping[str, Any]]) -> dict[str, ApiSettings]:
+def _settings(
+    export: Mapping[str, Any], ops: list[PendingOp], config: Callable[[], Mapping[str, Any]]
+) -> dict[str, ApiSettings]:
     """The API of each connector operation, by URN; the stack config is read only if a native one needs it."""
     found: dict[str, ApiSettings] = {}
     for op in ops:
@@ -84,8 +91,10 @@ def _settings(export: Mapping[str, Any], ops: list[PendingOp],
         if op.door == "native" and settings.api_key is None:
             settings = api_settings(export, op, os.environ, config())
         if settings.api_key is None:
-            raise MistralError(f"no API key for connector {op.resource}: the deployment recorded none and "
-                               "MISTRAL_API_KEY is not set; fix: export MISTRAL_API_KEY as for the deployment")
+            raise MistralError(
+                f"no API key for connector {op.resource}: the deployment recorded none and "
+                "MISTRAL_API_KEY is not set; fix: export MISTRAL_API_KEY as for the deployment"
+            )
         found[op.urn] = settings
     return found
 
@@ -113,16 +122,19 @@ def _look_up(ops: list[PendingOp], settings: dict[str, ApiSettings]) -> dict[str
             except NotFoundError:
                 live[op.urn] = None
             except MistralError as exc:
-                raise MistralError(f"looking up connector '{key}' ({op.resource}) failed: {exc.message}; nothing "
-                                   "was changed: fix the cause and run recover again") from exc
+                raise MistralError(
+                    f"looking up connector '{key}' ({op.resource}) failed: {exc.message}; nothing "
+                    "was changed: fix the cause and run recover again"
+                ) from exc
     finally:
         for client in clients.values():
             client.close()
     return live
 
 
-def _carry_out(plan: Plan, pulumi: PulumiStack, export: Mapping[str, Any], settings: dict[str, ApiSettings],
-               output: _Output) -> None:
+def _carry_out(
+    plan: Plan, pulumi: PulumiStack, export: Mapping[str, Any], settings: dict[str, ApiSettings], output: _Output
+) -> None:
     """Refresh (which also proves the stack is not locked) before deleting; clear pending creates last."""
     from pulumi_mistral.client import ConnectorsClient
 
@@ -139,9 +151,11 @@ def _carry_out(plan: Plan, pulumi: PulumiStack, export: Mapping[str, Any], setti
             except NotFoundError:
                 pass
             except MistralError as exc:
-                raise MistralError(f"deleting connector {step.delete_id} ({step.op.resource}) failed: "
-                                   f"{exc.message}; the pending creates were not cleared, so running recover "
-                                   "again resumes here") from exc
+                raise MistralError(
+                    f"deleting connector {step.delete_id} ({step.op.resource}) failed: "
+                    f"{exc.message}; the pending creates were not cleared, so running recover "
+                    "again resumes here"
+                ) from exc
         output.say(f"Deleted connector {step.delete_id} ({step.op.resource}, '{step.op.name}').")
     if plan.clears:
         pulumi.refresh([*root, *([] if refreshed else plan.refresh_urns)], clear_pending_creates=True)

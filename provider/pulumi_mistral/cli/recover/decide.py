@@ -81,37 +81,62 @@ def _label(op: PendingOp) -> str:
 def _create(op: PendingOp, live: Mapping[str, Any] | None, recorded: Mapping[str, str]) -> Step:
     what = f"{_label(op)}: interrupted while creating"
     if op.name is None:
-        return Step(op, f"{what}, and no name was recorded: check the workspace for a connector of this "
-                        "resource yourself", needs_person=True)
+        return Step(
+            op,
+            f"{what}, and no name was recorded: check the workspace for a connector of this resource yourself",
+            needs_person=True,
+        )
     if live is None:
         return Step(op, f"{what}; no connector holds the name: the create did not land. Clear the pending create")
     unreadable = op.unreadable
     if unreadable:
-        return Step(op, f"{what}; a connector holds the name, but the recorded {', '.join(unreadable)} cannot be "
-                        "read (export without secrets?), so it was not compared: not touched", needs_person=True)
+        return Step(
+            op,
+            f"{what}; a connector holds the name, but the recorded {', '.join(unreadable)} cannot be "
+            "read (export without secrets?), so it was not compared: not touched",
+            needs_person=True,
+        )
     changed = differing_fields(op.inputs, live)
     connector_id = str(live.get("id") or "")
     if connector_id in recorded:
-        return Step(op, f"{what}; connector {connector_id} holds the name, and the state records it already (as "
-                        f"{recorded[connector_id]}): clear the pending create; nothing to delete")
+        return Step(
+            op,
+            f"{what}; connector {connector_id} holds the name, and the state records it already (as "
+            f"{recorded[connector_id]}): clear the pending create; nothing to delete",
+        )
     if changed:
-        return Step(op, f"{what}; connector {connector_id} holds the name but differs from what was declared "
-                        f"({', '.join(changed)}): not touched. If it is this stack's, delete it; if not, choose "
-                        "another name", needs_person=True)
+        return Step(
+            op,
+            f"{what}; connector {connector_id} holds the name but differs from what was declared "
+            f"({', '.join(changed)}): not touched. If it is this stack's, delete it; if not, choose "
+            "another name",
+            needs_person=True,
+        )
     origin = op.name_origin
     if origin == "drawn":
-        return Step(op, f"{what}; connector {connector_id} is the one it made (as declared, under the name this "
-                        "stack drew): delete it and clear the pending create; the next `pulumi up` creates it "
-                        "again", delete_id=connector_id)
+        return Step(
+            op,
+            f"{what}; connector {connector_id} is the one it made (as declared, under the name this "
+            "stack drew): delete it and clear the pending create; the next `pulumi up` creates it "
+            "again",
+            delete_id=connector_id,
+        )
     if origin == "unknown":
-        return Step(op, f"{what}; connector {connector_id} holds the name, which was not declared but is not one "
-                        "the provider draws, and the stack's autonaming config (pulumi:autonaming) does not say "
-                        "whether the next `pulumi up` proposes it again: not touched. If the config draws names at "
-                        "random, delete it; if not, leave it", needs_person=True)
+        return Step(
+            op,
+            f"{what}; connector {connector_id} holds the name, which was not declared but is not one "
+            "the provider draws, and the stack's autonaming config (pulumi:autonaming) does not say "
+            "whether the next `pulumi up` proposes it again: not touched. If the config draws names at "
+            "random, delete it; if not, leave it",
+            needs_person=True,
+        )
     how = "the name the stack's autonaming pattern gives it again" if origin == "pattern" else "the name"
-    return Step(op, f"{what}; connector {connector_id} holds {how}, as declared: clear the pending create and "
-                    "leave the connector; the next `pulumi up` finds it by name and takes it over (if you destroy the "
-                    "stack instead, delete it yourself)")
+    return Step(
+        op,
+        f"{what}; connector {connector_id} holds {how}, as declared: clear the pending create and "
+        "leave the connector; the next `pulumi up` finds it by name and takes it over (if you destroy the "
+        "stack instead, delete it yourself)",
+    )
 
 
 def _update(op: PendingOp, live: Mapping[str, Any] | None) -> Step:
@@ -119,12 +144,20 @@ def _update(op: PendingOp, live: Mapping[str, Any] | None) -> Step:
     if op.connector_id is None:
         return Step(op, f"{what}, with no id recorded: refresh it", refresh=True)
     if live is None:
-        return Step(op, f"{what}; connector {op.connector_id} no longer exists: refresh it so the stack forgets it; "
-                        "the next `pulumi up` creates it again", refresh=True)
+        return Step(
+            op,
+            f"{what}; connector {op.connector_id} no longer exists: refresh it so the stack forgets it; "
+            "the next `pulumi up` creates it again",
+            refresh=True,
+        )
     changed = differing_fields(op.inputs, live) if not op.unreadable else []
     state = f"it does not have the new settings yet ({', '.join(changed)})" if changed else "it has the new settings"
-    return Step(op, f"{what}; connector {op.connector_id} exists and {state}: refresh it; the next `pulumi up` "
-                    "applies the change again (check it with `pulumi preview --diff`)", refresh=True)
+    return Step(
+        op,
+        f"{what}; connector {op.connector_id} exists and {state}: refresh it; the next `pulumi up` "
+        "applies the change again (check it with `pulumi preview --diff`)",
+        refresh=True,
+    )
 
 
 def _delete(op: PendingOp, live: Mapping[str, Any] | None) -> Step:
@@ -132,10 +165,17 @@ def _delete(op: PendingOp, live: Mapping[str, Any] | None) -> Step:
     if op.connector_id is None:
         return Step(op, f"{what}, with no id recorded: refresh it", refresh=True)
     if live is None:
-        return Step(op, f"{what}; connector {op.connector_id} is gone (the delete landed): refresh it so the stack "
-                        "forgets it", refresh=True)
-    return Step(op, f"{what}; connector {op.connector_id} still exists (the delete did not land): refresh it; run "
-                    "the interrupted `pulumi destroy` (or `pulumi up`) again to delete it", refresh=True)
+        return Step(
+            op,
+            f"{what}; connector {op.connector_id} is gone (the delete landed): refresh it so the stack forgets it",
+            refresh=True,
+        )
+    return Step(
+        op,
+        f"{what}; connector {op.connector_id} still exists (the delete did not land): refresh it; run "
+        "the interrupted `pulumi destroy` (or `pulumi up`) again to delete it",
+        refresh=True,
+    )
 
 
 def decide(op: PendingOp, live: Mapping[str, Any] | None, recorded: Mapping[str, str] | None = None) -> Step:
@@ -144,10 +184,17 @@ def decide(op: PendingOp, live: Mapping[str, Any] | None, recorded: Mapping[str,
     names (a connector recorded there is never deleted)."""
     if op.door is None:
         if op.kind == "creating":
-            return Step(op, f"{op.resource}: interrupted while creating a {op.type}, which is not a connector: "
-                            "check whether it exists yourself", needs_person=True)
-        return Step(op, f"{op.resource}: interrupted while {op.kind} a {op.type}, which is not a connector: "
-                        "refresh it", refresh=True)
+            return Step(
+                op,
+                f"{op.resource}: interrupted while creating a {op.type}, which is not a connector: "
+                "check whether it exists yourself",
+                needs_person=True,
+            )
+        return Step(
+            op,
+            f"{op.resource}: interrupted while {op.kind} a {op.type}, which is not a connector: refresh it",
+            refresh=True,
+        )
     if op.kind == "creating":
         return _create(op, live, recorded or {})
     if op.kind == "updating":
@@ -190,12 +237,18 @@ class Plan:
         if not self.steps:
             return f"Stack {self.stack} has no pending operations: nothing to do."
         if not carried_out:
-            return (f"Nothing was changed. To carry this out: pulumi-mistral recover --stack {self.stack} --yes "
-                    f"(if the stack is locked and no deployment is running, first: pulumi cancel --yes --stack "
-                    f"{self.stack})")
+            return (
+                f"Nothing was changed. To carry this out: pulumi-mistral recover --stack {self.stack} --yes "
+                f"(if the stack is locked and no deployment is running, first: pulumi cancel --yes --stack "
+                f"{self.stack})"
+            )
         if self.needs_person:
-            return (f"Done, except what needs a person above. Pending creates were not cleared (the CLI clears "
-                    f"them all at once): once each is dealt with, run `pulumi refresh --clear-pending-creates "
-                    f"--stack {self.stack}` or this command again.")
-        return (f"Done: stack {self.stack} has no pending operations. Run the interrupted command again "
-                "(`pulumi up`, or `pulumi destroy`).")
+            return (
+                f"Done, except what needs a person above. Pending creates were not cleared (the CLI clears "
+                f"them all at once): once each is dealt with, run `pulumi refresh --clear-pending-creates "
+                f"--stack {self.stack}` or this command again."
+            )
+        return (
+            f"Done: stack {self.stack} has no pending operations. Run the interrupted command again "
+            "(`pulumi up`, or `pulumi destroy`)."
+        )

@@ -169,11 +169,16 @@ def pending_operations(export: Mapping[str, Any]) -> list[PendingOp]:
         kind = str(op.get("type") or "")
         connector_id = resource.get("id") or (ids.get(urn) if kind != "creating" else None)
         provider = resource.get("provider")
-        found.append(PendingOp(
-            kind=kind, urn=urn, type=type_, inputs=inputs,
-            connector_id=connector_id if isinstance(connector_id, str) and connector_id else None,
-            provider=provider if isinstance(provider, str) and provider else None,
-        ))
+        found.append(
+            PendingOp(
+                kind=kind,
+                urn=urn,
+                type=type_,
+                inputs=inputs,
+                connector_id=connector_id if isinstance(connector_id, str) and connector_id else None,
+                provider=provider if isinstance(provider, str) and provider else None,
+            )
+        )
     return found
 
 
@@ -205,8 +210,9 @@ def _text(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def api_settings(export: Mapping[str, Any], op: PendingOp, environ: Mapping[str, str],
-                 stack_config: Mapping[str, Any] | None = None) -> ApiSettings:
+def api_settings(
+    export: Mapping[str, Any], op: PendingOp, environ: Mapping[str, str], stack_config: Mapping[str, Any] | None = None
+) -> ApiSettings:
     """The key and URL of ``op``'s provider (see the module docstring for the order), from a revealed export.
 
     ``stack_config`` (``pulumi config --json`` values by key) is only read for the native door.

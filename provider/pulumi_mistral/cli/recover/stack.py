@@ -21,15 +21,21 @@ __all__ = ["PulumiStack", "failure_message", "root_urn"]
 TIMEOUT_S = 900.0
 # (words in the CLI's error, the fix to print); the first match wins.
 _KNOWN_FAILURES: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("currently locked", "currently in progress", "update-conflicts"),
-     "stack {stack} is locked: a deployment is running, or one was killed. If none is running, run "
-     "`pulumi cancel --yes --stack {stack}`, then run recover again"),
-    (("no Pulumi.yaml project file found",),
-     "no Pulumi project here: run recover in the project's directory (where Pulumi.yaml is)"),
+    (
+        ("currently locked", "currently in progress", "update-conflicts"),
+        "stack {stack} is locked: a deployment is running, or one was killed. If none is running, run "
+        "`pulumi cancel --yes --stack {stack}`, then run recover again",
+    ),
+    (
+        ("no Pulumi.yaml project file found",),
+        "no Pulumi project here: run recover in the project's directory (where Pulumi.yaml is)",
+    ),
     (("no stack named",), "no stack named '{stack}' in this project: check --stack (`pulumi stack ls`)"),
-    (("incorrect passphrase", "PULUMI_CONFIG_PASSPHRASE"),
-     "cannot decrypt the secrets of stack {stack}: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) "
-     "as for `pulumi up`"),
+    (
+        ("incorrect passphrase", "PULUMI_CONFIG_PASSPHRASE"),
+        "cannot decrypt the secrets of stack {stack}: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) "
+        "as for `pulumi up`",
+    ),
 )
 
 
@@ -71,21 +77,28 @@ class PulumiStack:
         self.secrets: set[str] = set()  # values never to print; the command adds what it learns
         found = shutil.which("pulumi", path=self.env.get("PATH"))
         if found is None:
-            raise MistralError("the Pulumi CLI was not found on PATH: install it, or run recover where `pulumi` "
-                               "runs")
+            raise MistralError("the Pulumi CLI was not found on PATH: install it, or run recover where `pulumi` runs")
         self.pulumi = found
 
     def _run(self, *args: str) -> str:
         command = [self.pulumi, "--non-interactive", *args, "--stack", self.stack]
         shown = " ".join(a for a in args if a != "--show-secrets")
         try:
-            proc = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=self.timeout,
-                                  check=False, stdin=subprocess.DEVNULL)
+            proc = subprocess.run(
+                command,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=self.timeout,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
         except subprocess.TimeoutExpired:
             raise MistralError(f"`pulumi {shown}` did not finish within {self.timeout:.0f} s") from None
         if proc.returncode != 0:
-            raise MistralError(failure_message(self.stack, shown, proc.returncode, proc.stderr + proc.stdout,
-                                               self.secrets))
+            raise MistralError(
+                failure_message(self.stack, shown, proc.returncode, proc.stderr + proc.stdout, self.secrets)
+            )
         return proc.stdout
 
     def export(self) -> dict[str, Any]:

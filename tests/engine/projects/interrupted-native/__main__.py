@@ -21,8 +21,21 @@ if provider_key is not None:
     opts = pulumi.ResourceOptions(provider=workspace)
 
 for i in range(config.get_int("named") or 0):
-    Connector(f"named-{i}", name=f"named-{i}", description=description, server="https://mcp.example.com/mcp",
-              headers=headers, connection_config={"index": i}, opts=opts)
+    Connector(
+        f"named-{i}",
+        name=f"named-{i}",
+        description=description,
+        server="https://mcp.example.com/mcp",
+        headers=headers,
+        connection_config={"index": i},
+        opts=opts,
+    )
 for i in range(config.get_int("auto") or 0):
-    Connector(f"auto-{i}", description=description, server="https://mcp.example.com/mcp", headers=headers,
-              connection_config={"index": i}, opts=opts)
+    Connector(
+        f"auto-{i}",
+        description=description,
+        server="https://mcp.example.com/mcp",
+        headers=headers,
+        connection_config={"index": i},
+        opts=opts,
+    )

@@ -16,8 +16,19 @@ token = config.get_secret("token")
 headers = {"X-Token": token} if token is not None else None
 
 for i in range(config.get_int("named") or 0):
-    Connector(f"named-{i}", name=f"named-{i}", description=description, server="https://mcp.example.com/mcp",
-              headers=headers, connection_config={"index": i})
+    Connector(
+        f"named-{i}",
+        name=f"named-{i}",
+        description=description,
+        server="https://mcp.example.com/mcp",
+        headers=headers,
+        connection_config={"index": i},
+    )
 for i in range(config.get_int("auto") or 0):
-    Connector(f"auto-{i}", description=description, server="https://mcp.example.com/mcp", headers=headers,
-              connection_config={"index": i})
+    Connector(
+        f"auto-{i}",
+        description=description,
+        server="https://mcp.example.com/mcp",
+        headers=headers,
+        connection_config={"index": i},
+    )

@@ -16,14 +16,16 @@ connectors = []
 for i in range(count):
     named = i % 2 == 0
     kind = "named" if named else "auto"
-    connectors.append(mistral.Connector(
-        f"many-{i}",
-        name=config.get("name") or (f"many-{i}" if named else None),
-        description=f"Connector {i} of {count}",
-        server=server,
-        visibility=config.get(f"{kind}_visibility") or default,
-        adopt=config.get_bool("adopt") if named else None,
-    ))
+    connectors.append(
+        mistral.Connector(
+            f"many-{i}",
+            name=config.get("name") or (f"many-{i}" if named else None),
+            description=f"Connector {i} of {count}",
+            server=server,
+            visibility=config.get(f"{kind}_visibility") or default,
+            adopt=config.get_bool("adopt") if named else None,
+        )
+    )
 
 pulumi.export("ids", [c.connector_id for c in connectors])
 pulumi.export("names", [c.name for c in connectors])

@@ -12,11 +12,16 @@ second_workspace = mistral.Provider(
     server_url=pulumi.Config("mistral").require("serverUrl"),
 )
 
-first = mistral.Connector("first", name="in-first", description="In the first workspace",
-                          server="https://mcp.example.com/mcp")
-second = mistral.Connector("second", name="in-second", description="In the second workspace",
-                           server="https://mcp.example.com/mcp",
-                           opts=pulumi.ResourceOptions(provider=second_workspace))
+first = mistral.Connector(
+    "first", name="in-first", description="In the first workspace", server="https://mcp.example.com/mcp"
+)
+second = mistral.Connector(
+    "second",
+    name="in-second",
+    description="In the second workspace",
+    server="https://mcp.example.com/mcp",
+    opts=pulumi.ResourceOptions(provider=second_workspace),
+)
 
 pulumi.export("first_id", first.connector_id)
 pulumi.export("second_id", second.connector_id)

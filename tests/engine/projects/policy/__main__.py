@@ -11,5 +11,9 @@ made = {resource: Connector(resource, **args) for resource, args in json.loads(c
 # A computed input: a server known only after another connector exists (unknown during the preview of a create).
 if config.get_bool("computed"):
     first = next(iter(made.values()))
-    Connector("computed", description="Known after the first connector exists", visibility="private",
-              server=first.connector_id.apply(lambda cid: f"https://{cid}.example.com/mcp"))
+    Connector(
+        "computed",
+        description="Known after the first connector exists",
+        visibility="private",
+        server=first.connector_id.apply(lambda cid: f"https://{cid}.example.com/mcp"),
+    )

@@ -18,7 +18,10 @@ __all__ = ["FORMATS", "RENDERERS", "render", "render_json", "render_markdown", "
 
 FORMATS: tuple[str, ...] = ("table", "json", "markdown", "sarif")
 RENDERERS: dict[str, Callable[[Report], str]] = {
-    "table": render_table, "json": render_json, "markdown": render_markdown, "sarif": render_sarif,
+    "table": render_table,
+    "json": render_json,
+    "markdown": render_markdown,
+    "sarif": render_sarif,
 }
 
 

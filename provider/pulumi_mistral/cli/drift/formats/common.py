@@ -13,8 +13,12 @@ from pulumi_mistral.cli.drift.report import CLASSES, Report
 
 __all__ = ["CELL_MAX", "CLASS_TITLES", "NOT_COMPARED", "cell", "display", "headline", "md"]
 
-CLASS_TITLES: dict[str, str] = {"settings": "Settings drift", "tools": "Tool drift", "deleted": "Deleted",
-                                "unmanaged": "Unmanaged"}
+CLASS_TITLES: dict[str, str] = {
+    "settings": "Settings drift",
+    "tools": "Tool drift",
+    "deleted": "Deleted",
+    "unmanaged": "Unmanaged",
+}
 CELL_MAX = 44
 NOT_COMPARED = "the declared value cannot be read here: a {secret:} reference or an encrypted stack-export value"
 
@@ -47,8 +51,9 @@ def headline(report: Report) -> str:
     """The one-line summary every human format starts with ("No drift: ..." or "Drift: N findings ...")."""
     counts = report.counts()
     total = len(report.findings)
-    scope = f"{report.declared} declared, {report.live} live" + (f", {report.ignored} ignored" if report.ignored
-                                                                  else "")
+    scope = f"{report.declared} declared, {report.live} live" + (
+        f", {report.ignored} ignored" if report.ignored else ""
+    )
     if not total and not report.errors:
         return f"No drift: the declared connectors match the workspace ({scope})."
     parts = ", ".join(f"{CLASS_TITLES[c].lower()} {counts[c]}" for c in CLASSES if counts[c])

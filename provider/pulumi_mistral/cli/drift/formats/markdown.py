@@ -12,20 +12,36 @@ __all__ = ["render_markdown"]
 
 def render_markdown(report: Report) -> str:
     counts = report.counts()
-    lines = [f"### Connector drift: {len(report.findings)} finding{'s' if len(report.findings) != 1 else ''}",
-             "", md(headline(report)), ""]
+    lines = [
+        f"### Connector drift: {len(report.findings)} finding{'s' if len(report.findings) != 1 else ''}",
+        "",
+        md(headline(report)),
+        "",
+    ]
     if report.findings:
         lines += ["| Class | Findings |", "| --- | ---: |"]
         lines += [f"| {CLASS_TITLES[c]} | {counts[c]} |" for c in CLASSES]
         lines.append("")
     sections: dict[str, tuple[tuple[str, ...], Callable[[Finding], tuple[str, ...]]]] = {
-        "tools": (("Connector", "Tool", "Change", "Details", "Policy"),
-                  lambda f: (md(f.connector), md(f.item, code=True), md(f.live),
-                             "<br>".join(md(d, code=True) for d in f.details), md(f.policy))),
-        "settings": (("Connector", "Property", "Declared", "Live"),
-                     lambda f: (md(f.connector), md(f.item), md(cell(f.declared, 80), code=True),
-                                md(cell(f.live, 80), code=True) + "".join(
-                                    f"<br>{md(d)}" for d in f.details))),
+        "tools": (
+            ("Connector", "Tool", "Change", "Details", "Policy"),
+            lambda f: (
+                md(f.connector),
+                md(f.item, code=True),
+                md(f.live),
+                "<br>".join(md(d, code=True) for d in f.details),
+                md(f.policy),
+            ),
+        ),
+        "settings": (
+            ("Connector", "Property", "Declared", "Live"),
+            lambda f: (
+                md(f.connector),
+                md(f.item),
+                md(cell(f.declared, 80), code=True),
+                md(cell(f.live, 80), code=True) + "".join(f"<br>{md(d)}" for d in f.details),
+            ),
+        ),
         "deleted": (("Connector", "Connector id"), lambda f: (md(f.connector), md(f.connector_id or "-"))),
         "unmanaged": (("Connector", "Connector id"), lambda f: (md(f.connector), md(f.connector_id or "-"))),
     }
@@ -34,13 +50,23 @@ def render_markdown(report: Report) -> str:
         if not items:
             continue
         header, row = sections[cls]
-        lines += [f"#### {CLASS_TITLES[cls]}", "", "| " + " | ".join(header) + " |",
-                  "| " + " | ".join("---" for _ in header) + " |"]
+        lines += [
+            f"#### {CLASS_TITLES[cls]}",
+            "",
+            "| " + " | ".join(header) + " |",
+            "| " + " | ".join("---" for _ in header) + " |",
+        ]
         lines += ["| " + " | ".join(row(f)) + " |" for f in items]
         lines.append("")
     if report.unknown:
-        lines += ["#### Not compared", "", md(NOT_COMPARED[:1].upper() + NOT_COMPARED[1:] + "."), "",
-                  "| Connector | Properties |", "| --- | --- |"]
+        lines += [
+            "#### Not compared",
+            "",
+            md(NOT_COMPARED[:1].upper() + NOT_COMPARED[1:] + "."),
+            "",
+            "| Connector | Properties |",
+            "| --- | --- |",
+        ]
         lines += [f"| {md(name)} | {md(', '.join(props))} |" for name, props in sorted(report.unknown.items())]
         lines.append("")
     if report.errors:

@@ -26,8 +26,11 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 def _sarif_message(f: Finding) -> str:
     if f.cls == "settings":
-        what = (f"{f.item} changed" if f.declared == "(secret)"
-                else f"{f.item}: declared {cell(f.declared, 120)}, live {cell(f.live, 120)}")
+        what = (
+            f"{f.item} changed"
+            if f.declared == "(secret)"
+            else f"{f.item}: declared {cell(f.declared, 120)}, live {cell(f.live, 120)}"
+        )
         text = f"Connector '{f.connector}': settings drift: {what}."
     elif f.cls == "tools":
         text = f"Connector '{f.connector}': tool '{f.item}' {f.live} (tool_drift={f.policy})."
@@ -46,47 +49,77 @@ def render_sarif(report: Report) -> str:
         # declaration, an unmanaged one at the declarations (or stack) file's connectors.
         location: dict[str, Any] = {
             "physicalLocation": {"artifactLocation": {"uri": report.source}, "region": {"startLine": f.line or 1}},
-            "logicalLocations": [{"name": f.connector, "kind": "resource",
-                                  "fullyQualifiedName": "/".join(p for p in ("connector", f.connector, f.item) if p)}],
+            "logicalLocations": [
+                {
+                    "name": f.connector,
+                    "kind": "resource",
+                    "fullyQualifiedName": "/".join(p for p in ("connector", f.connector, f.item) if p),
+                }
+            ],
         }
-        results.append({
-            "ruleId": RULES[f.cls][0],
-            "ruleIndex": rule_ids.index(RULES[f.cls][0]),
-            "level": f.level,
-            "message": {"text": _sarif_message(f)},
-            "locations": [location],
-            "partialFingerprints": {"connectorItem/v1": f"{f.cls}:{f.connector}:{f.item or ''}"},
-        })
+        results.append(
+            {
+                "ruleId": RULES[f.cls][0],
+                "ruleIndex": rule_ids.index(RULES[f.cls][0]),
+                "level": f.level,
+                "message": {"text": _sarif_message(f)},
+                "locations": [location],
+                "partialFingerprints": {"connectorItem/v1": f"{f.cls}:{f.connector}:{f.item or ''}"},
+            }
+        )
     notifications = [
         *({"level": "error", "message": {"text": e}} for e in report.errors),
-        *({"level": "note", "message": {"text": f"Connector '{name}': not compared: {', '.join(props)} "
-                                                f"({NOT_COMPARED})."}}
-          for name, props in sorted(report.unknown.items())),
+        *(
+            {
+                "level": "note",
+                "message": {"text": f"Connector '{name}': not compared: {', '.join(props)} ({NOT_COMPARED})."},
+            }
+            for name, props in sorted(report.unknown.items())
+        ),
     ]
     rules = [(RULES[c][0], CLASS_TITLES[c].replace(" ", ""), RULES[c][1]) for c in CLASSES]
-    return sarif_log(tool="pulumi-mistral drift", rules=rules, results=results, notifications=notifications,
-                     successful=not report.errors)
+    return sarif_log(
+        tool="pulumi-mistral drift",
+        rules=rules,
+        results=results,
+        notifications=notifications,
+        successful=not report.errors,
+    )
 
 
-def sarif_log(*, tool: str, rules: Sequence[tuple[str, str, str]], results: Sequence[dict[str, Any]],
-              notifications: Iterable[dict[str, Any]] = (), successful: bool = True) -> str:
+def sarif_log(
+    *,
+    tool: str,
+    rules: Sequence[tuple[str, str, str]],
+    results: Sequence[dict[str, Any]],
+    notifications: Iterable[dict[str, Any]] = (),
+    successful: bool = True,
+) -> str:
     """A SARIF 2.1.0 log of one run: ``rules`` as (id, name, short description), ``results`` as built by the
     caller, ``notifications`` (tool execution notes and errors)."""
     doc = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": tool,
-                "version": __version__,
-                "rules": [{"id": rule_id, "name": name, "shortDescription": {"text": text}}
-                          for rule_id, name, text in rules],
-            }},
-            "invocations": [{
-                "executionSuccessful": successful,
-                "toolExecutionNotifications": list(notifications),
-            }],
-            "results": list(results),
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": tool,
+                        "version": __version__,
+                        "rules": [
+                            {"id": rule_id, "name": name, "shortDescription": {"text": text}}
+                            for rule_id, name, text in rules
+                        ],
+                    }
+                },
+                "invocations": [
+                    {
+                        "executionSuccessful": successful,
+                        "toolExecutionNotifications": list(notifications),
+                    }
+                ],
+                "results": list(results),
+            }
+        ],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
