@@ -39,9 +39,10 @@ test-all: install
 	@if command -v go >/dev/null 2>&1; then cd engine && go test ./cmd/...; fi
 	$(BIN)/python -m pytest -q
 
-## ruff; mypy on the package; mypy --strict on what users of py.typed rely on (the client, the core, the errors)
+## ruff (lint, C901 at 12, format); mypy on the package; mypy --strict on what users of py.typed rely on (the client, the core, the errors)
 lint: $(STAMP)
 	$(BIN)/ruff check provider tests bench examples
+	$(BIN)/ruff format --check provider tests bench examples
 	$(BIN)/mypy provider/pulumi_mistral
 	$(BIN)/mypy --strict provider/pulumi_mistral/client provider/pulumi_mistral/core provider/pulumi_mistral/errors.py
 
