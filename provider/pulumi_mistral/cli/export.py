@@ -369,34 +369,39 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if args.import_file:
         return _write_import_file(export, args.import_file)
-    text = render_yaml(export, source=source)
-    to_stdout = args.output == "-"
     try:
-        if to_stdout:
-            sys.stdout.write(text)
-        else:
-            write_atomic(args.output, text)
-        if args.python:
-            py_path = Path(args.python)
-            target = "connectors.yaml" if to_stdout else os.path.relpath(Path(args.output), py_path.parent or ".")
-            program = (
-                render_python_explicit(export)
-                if args.python_style == "explicit"
-                else render_python(Path(target).as_posix())
-            )
-            write_atomic(py_path, program)
+        _write_outputs(args, export, render_yaml(export, source=source))
     except OSError as exc:
         print(f"pulumi-mistral export: cannot write: {exc}", file=err)
         return 1
+    _report(args, export)
+    return 0
+
+
+def _write_outputs(args: argparse.Namespace, export: Export, text: str) -> None:
+    """connectors.yaml to ``--output`` (or stdout), and the program to ``--python`` when asked."""
+    to_stdout = args.output == "-"
+    if to_stdout:
+        sys.stdout.write(text)
+    else:
+        write_atomic(args.output, text)
+    if args.python:
+        py_path = Path(args.python)
+        target = "connectors.yaml" if to_stdout else os.path.relpath(Path(args.output), py_path.parent or ".")
+        explicit = args.python_style == "explicit"
+        program = render_python_explicit(export) if explicit else render_python(Path(target).as_posix())
+        write_atomic(py_path, program)
+
+
+def _report(args: argparse.Namespace, export: Export) -> None:
+    """The warnings, what was written where, and the secrets to set before deploying (never their values)."""
+    to_stdout = args.output == "-"
     for warning in export.warnings:
-        print(f"export: warning: {warning}", file=err)
-    out = err if to_stdout else sys.stdout
+        print(f"export: warning: {warning}", file=sys.stderr)
+    out = sys.stderr if to_stdout else sys.stdout
     where = "stdout" if to_stdout else args.output
-    print(
-        f"export: wrote {len(export.connectors)} connectors to {where}"
-        + (f" and a program to {args.python}" if args.python else ""),
-        file=out,
-    )
+    program = f" and a program to {args.python}" if args.python else ""
+    print(f"export: wrote {len(export.connectors)} connectors to {where}{program}", file=out)
     if export.secret_keys:
         print(
             f"export: {len(export.secret_keys)} secrets are referenced, not exported; set each before deploying:",
@@ -404,7 +409,6 @@ def run(args: argparse.Namespace) -> int:
         )
         for key, what in export.secret_keys:
             print(f"  pulumi config set --secret {key}    # {what}; type or pipe the value on stdin", file=out)
-    return 0
 
 
 def _write_import_file(export: Export, path: str) -> int:

@@ -299,66 +299,57 @@ def compare_tools(
     if known_definitions is not None:
         by_fp = {fingerprint(d): tool_definition(d) for d in known_definitions}
         old_index = {n: (fp, d if d is not None else by_fp.get(fp)) for n, (fp, d) in old_index.items()}
-    new_index: dict[str, tuple[str, dict[str, Any]]] = {}
-    duplicates: dict[str, int] = {}
-    for item in new:
-        definition = tool_definition(item)
-        name = definition["name"]
-        if name in new_index:
-            duplicates[name] = duplicates.get(name, 1) + 1
-            continue
-        new_index[name] = (fingerprint(definition), definition)
-
+    new_index, duplicates = _index_live(new)
     changes: list[ToolChange] = []
     for name in sorted(set(old_index) | set(new_index)):
         if name not in new_index:
             old_fp, _ = old_index[name]
-            changes.append(
-                ToolChange(
-                    name, "removed", details=(f"no longer listed (was {_short_fp(old_fp)})",), old_fingerprint=old_fp
-                )
-            )
+            details = (f"no longer listed (was {_short_fp(old_fp)})",)
+            changes.append(ToolChange(name, "removed", details=details, old_fingerprint=old_fp))
             continue
         new_fp, new_def = new_index[name]
         if name not in old_index:
             changes.append(ToolChange(name, "added", details=_added_details(new_def), new_fingerprint=new_fp))
-        else:
-            old_fp, old_def = old_index[name]
-            if old_fp != new_fp:
-                if old_def is None:
-                    changes.append(
-                        ToolChange(
-                            name,
-                            "changed",
-                            aspects=("definition",),
-                            details=(f"definition: fingerprint {_short_fp(old_fp)} -> {_short_fp(new_fp)}",),
-                            old_fingerprint=old_fp,
-                            new_fingerprint=new_fp,
-                        )
-                    )
-                else:
-                    aspects = tuple(a for a in ASPECTS if not _same(old_def.get(a), new_def.get(a)))
-                    changes.append(
-                        ToolChange(
-                            name,
-                            "changed",
-                            aspects=aspects or ("definition",),
-                            details=tuple(_aspect_details(a, old_def, new_def) for a in aspects),
-                            old_fingerprint=old_fp,
-                            new_fingerprint=new_fp,
-                        )
-                    )
+        elif old_index[name][0] != new_fp:
+            changes.append(_changed(name, old_index[name], new_index[name]))
         if name in duplicates:
-            changes.append(
-                ToolChange(
-                    name,
-                    "added",
-                    aspects=("duplicate",),
-                    details=(f"listed {duplicates[name]} times: a client may use any of them",),
-                    new_fingerprint=new_fp,
-                )
-            )
+            details = (f"listed {duplicates[name]} times: a client may use any of them",)
+            changes.append(ToolChange(name, "added", aspects=("duplicate",), details=details, new_fingerprint=new_fp))
     return changes
+
+
+def _index_live(new: Iterable[Any]) -> tuple[dict[str, tuple[str, dict[str, Any]]], dict[str, int]]:
+    """The live tools by name (fingerprint, definition; the first of a name), and how often a name is listed twice
+    or more."""
+    index: dict[str, tuple[str, dict[str, Any]]] = {}
+    duplicates: dict[str, int] = {}
+    for item in new:
+        definition = tool_definition(item)
+        name = definition["name"]
+        if name in index:
+            duplicates[name] = duplicates.get(name, 1) + 1
+            continue
+        index[name] = (fingerprint(definition), definition)
+    return index, duplicates
+
+
+def _changed(name: str, old: tuple[str, dict[str, Any] | None], new: tuple[str, dict[str, Any]]) -> ToolChange:
+    """A tool whose fingerprint changed: each aspect that differs when the old definition is known."""
+    (old_fp, old_def), (new_fp, new_def) = old, new
+    if old_def is None:
+        details = (f"definition: fingerprint {_short_fp(old_fp)} -> {_short_fp(new_fp)}",)
+        return ToolChange(
+            name, "changed", aspects=("definition",), details=details, old_fingerprint=old_fp, new_fingerprint=new_fp
+        )
+    aspects = tuple(a for a in ASPECTS if not _same(old_def.get(a), new_def.get(a)))
+    return ToolChange(
+        name,
+        "changed",
+        aspects=aspects or ("definition",),
+        details=tuple(_aspect_details(a, old_def, new_def) for a in aspects),
+        old_fingerprint=old_fp,
+        new_fingerprint=new_fp,
+    )
 
 
 def _label(policy: str) -> str:

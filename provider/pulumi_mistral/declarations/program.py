@@ -51,6 +51,30 @@ def declare_connectors(
 
     declarations = load_declarations(path, stack if stack is not None else pulumi.get_stack())
     cfg = config if isinstance(config, pulumi.Config) else pulumi.Config(config)
+    values, problems = _read_secrets(declarations, cfg, path)
+    accepted = set(inspect.signature(Connector.__init__).parameters)
+    for name, props in declarations.items():
+        problems.extend(
+            Issue(
+                Location(str(path), 1, 1),
+                f"connectors.{name}.{key}",
+                "is not supported by this version of the Connector resource; fix: upgrade pulumi-mistral",
+            )
+            for key in props
+            if key not in accepted
+        )
+    if problems:
+        raise DeclarationError(problems)
+    resolved = {name: resolve_secrets(props, values.__getitem__) for name, props in declarations.items()}
+    return {name: Connector(name, opts=opts, **props) for name, props in resolved.items()}
+
+
+def _read_secrets(
+    declarations: dict[str, dict[str, Any]], cfg: pulumi.Config, path: str | os.PathLike[str]
+) -> tuple[dict[SecretRef, Any], list[Issue]]:
+    """Every ``{secret: key}`` and ``{env: VAR}`` reference read as a Pulumi secret, and one issue per missing one."""
+    import pulumi
+
     problems: list[Issue] = []
     values: dict[SecretRef, Any] = {}
     for resource, prop, ref in secret_references(declarations):
@@ -67,18 +91,4 @@ def declare_connectors(
         if value is None:
             problems.append(Issue(where, f"connectors.{resource}.{prop}", fix))
         values[ref] = value
-    accepted = set(inspect.signature(Connector.__init__).parameters)
-    for name, props in declarations.items():
-        problems.extend(
-            Issue(
-                Location(str(path), 1, 1),
-                f"connectors.{name}.{key}",
-                "is not supported by this version of the Connector resource; fix: upgrade pulumi-mistral",
-            )
-            for key in props
-            if key not in accepted
-        )
-    if problems:
-        raise DeclarationError(problems)
-    resolved = {name: resolve_secrets(props, values.__getitem__) for name, props in declarations.items()}
-    return {name: Connector(name, opts=opts, **props) for name, props in resolved.items()}
+    return values, problems

@@ -9,8 +9,8 @@ closed on shutdown, so one process can host several apps (tests run one per serv
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -60,6 +60,26 @@ def create_app(settings: LocalSettings) -> FastAPI:
     """Build the local Connectors API app for ``settings`` (opens nothing until the app starts)."""
     if not settings.api_keys and not settings.api_key_fingerprints:
         raise ValueError("LocalSettings.api_keys (or api_key_fingerprints) must hold at least one API key")
+    app = _LocalApp(
+        title="Mistral Connectors API (local)",
+        version=__version__,
+        lifespan=_lifespan(settings),
+        docs_url="/docs",
+        redoc_url=None,
+        default_response_class=SafeJSONResponse,
+    )
+    app.state.settings = settings
+    app.state.controls = TestControls(log_size=settings.request_log_size)
+    _add_error_handlers(app)
+    app.include_router(router)
+    app.include_router(oauth_router)
+    if settings.enable_test_controls:
+        app.include_router(build_router(app.state.controls))
+    return app
+
+
+def _lifespan(settings: LocalSettings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Open the store and the MCP forwarder when the app starts; close them when it stops."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -86,16 +106,11 @@ def create_app(settings: LocalSettings) -> FastAPI:
                 await backend.forwarder.aclose()
             store.close()
 
-    app = _LocalApp(
-        title="Mistral Connectors API (local)",
-        version=__version__,
-        lifespan=lifespan,
-        docs_url="/docs",
-        redoc_url=None,
-        default_response_class=SafeJSONResponse,
-    )
-    app.state.settings = settings
-    app.state.controls = TestControls(log_size=settings.request_log_size)
+    return lifespan
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every error answers in the contract's shapes: 422 as FastAPI's list, the others as one line."""
 
     @app.exception_handler(BackendError)
     async def backend_error(request: Request, exc: BackendError) -> SafeJSONResponse:
@@ -117,9 +132,3 @@ def create_app(settings: LocalSettings) -> FastAPI:
     async def unexpected(request: Request, exc: Exception) -> SafeJSONResponse:
         log.error("unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
         return SafeJSONResponse({"detail": "Internal server error"}, status_code=500)
-
-    app.include_router(router)
-    app.include_router(oauth_router)
-    if settings.enable_test_controls:
-        app.include_router(build_router(app.state.controls))
-    return app

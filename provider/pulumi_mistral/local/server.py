@@ -122,6 +122,35 @@ def run(args: argparse.Namespace) -> int:
         stop.close()
 
 
+def _announce(args: argparse.Namespace, keys: list[str], kept: str | None, *, generated: bool) -> None:
+    """Where it listens, and its workspaces: a generated key shown once, a kept one never, else fingerprints."""
+    kept_path = dev_key_path(args.db)
+    print(f"pulumi-mistral local: http://{args.host}:{args.port}  (database: {args.db})", flush=True)
+    if generated:
+        print(f"Development API key (shown once): {keys[0]}", flush=True)
+        print(
+            f"Its SHA-256 is kept in {kept_path}: a restart on this database accepts the same key.",
+            flush=True,
+        )
+    elif kept is not None:
+        print(
+            f"Development API key: the one printed when {args.db} was first served (only its SHA-256 is kept, "
+            f"in {kept_path}). Lost it? Delete that file for a new key; connectors made with the old key then "
+            "belong to another workspace.",
+            flush=True,
+        )
+    else:
+        tags = ", ".join(Workspace(key_fingerprint(k)).tag for k in keys)
+        print(f"Workspaces (key fingerprints): {tags}", flush=True)
+    if not is_loopback(args.host):
+        print(
+            f"warning: listening on {args.host}, not loopback: anyone who can reach it and has a key "
+            "can use it, over plain HTTP",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def _run(args: argparse.Namespace, stop: _StopSignals) -> int:
     try:
         with stop.abortable():  # the slow part (about half a second): a signal abandons it at once
@@ -154,27 +183,7 @@ def _run(args: argparse.Namespace, stop: _StopSignals) -> int:
         mcp_call_timeout=args.mcp_timeout,
         max_body_bytes=args.max_body_bytes,
     )
-    print(f"pulumi-mistral local: http://{args.host}:{args.port}  (database: {args.db})", flush=True)
-    if generated:
-        print(f"Development API key (shown once): {keys[0]}", flush=True)
-        print(f"Its SHA-256 is kept in {kept_path}: a restart on this database accepts the same key.", flush=True)
-    elif kept is not None:
-        print(
-            f"Development API key: the one printed when {args.db} was first served (only its SHA-256 is kept, "
-            f"in {kept_path}). Lost it? Delete that file for a new key; connectors made with the old key then "
-            "belong to another workspace.",
-            flush=True,
-        )
-    else:
-        tags = ", ".join(Workspace(key_fingerprint(k)).tag for k in keys)
-        print(f"Workspaces (key fingerprints): {tags}", flush=True)
-    if not is_loopback(args.host):
-        print(
-            f"warning: listening on {args.host}, not loopback: anyone who can reach it and has a key "
-            "can use it, over plain HTTP",
-            file=sys.stderr,
-            flush=True,
-        )
+    _announce(args, keys, kept, generated=generated)
     with stop.abortable():  # building the app opens nothing (the store opens in the lifespan)
         app = create_app(settings)
         config = uvicorn.Config(

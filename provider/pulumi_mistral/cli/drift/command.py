@@ -75,6 +75,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="only these declared connectors (repeatable); with --write-pins, live names work too",
     )
+    _add_tool_arguments(parser)
+    parser.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a TTY")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print the API request count to stderr")
+
+
+def _add_tool_arguments(parser: argparse.ArgumentParser) -> None:
+    """Writing pins, the tools lock, and the bounds of the tool listings."""
     parser.add_argument(
         "--write-pins",
         action="store_true",
@@ -102,8 +109,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"the most one connector's tool listing (or one listing page) may take, retries "
         f"included (default: {ENV_TIMEOUT}, else {DEFAULT_TIMEOUT:g})",
     )
-    parser.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a TTY")
-    parser.add_argument("-v", "--verbose", action="store_true", help="print the API request count to stderr")
 
 
 def _load(args: argparse.Namespace) -> tuple[list[DeclaredConnector], str, int | None]:
@@ -212,6 +217,19 @@ def _lock_entries(path: str, resources: Sequence[str]) -> dict[str, list[Any]]:
     return {r: list(connectors[r]) for r in resources if isinstance(connectors.get(r), list)}
 
 
+def _write_pins(
+    args: argparse.Namespace, client: ConnectorsClient, declared: list[DeclaredConnector]
+) -> tuple[str, int]:
+    """``--write-pins``: the pins overlay of the live tools (and the tools lock when asked), and the exit status."""
+    tools, unlisted = _live_tools_of(client, declared, args.connector)
+    text = render_pins(_pins_overlay(declared, tools, unlisted), args.format)
+    _say_unlisted(unlisted)
+    if args.tools_lock:
+        kept = _lock_entries(args.tools_lock, [u.resource for u in unlisted])
+        write_output(args.tools_lock, render_tools_lock({**kept, **tools}))
+    return text, EXIT_ERROR if any(u.must_act for u in unlisted) else EXIT_CLEAN
+
+
 def run(args: argparse.Namespace) -> int:
     from pulumi_mistral.client import ConnectorsClient
 
@@ -232,13 +250,7 @@ def run(args: argparse.Namespace) -> int:
             server_url=args.server_url, on_request=counter.add, timeout=timeout, max_retry_time=timeout
         ) as client:
             if args.write_pins:
-                tools, unlisted = _live_tools_of(client, declared, args.connector)
-                text = render_pins(_pins_overlay(declared, tools, unlisted), args.format)
-                _say_unlisted(unlisted)
-                if args.tools_lock:
-                    kept = _lock_entries(args.tools_lock, [u.resource for u in unlisted])
-                    write_output(args.tools_lock, render_tools_lock({**kept, **tools}))
-                code = EXIT_ERROR if any(u.must_act for u in unlisted) else EXIT_CLEAN
+                text, code = _write_pins(args, client, declared)
             else:
                 report = scan(
                     client,

@@ -10,6 +10,32 @@ from pulumi_mistral.cli.drift.report import CLASSES, Finding, Report
 __all__ = ["render_markdown"]
 
 
+# Each class of finding: its table header and how a finding becomes a row.
+_SECTIONS: dict[str, tuple[tuple[str, ...], Callable[[Finding], tuple[str, ...]]]] = {
+    "tools": (
+        ("Connector", "Tool", "Change", "Details", "Policy"),
+        lambda f: (
+            md(f.connector),
+            md(f.item, code=True),
+            md(f.live),
+            "<br>".join(md(d, code=True) for d in f.details),
+            md(f.policy),
+        ),
+    ),
+    "settings": (
+        ("Connector", "Property", "Declared", "Live"),
+        lambda f: (
+            md(f.connector),
+            md(f.item),
+            md(cell(f.declared, 80), code=True),
+            md(cell(f.live, 80), code=True) + "".join(f"<br>{md(d)}" for d in f.details),
+        ),
+    ),
+    "deleted": (("Connector", "Connector id"), lambda f: (md(f.connector), md(f.connector_id or "-"))),
+    "unmanaged": (("Connector", "Connector id"), lambda f: (md(f.connector), md(f.connector_id or "-"))),
+}
+
+
 def render_markdown(report: Report) -> str:
     counts = report.counts()
     lines = [
@@ -22,34 +48,11 @@ def render_markdown(report: Report) -> str:
         lines += ["| Class | Findings |", "| --- | ---: |"]
         lines += [f"| {CLASS_TITLES[c]} | {counts[c]} |" for c in CLASSES]
         lines.append("")
-    sections: dict[str, tuple[tuple[str, ...], Callable[[Finding], tuple[str, ...]]]] = {
-        "tools": (
-            ("Connector", "Tool", "Change", "Details", "Policy"),
-            lambda f: (
-                md(f.connector),
-                md(f.item, code=True),
-                md(f.live),
-                "<br>".join(md(d, code=True) for d in f.details),
-                md(f.policy),
-            ),
-        ),
-        "settings": (
-            ("Connector", "Property", "Declared", "Live"),
-            lambda f: (
-                md(f.connector),
-                md(f.item),
-                md(cell(f.declared, 80), code=True),
-                md(cell(f.live, 80), code=True) + "".join(f"<br>{md(d)}" for d in f.details),
-            ),
-        ),
-        "deleted": (("Connector", "Connector id"), lambda f: (md(f.connector), md(f.connector_id or "-"))),
-        "unmanaged": (("Connector", "Connector id"), lambda f: (md(f.connector), md(f.connector_id or "-"))),
-    }
     for cls in ("tools", "settings", "deleted", "unmanaged"):
         items = [f for f in report.findings if f.cls == cls]
         if not items:
             continue
-        header, row = sections[cls]
+        header, row = _SECTIONS[cls]
         lines += [
             f"#### {CLASS_TITLES[cls]}",
             "",
