@@ -3,6 +3,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pytest workers for make test: the suite spends most of its time waiting on processes (the real engine tier)
+TEST_WORKERS ?= 2
 # uv and poetry, for the engine tier's project shapes that use them: each in a virtualenv of its own, linked into
 # $(BIN), as `pipx install` would do it
 TOOLS := $(VENV)/tools
@@ -32,12 +34,12 @@ install: $(STAMP) $(TOOLS_STAMP)
 ## the test command (what CI runs): the language host's Go tests, then the whole suite minus the long `slow` variants
 test: install
 	@if command -v go >/dev/null 2>&1; then cd engine && go test ./cmd/...; fi
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n $(TEST_WORKERS)
 
 ## everything, including the long fault-injection and fuzzing variants
 test-all: install
 	@if command -v go >/dev/null 2>&1; then cd engine && go test ./cmd/...; fi
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 ## ruff (lint, C901 at 12, format); mypy on the package; mypy --strict on what users of py.typed rely on (the client, the core, the errors)
 lint: $(STAMP)
