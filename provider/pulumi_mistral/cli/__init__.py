@@ -15,7 +15,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from pulumi_mistral._version import __version__
 
@@ -89,6 +89,23 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("pulumi_mistral.cli.audit", "check every live connector against the policy pack's rules"),
     "recover": ("pulumi_mistral.cli.recover", "resolve what an interrupted deployment left pending (no orphans)"),
 }
+
+
+def add_report_arguments(parser: argparse.ArgumentParser, formats: Sequence[str], *, ignore_help: str) -> None:
+    """The options every report command shares (drift, audit): the API, the format, the output, ignored names."""
+    parser.add_argument(
+        "--server-url",
+        metavar="URL",
+        help="Connectors API base URL (default: MISTRAL_SERVER_URL, else https://api.mistral.ai)",
+    )
+    parser.add_argument("--format", choices=formats, default="table", help="output format (default: table)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--ignore", metavar="GLOB", action="append", default=[], help=ignore_help)
+
+
+def report_envelope(source: str, exit_code: int) -> dict[str, Any]:
+    """The head of a report's JSON document (drift, audit): the format's version, the tool, the source, the exit."""
+    return {"version": 1, "tool": f"pulumi-mistral {__version__}", "source": source, "exit_code": exit_code}
 
 
 def missing_extra(command: str, exc: ImportError) -> str:

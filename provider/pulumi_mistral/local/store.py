@@ -349,11 +349,7 @@ class Store:
             "expires_at",
         )
         with self.transaction() as conn:
-            conn.execute(
-                f"INSERT INTO oauth_states ({', '.join(cols)}) "  # noqa: S608
-                f"VALUES ({', '.join(':' + c for c in cols)})",
-                {c: row.get(c) for c in cols},
-            )
+            _insert(conn, "INSERT", "oauth_states", cols, row)
             # expired states are useless; prune them here so the table stays small
             conn.execute("DELETE FROM oauth_states WHERE expires_at < ?", (row["expires_at"] - 86_400,))
 
@@ -380,11 +376,7 @@ class Store:
             "updated_at",
         )
         with self.transaction() as conn:
-            conn.execute(
-                f"INSERT OR REPLACE INTO oauth_tokens ({', '.join(cols)}) "  # noqa: S608
-                f"VALUES ({', '.join(':' + c for c in cols)})",
-                {c: row.get(c) for c in cols},
-            )
+            _insert(conn, "INSERT OR REPLACE", "oauth_tokens", cols, row)
 
     def delete_oauth_token(self, connector_id: str) -> None:
         with self.transaction() as conn:
@@ -404,3 +396,9 @@ class Store:
             .fetchall()
         )
         return [dict(r) for r in rows]
+
+
+def _insert(conn: sqlite3.Connection, verb: str, table: str, cols: tuple[str, ...], row: dict[str, Any]) -> None:
+    """``verb`` (INSERT, INSERT OR REPLACE) of ``row``'s ``cols`` into ``table``: names are ours, values bound."""
+    names, marks = ", ".join(cols), ", ".join(":" + c for c in cols)
+    conn.execute(f"{verb} INTO {table} ({names}) VALUES ({marks})", {c: row.get(c) for c in cols})

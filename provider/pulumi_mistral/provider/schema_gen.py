@@ -16,6 +16,8 @@ import re
 import sys
 from typing import Any
 
+from pulumi_mistral.core.spec import INPUT_FIELDS
+
 PACKAGE = "mistral"
 RESOURCE_TOKEN = f"{PACKAGE}:index:Connector"
 GET_CONNECTOR_TOKEN = f"{PACKAGE}:index:getConnector"
@@ -201,16 +203,7 @@ _LOOKUP: dict[str, dict[str, Any]] = {
 }
 # What getConnector returns: the connector as the API shows it (no control inputs, no tool tracking outputs).
 _GET_CONNECTOR_OUTPUTS = (
-    "name",
-    "description",
-    "server",
-    "icon_url",
-    "visibility",
-    "headers",
-    "auth_data",
-    "system_prompt",
-    "connection_config",
-    "connection_secrets",
+    *INPUT_FIELDS,
     "connector_id",
     "created_at",
     "modified_at",

@@ -6,7 +6,14 @@ import argparse
 import json
 import sys
 
-from pulumi_mistral.cli import ENV_TIMEOUT, Parser, positive_float, require_api_key, timeout_seconds
+from pulumi_mistral.cli import (
+    ENV_TIMEOUT,
+    Parser,
+    add_report_arguments,
+    positive_float,
+    require_api_key,
+    timeout_seconds,
+)
 from pulumi_mistral.cli.audit.formats import FORMATS, render
 from pulumi_mistral.cli.audit.report import EXIT_CLEAN, EXIT_ERROR, audit
 from pulumi_mistral.cli.drift.progress import Progress
@@ -19,7 +26,6 @@ from pulumi_mistral.policy.rules import RULES
 __all__ = ["DEFAULT_TIMEOUT", "add_arguments", "main", "run"]
 
 DEFAULT_TIMEOUT = 30.0  # seconds per listing request, retries included (MISTRAL_TIMEOUT or --timeout)
-ENV_SERVER_URL = "MISTRAL_SERVER_URL"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,20 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="only check the config file and print each rule's level and parameters (no API call)",
     )
-    parser.add_argument(
-        "--server-url",
-        metavar="URL",
-        help=f"Connectors API base URL (default: {ENV_SERVER_URL}, else https://api.mistral.ai)",
-    )
-    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    parser.add_argument(
-        "--ignore",
-        metavar="GLOB",
-        action="append",
-        default=[],
-        help="do not audit connectors whose name matches GLOB (repeatable)",
-    )
+    add_report_arguments(parser, FORMATS, ignore_help="do not audit connectors whose name matches GLOB (repeatable)")
     parser.add_argument(
         "--timeout",
         type=positive_float,

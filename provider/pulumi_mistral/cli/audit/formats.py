@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from pulumi_mistral._version import __version__
+from pulumi_mistral.cli import report_envelope
 from pulumi_mistral.cli.audit.report import AuditReport
 from pulumi_mistral.cli.drift.formats import FORMATS
 from pulumi_mistral.cli.drift.formats.common import md
@@ -56,10 +56,7 @@ def render_table(report: AuditReport) -> str:
 
 def render_json(report: AuditReport) -> str:
     doc = {
-        "version": 1,
-        "tool": f"pulumi-mistral {__version__}",
-        "source": report.source,
-        "exit_code": report.exit_code,
+        **report_envelope(report.source, report.exit_code),
         "summary": {
             "connectors": report.connectors,
             "ignored": report.ignored,

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pulumi_mistral.cli import ENV_TIMEOUT, Parser, positive_float, positive_int, require_api_key, timeout_seconds
+from pulumi_mistral.cli import (
+    ENV_TIMEOUT,
+    Parser,
+    add_report_arguments,
+    positive_float,
+    positive_int,
+    require_api_key,
+    timeout_seconds,
+)
 from pulumi_mistral.cli.drift.formats import FORMATS, render
 from pulumi_mistral.cli.drift.load import (
     DeclaredConnector,
@@ -54,19 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="JSON of `pulumi stack export` ('-' reads stdin); encrypted secrets compare as unknown",
     )
     parser.add_argument("--stack", metavar="NAME", help="with --declared: apply this stack's overrides")
-    parser.add_argument(
-        "--server-url",
-        metavar="URL",
-        help="Connectors API base URL (default: MISTRAL_SERVER_URL, else https://api.mistral.ai)",
-    )
-    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    parser.add_argument(
-        "--ignore",
-        metavar="GLOB",
-        action="append",
-        default=[],
-        help="do not report unmanaged connectors whose name matches GLOB (repeatable)",
+    add_report_arguments(
+        parser, FORMATS, ignore_help="do not report unmanaged connectors whose name matches GLOB (repeatable)"
     )
     parser.add_argument(
         "--connector",

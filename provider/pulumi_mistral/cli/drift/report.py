@@ -226,35 +226,25 @@ def _compare_declared(decl: DeclaredConnector, workspace: _Workspace, report: Re
             )
         )
         return None
+
+    def setting(item: str, declared: Any, live_value: Any, details: tuple[str, ...]) -> Finding:
+        return Finding(
+            cls="settings",
+            connector=name,
+            connector_id=live["id"],
+            resource=decl.resource,
+            item=item,
+            declared=declared,
+            live=live_value,
+            details=details,
+            line=decl.line,
+        )
+
     if recreated:
-        report.findings.append(
-            Finding(
-                cls="settings",
-                connector=name,
-                connector_id=live["id"],
-                resource=decl.resource,
-                item="connector_id",
-                declared=decl.connector_id,
-                live=live["id"],
-                line=decl.line,
-                details=("a connector of this name was re-created outside the stack",),
-            )
-        )
+        details = ("a connector of this name was re-created outside the stack",)
+        report.findings.append(setting("connector_id", decl.connector_id, live["id"], details))
     drifted, unknown = compare_settings(decl.inputs, live)
-    for d in drifted:
-        report.findings.append(
-            Finding(
-                cls="settings",
-                connector=name,
-                connector_id=live["id"],
-                resource=decl.resource,
-                item=d.property,
-                declared=d.declared,
-                live=d.live,
-                details=d.details,
-                line=decl.line,
-            )
-        )
+    report.findings += [setting(d.property, d.declared, d.live, d.details) for d in drifted]
     if unknown:
         report.unknown[name] = unknown
     live_id: str = live["id"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pulumi_mistral._version import __version__
+from pulumi_mistral.cli import report_envelope
 from pulumi_mistral.cli.drift.report import Report
 
 __all__ = ["render_json"]
@@ -12,10 +12,7 @@ __all__ = ["render_json"]
 
 def render_json(report: Report) -> str:
     doc = {
-        "version": 1,
-        "tool": f"pulumi-mistral {__version__}",
-        "source": report.source,
-        "exit_code": report.exit_code,
+        **report_envelope(report.source, report.exit_code),
         "summary": {
             "declared": report.declared,
             "live": report.live,
