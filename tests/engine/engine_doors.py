@@ -13,6 +13,8 @@ outputs, so a scenario's assertions on stack outputs and on the API hold for bot
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,3 +60,10 @@ class Door:
 DYNAMIC = Door("dynamic", "pulumi-python:dynamic/connector:Connector", "pulumi:providers:pulumi-python")
 NATIVE = Door("native", "mistral:index:Connector", "pulumi:providers:mistral")
 DOORS = (DYNAMIC, NATIVE)
+
+
+def pip_install_target(source: Path, site: Path) -> None:
+    """``pip install --target site source`` (no dependencies, no build isolation): a package the engine tier
+    builds (a generated SDK, a declaring package) put where one program's ``PYTHONPATH`` finds it."""
+    command = ["-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(site), str(source)]
+    subprocess.run([sys.executable, *command], check=True, capture_output=True, timeout=300)

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+from engine_doors import pip_install_target
 
 from pulumi_mistral.testing.processes import session_processes
 from pulumi_mistral.testing.projects import point_at_virtualenv
@@ -184,23 +185,7 @@ def test_gen_sdk_writes_a_python_sdk_that_imports(things, tmp_path) -> None:
     sdk = tmp_path / "sdk" / "python"
     assert json.loads((sdk / "pulumi_testres" / "pulumi-plugin.json").read_text())["name"] == "testres"
     site = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(site),
-            str(sdk),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    pip_install_target(sdk, site)
     probe = subprocess.run(
         [sys.executable, "-c", "import pulumi_testres as t; print(t.Thing.__name__, t.Provider.__name__)"],
         env={**os.environ, "PYTHONPATH": str(site)},
@@ -232,23 +217,7 @@ def test_required_packages_come_from_installed_pulumi_plugin_json(things, tmp_pa
         '[tool.setuptools.package-data]\ntestres_sdk = ["pulumi-plugin.json"]\n'
     )
     site = tmp_path / "declared-site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(site),
-            str(dist),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    pip_install_target(dist, site)
     stack.env["PYTHONPATH"] = str(site)  # the program's environment now holds the declaring package
     stack.up()
     providers = {r["urn"].rsplit("::", 1)[1] for r in stack.resources("pulumi:providers:testres")}

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from engine_doors import NATIVE, PROJECTS
+from engine_doors import NATIVE, PROJECTS, pip_install_target
 
 from pulumi_mistral import pins_for
 from pulumi_mistral.cli.pins import live_tools
@@ -388,23 +388,7 @@ def install_and_import(sdk: Path, site: Path, module: str) -> list[str]:
     """Install ``sdk`` into ``site`` (``pip install --target``) and import ``module`` with ``site`` first on the path:
     what the probe prints (whether it came from ``site``, a few of its names, its version), or the error's last
     line."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(site),
-            str(sdk),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    pip_install_target(sdk, site)
     probe = (
         f"import sys; sys.path.insert(0, sys.argv[1]); import {module} as m; "
         "print(m.__file__.startswith(sys.argv[1]), m.Connector.__name__, m.Provider.__name__, "

@@ -13,13 +13,13 @@ import signal
 import socket
 import stat
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
 from pulumi_mistral.local.server import dev_key_path
+from pulumi_mistral.testing.local_process import local_command
 from pulumi_mistral.testing.processes import spawn, stop_process
 
 
@@ -32,19 +32,7 @@ def _free_port() -> int:
 def _start(db: Path, port: int, *extra: str, lines: int = 2) -> tuple[subprocess.Popen[str], list[str]]:
     env = {k: v for k, v in os.environ.items() if k != "PULUMI_MISTRAL_LOCAL_API_KEYS"}
     proc = spawn(
-        [
-            sys.executable,
-            "-m",
-            "pulumi_mistral.cli",
-            "local",
-            "--port",
-            str(port),
-            "--db",
-            str(db),
-            "--log-level",
-            "warning",
-            *extra,
-        ],
+        local_command(port, db, *extra),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

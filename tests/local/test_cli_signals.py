@@ -23,7 +23,6 @@ import re
 import secrets
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -35,7 +34,7 @@ import httpx
 import pytest
 
 from pulumi_mistral.local.server import _uvicorn_server
-from pulumi_mistral.testing.local_process import LocalServerProcess
+from pulumi_mistral.testing.local_process import LocalServerProcess, local_command
 from pulumi_mistral.testing.processes import has_exited, spawn, stop_process
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc/PID/status (Linux)")
@@ -58,7 +57,7 @@ def _catches(pid: int, signum: int) -> bool:
 
 
 def _command(db: Path) -> list[str]:
-    return [sys.executable, "-m", "pulumi_mistral.cli", "local", "--port", "0", "--db", str(db), "--log-level", "info"]
+    return local_command(0, db, log_level="info")
 
 
 def _env(key: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from mistralai.client import Mistral
 from mistralai.client import errors as sdk_errors
 
 from mcp_servers.runner import DemoServer
+from pulumi_mistral.testing.local_process import local_command
 from pulumi_mistral.testing.local_server import LocalServer
 from pulumi_mistral.testing.processes import spawn, stop_process
 
@@ -159,18 +159,7 @@ def _wait_up(url: str, key: str, deadline: float) -> None:
 
 def _spawn(db: Path, port: int, key: str) -> subprocess.Popen[bytes]:
     return spawn(
-        [
-            sys.executable,
-            "-m",
-            "pulumi_mistral.cli",
-            "local",
-            "--port",
-            str(port),
-            "--db",
-            str(db),
-            "--log-level",
-            "warning",
-        ],
+        local_command(port, db),
         env={**os.environ, "PULUMI_MISTRAL_LOCAL_API_KEYS": key},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -207,18 +196,7 @@ def test_cli_prints_generated_key_once(tmp_path: Path) -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "PULUMI_MISTRAL_LOCAL_API_KEYS"}
     proc = spawn(
-        [
-            sys.executable,
-            "-m",
-            "pulumi_mistral.cli",
-            "local",
-            "--port",
-            str(port),
-            "--db",
-            str(tmp_path / "gen.db"),
-            "--log-level",
-            "warning",
-        ],
+        local_command(port, tmp_path / "gen.db"),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pulumi_mistral.testing.local_process import local_command
 from pulumi_mistral.testing.processes import spawn, stop_process
 
 KEY = "durability-test-key"
@@ -44,18 +45,7 @@ class ServerProcess:
 
     def start(self) -> None:
         self.proc = spawn(
-            [
-                sys.executable,
-                "-m",
-                "pulumi_mistral.cli",
-                "local",
-                "--port",
-                str(self.port),
-                "--db",
-                str(self.db),
-                "--log-level",
-                "warning",
-            ],
+            local_command(self.port, self.db),
             env={**os.environ, "PULUMI_MISTRAL_LOCAL_API_KEYS": KEY},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -27,6 +27,7 @@ from pulumi_mistral.errors import MistralError
 from pulumi_mistral.local import server as server_module
 from pulumi_mistral.local import workspaces as workspaces_module
 from pulumi_mistral.provider import ConnectorProvider, reset_process_state
+from pulumi_mistral.testing.local_process import local_command
 from pulumi_mistral.testing.local_server import LocalServer
 from pulumi_mistral.testing.processes import spawn, stop_process
 
@@ -104,18 +105,7 @@ def _listening_addresses(port: int) -> set[str]:
 def test_cli_listens_on_loopback_only(tmp_path: Path) -> None:
     port = _free_port()
     proc = spawn(
-        [
-            sys.executable,
-            "-m",
-            "pulumi_mistral.cli",
-            "local",
-            "--port",
-            str(port),
-            "--db",
-            str(tmp_path / "b.db"),
-            "--log-level",
-            "warning",
-        ],
+        local_command(port, tmp_path / "b.db"),
         env={**os.environ, "PULUMI_MISTRAL_LOCAL_API_KEYS": "bind-test-key"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -128,3 +128,21 @@ class LocalServerProcess(ServerHandle):
 
     def __repr__(self) -> str:  # never shows the keys
         return f"LocalServerProcess(url={self.url!r}, workspaces={len(self.api_keys)})"
+
+
+def local_command(port: int | str, db: str | os.PathLike[str], *extra: str, log_level: str = "warning") -> list[str]:
+    """The command line tests start ``pulumi-mistral local`` with, through this interpreter: on ``port`` (0: any),
+    with its database at ``db``, then ``extra`` options."""
+    return [
+        sys.executable,
+        "-m",
+        "pulumi_mistral.cli",
+        "local",
+        "--port",
+        str(port),
+        "--db",
+        str(db),
+        "--log-level",
+        log_level,
+        *extra,
+    ]
