@@ -40,6 +40,21 @@ def copy_plugin(name: str, into: Path) -> Path:
     return target
 
 
+def in_own_session(stack: CliStack, *args: str) -> subprocess.Popen[str]:
+    """``pulumi ARGS --stack S`` started in a session of its own, as a terminal starts it: a signal to its group
+    reaches what a user's Ctrl-C reaches, and what is left of the session after it can be listed."""
+    command = [str(stack.pulumi), "--non-interactive", *args, "--stack", stack.stack]
+    return subprocess.Popen(
+        command,
+        cwd=stack.project_dir,
+        env=stack.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
 # -- interrupts --------------------------------------------------------------------------------------------------
 
 SLOW_PROGRAM = """\
@@ -59,15 +74,7 @@ def test_ctrl_c_during_up_stops_the_program_quietly_and_the_next_up_converges(ma
     stack = make_stack(project)
     # each create takes a while, so the interrupt lands while the program is registering
     api.controls().set_latency(700)
-    up = subprocess.Popen(
-        [str(stack.pulumi), "--non-interactive", "up", "--yes", "--skip-preview", "--stack", stack.stack],
-        cwd=stack.project_dir,
-        env=stack.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    up = in_own_session(stack, "up", "--yes", "--skip-preview")
     try:
         deadline = time.monotonic() + 60
         while not api.connectors() and time.monotonic() < deadline:
@@ -256,15 +263,7 @@ def test_a_policy_pack_that_ignores_sigint_is_not_left_running(make_stack, api, 
     main = pack / "__main__.py"
     main.write_text("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" + main.read_text())
     stack = make_stack("quickstart", config={"quickstart:mcpUrl": "https://mcp.example.com/mcp"})
-    preview = subprocess.Popen(
-        [str(stack.pulumi), "--non-interactive", "preview", "--policy-pack", str(pack), "--stack", stack.stack],
-        cwd=stack.project_dir,
-        env=stack.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    preview = in_own_session(stack, "preview", "--policy-pack", str(pack))
     try:
         output, _ = preview.communicate(timeout=180)
         assert preview.returncode == 0, output

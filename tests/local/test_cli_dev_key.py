@@ -120,3 +120,22 @@ def test_an_explicit_key_ignores_the_kept_hash(tmp_path: Path) -> None:
             assert http.get("/v1/connectors", headers={"Authorization": f"Bearer {dev_key}"}).status_code == 401
     finally:
         _stop(proc)
+
+
+def test_cli_prints_generated_key_once(tmp_path: Path) -> None:
+    """The generated key is on the second line and nowhere else of the output; SIGINT ends the server with 0."""
+    port = _free_port()
+    proc, lines = _start(tmp_path / "gen.db", port)
+    try:
+        key = lines[1].rsplit(" ", 1)[-1].strip()
+        assert "shown once" in lines[1] and len(key) >= 32
+        http = _http(port, key)
+        try:
+            assert http.get("/v1/connectors").status_code == 200
+        finally:
+            http.close()
+    finally:
+        stop_process(proc, signal.SIGINT)  # SIGKILL after 10 s: the process never outlives the test
+    assert proc.stdout is not None
+    rest = proc.stdout.read() + (proc.stderr.read() if proc.stderr else "")
+    assert key not in rest and proc.returncode == 0

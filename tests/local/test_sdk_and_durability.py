@@ -190,25 +190,3 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
     out = proc.stdout.read().decode() if proc.stdout else ""
     assert key not in out  # keys given by the operator are never printed
     assert proc.returncode == 0
-
-
-def test_cli_prints_generated_key_once(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "PULUMI_MISTRAL_LOCAL_API_KEYS"}
-    proc = spawn(
-        local_command(port, tmp_path / "gen.db"),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(2)]
-        key = lines[1].rsplit(" ", 1)[-1].strip()
-        assert "shown once" in lines[1] and len(key) >= 32
-        _wait_up(f"http://127.0.0.1:{port}", key, time.monotonic() + 20)
-    finally:
-        stop_process(proc, signal.SIGINT)  # SIGKILL after 10 s: the process never outlives the test
-    rest = proc.stdout.read() + (proc.stderr.read() if proc.stderr else "")
-    assert key not in rest and proc.returncode == 0
