@@ -99,6 +99,13 @@ def test_every_model_name_resolves_and_tool_models_load_on_first_use():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
+def test_the_lazy_names_are_the_tool_models_module_exports():
+    """models names the tool models without importing them (they load on first use): the two lists agree."""
+    from pulumi_mistral.client import _models_mcp, models
+
+    assert frozenset(_models_mcp.__all__) == models._LAZY_NAMES
+
+
 def test_every_error_of_the_package_is_in_the_one_tree():
     import importlib
     import pkgutil
