@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import pytest
 import yaml
 from engine_doors import pip_install_target
 
+from pulumi_mistral.testing.interrupt import Interruption
 from pulumi_mistral.testing.processes import session_processes
 from pulumi_mistral.testing.projects import point_at_virtualenv
 from pulumi_mistral.testing.pulumi_cli import CliStack
@@ -38,21 +37,6 @@ def copy_plugin(name: str, into: Path) -> Path:
     manifest = next(target.glob("Pulumi*.yaml"))
     point_at_virtualenv(manifest, VENV)
     return target
-
-
-def in_own_session(stack: CliStack, *args: str) -> subprocess.Popen[str]:
-    """``pulumi ARGS --stack S`` started in a session of its own, as a terminal starts it: a signal to its group
-    reaches what a user's Ctrl-C reaches, and what is left of the session after it can be listed."""
-    command = [str(stack.pulumi), "--non-interactive", *args, "--stack", stack.stack]
-    return subprocess.Popen(
-        command,
-        cwd=stack.project_dir,
-        env=stack.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
 
 
 # -- interrupts --------------------------------------------------------------------------------------------------
@@ -74,24 +58,15 @@ def test_ctrl_c_during_up_stops_the_program_quietly_and_the_next_up_converges(ma
     stack = make_stack(project)
     # each create takes a while, so the interrupt lands while the program is registering
     api.controls().set_latency(700)
-    up = in_own_session(stack, "up", "--yes", "--skip-preview")
-    try:
-        deadline = time.monotonic() + 60
-        while not api.connectors() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert api.connectors(), "nothing was created within 60 s"
-        os.killpg(up.pid, signal.SIGINT)  # what a terminal sends the foreground process group on Ctrl-C
-        output, _ = up.communicate(timeout=120)
-    finally:
-        if up.poll() is None:
-            os.killpg(up.pid, signal.SIGKILL)
-            up.wait(30)
-    api.controls().set_latency(0)
-    assert up.returncode != 0
-    assert "update canceled" in output, output
-    for noise in ("Traceback", "KeyboardInterrupt", "Resource monitor has terminated"):
-        assert noise not in output, output
-    assert session_processes(up.pid) == []  # the host, the program and the provider are all gone
+    with Interruption(stack, "up", "--yes", "--skip-preview") as up:
+        up.wait_for(lambda: bool(api.connectors()), what="the first create")
+        returncode = up.ctrl_c()  # what a terminal sends the foreground process group on Ctrl-C
+        api.controls().set_latency(0)
+        assert returncode != 0
+        assert "update canceled" in up.output, up.output
+        for noise in ("Traceback", "KeyboardInterrupt", "Resource monitor has terminated"):
+            assert noise not in up.output, up.output
+        assert session_processes(up.proc.pid) == []  # the host, the program and the provider are all gone
 
     stack.up()
     assert len(api.connectors()) == 12
@@ -263,12 +238,8 @@ def test_a_policy_pack_that_ignores_sigint_is_not_left_running(make_stack, api, 
     main = pack / "__main__.py"
     main.write_text("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" + main.read_text())
     stack = make_stack("quickstart", config={"quickstart:mcpUrl": "https://mcp.example.com/mcp"})
-    preview = in_own_session(stack, "preview", "--policy-pack", str(pack))
-    try:
-        output, _ = preview.communicate(timeout=180)
-        assert preview.returncode == 0, output
-        assert "host-test-pack" in output, output
-        assert session_processes(preview.pid) == []  # the CLI has exited: nothing of its session may remain
-    finally:
-        for leftover in session_processes(preview.pid):
-            os.kill(leftover.pid, signal.SIGKILL)
+    with Interruption(stack, "preview", "--policy-pack", str(pack)) as preview:
+        assert preview.wait(timeout=180) == 0, preview.output
+        assert "host-test-pack" in preview.output, preview.output
+        # the CLI has exited: nothing of its session may remain (what does is killed on leaving the block)
+        assert session_processes(preview.proc.pid) == []

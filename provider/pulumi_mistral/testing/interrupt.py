@@ -114,6 +114,10 @@ class Interruption:
     def ctrl_c(self, *, timeout: float = EXIT_TIMEOUT_S) -> int:
         """SIGINT to the CLI's process group, as a terminal's Ctrl-C; waits for the CLI to end; its exit code."""
         os.killpg(self.proc.pid, signal.SIGINT)
+        return self.wait(timeout=timeout)
+
+    def wait(self, *, timeout: float = EXIT_TIMEOUT_S) -> int:
+        """Waits for the CLI to end (its output in ``output``); its exit code."""
         self.output = self.proc.communicate(timeout=timeout)[0]
         return self.proc.returncode
 
