@@ -10,31 +10,18 @@ values not known yet as the engine's unknown sentinel. The native door speaks th
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime.rpc import UNKNOWN
 
+from pulumi_mistral.core.names import camel, snake
+
 __all__ = ["UNKNOWN", "camel", "from_values", "is_unknown", "snake", "to_values"]
 
 # Nested schema objects whose own keys are schema names (everything else nested is user data).
 _TYPED_OBJECTS = frozenset({"auth_data"})
-
-
-@functools.lru_cache(maxsize=1024)
-def camel(name: str) -> str:
-    """``icon_url`` -> ``iconUrl`` (schema names)."""
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-@functools.lru_cache(maxsize=1024)
-def snake(name: str) -> str:
-    """``iconUrl`` -> ``icon_url`` (schema names)."""
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), name)
 
 
 def is_unknown(value: Any) -> bool:

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pulumi_mistral.core.names import camel
 from pulumi_mistral.core.spec import (
     ALL_FIELDS,
     AUTH_DATA_FIELDS,
@@ -41,12 +42,6 @@ __all__ = [
 DYNAMIC_TYPE = "pulumi-python:dynamic/connector:Connector"
 NATIVE_TYPE = "mistral:index:Connector"
 TYPES: tuple[str, ...] = (DYNAMIC_TYPE, NATIVE_TYPE)
-
-
-def camel(name: str) -> str:
-    """``icon_url`` -> ``iconUrl`` (the schema's spelling of a snake_case field)."""
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 # Both spellings of every field, and of the auth_data keys, to the snake_case one.

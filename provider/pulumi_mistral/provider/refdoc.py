@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pulumi_mistral.core.names import snake
+
 COMMAND = "python -m pulumi_mistral.provider.refdoc > docs/reference.md"
 _TYPE_REF = "#/types/"
 _PRIMITIVE_REFS = {
@@ -19,11 +21,6 @@ _PRIMITIVE_REFS = {
 }
 
 Schema = Mapping[str, Any]
-
-
-def snake(name: str) -> str:
-    """The Python SDKs' (and the dynamic resource's) form of a schema name: ``iconUrl`` -> ``icon_url``."""
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
 
 def short(token: str) -> str:

@@ -16,6 +16,7 @@ import re
 import sys
 from typing import Any
 
+from pulumi_mistral.core.names import camel
 from pulumi_mistral.core.spec import INPUT_FIELDS
 
 PACKAGE = "mistral"
@@ -90,12 +91,6 @@ _TYPES: dict[str, dict[str, Any]] = {
         "items": {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}},
     },
 }
-
-
-def camel(name: str) -> str:
-    """The schema's property name for a Python one: ``icon_url`` -> ``iconUrl``."""
-    head, *rest = name.split("_")
-    return head + "".join(w[:1].upper() + w[1:] for w in rest)
 
 
 def _inner(annotation: str) -> tuple[str, bool]:
