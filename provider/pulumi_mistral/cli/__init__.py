@@ -21,6 +21,7 @@ from pulumi_mistral._version import __version__
 
 EXIT_USAGE = 1  # not argparse's 2: `pulumi-mistral drift` exits 2 for "drift found"
 ENV_API_KEY = "MISTRAL_API_KEY"
+ENV_SERVER_URL = "MISTRAL_SERVER_URL"
 ENV_TIMEOUT = "MISTRAL_TIMEOUT"
 
 
@@ -96,7 +97,7 @@ def add_report_arguments(parser: argparse.ArgumentParser, formats: Sequence[str]
     parser.add_argument(
         "--server-url",
         metavar="URL",
-        help="Connectors API base URL (default: MISTRAL_SERVER_URL, else https://api.mistral.ai)",
+        help=f"Connectors API base URL (default: {ENV_SERVER_URL}, else https://api.mistral.ai)",
     )
     parser.add_argument("--format", choices=formats, default="table", help="output format (default: table)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pulumi_mistral.cli import ENV_API_KEY, ENV_SERVER_URL
 from pulumi_mistral.core.secret_markers import is_secret, reveal
 from pulumi_mistral.core.spec import is_auto_name
 from pulumi_mistral.policy.view import DYNAMIC_TYPE, NATIVE_TYPE, declared_view
@@ -40,8 +41,6 @@ __all__ = [
     "secret_values",
 ]
 
-ENV_API_KEY = "MISTRAL_API_KEY"
-ENV_SERVER_URL = "MISTRAL_SERVER_URL"
 DYNAMIC_PROVIDER_TYPE = "pulumi:providers:pulumi-python"
 NATIVE_PROVIDER_TYPE = "pulumi:providers:mistral"
 DOORS: dict[str, str] = {DYNAMIC_TYPE: "dynamic", NATIVE_TYPE: "native"}
