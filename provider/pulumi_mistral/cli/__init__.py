@@ -109,15 +109,6 @@ def report_envelope(source: str, exit_code: int) -> dict[str, Any]:
     return {"version": 1, "tool": f"pulumi-mistral {__version__}", "source": source, "exit_code": exit_code}
 
 
-def missing_extra(command: str, exc: ImportError) -> str:
-    """The one line for a subcommand whose extra is not installed: the missing module, and how to install it."""
-    missing = exc.name or str(exc)
-    return (
-        f"pulumi-mistral {command}: cannot import {missing}. Install the package with its 'local' extra, e.g. "
-        f"pip install 'dist/pulumi_mistral_connectors-<version>.whl[local]' (docs/installation-configuration.md)\n"
-    )
-
-
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser = Parser(prog="pulumi-mistral", description="Mistral AI connectors as code.")
     parser.add_argument("--version", action="version", version=f"pulumi-mistral {__version__}")
@@ -126,12 +117,7 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     for name, (module, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         if name == chosen:
-            try:
-                mod = importlib.import_module(module)
-            except ImportError as exc:  # the 'local' extra is not installed
-                if name != "local":
-                    raise
-                parser.exit(1, missing_extra(name, exc))
+            mod = importlib.import_module(module)  # light: `local` imports its extra only when it runs
             mod.add_arguments(p)
             p.set_defaults(_run=mod.run)
     return parser

@@ -41,7 +41,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from pulumi_mistral.cli import missing_extra, positive_int
+from pulumi_mistral.cli import positive_int
 from pulumi_mistral.cli.files import write_atomic
 from pulumi_mistral.core.hosts import is_loopback
 from pulumi_mistral.local.settings import DEFAULT_DB, DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, LocalSettings
@@ -151,6 +151,15 @@ def _announce(args: argparse.Namespace, keys: list[str], kept: str | None, *, ge
         )
 
 
+def _missing_extra(exc: ImportError) -> str:
+    """The one line when the 'local' extra is not installed: the missing module, and how to install the extra."""
+    missing = exc.name or str(exc)
+    return (
+        f"pulumi-mistral local: cannot import {missing}. Install the package with its 'local' extra, e.g. "
+        f"pip install 'dist/pulumi_mistral_connectors-<version>.whl[local]' (docs/installation-configuration.md)\n"
+    )
+
+
 def _run(args: argparse.Namespace, stop: _StopSignals) -> int:
     try:
         with stop.abortable():  # the slow part (about half a second): a signal abandons it at once
@@ -158,7 +167,7 @@ def _run(args: argparse.Namespace, stop: _StopSignals) -> int:
 
             from pulumi_mistral.local.app import create_app
     except ImportError as exc:  # the 'local' extra is not installed
-        sys.stderr.write(missing_extra("local", exc))
+        sys.stderr.write(_missing_extra(exc))
         return 1
     if stop.signum is not None:  # the exception was swallowed on its way up: the flag was not
         return 0
