@@ -93,7 +93,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 
 def add_report_arguments(parser: argparse.ArgumentParser, formats: Sequence[str], *, ignore_help: str) -> None:
-    """The options every report command shares (drift, audit): the API, the format, the output, ignored names."""
+    """The options every report command shares (drift, audit): the API, the format, the output, ignored names,
+    progress and the request count."""
     parser.add_argument(
         "--server-url",
         metavar="URL",
@@ -102,6 +103,8 @@ def add_report_arguments(parser: argparse.ArgumentParser, formats: Sequence[str]
     parser.add_argument("--format", choices=formats, default="table", help="output format (default: table)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("--ignore", metavar="GLOB", action="append", default=[], help=ignore_help)
+    parser.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a TTY")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print the API request count to stderr")
 
 
 def report_envelope(source: str, exit_code: int) -> dict[str, Any]:

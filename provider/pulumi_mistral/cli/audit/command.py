@@ -55,8 +55,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"the most one listing request may take, retries included (default: {ENV_TIMEOUT}, "
         f"else {DEFAULT_TIMEOUT:g})",
     )
-    parser.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a TTY")
-    parser.add_argument("-v", "--verbose", action="store_true", help="print the API request count to stderr")
 
 
 def render_config(config: dict[str, RuleConfig]) -> str:

@@ -73,8 +73,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only these declared connectors (repeatable); with --write-pins, live names work too",
     )
     _add_tool_arguments(parser)
-    parser.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a TTY")
-    parser.add_argument("-v", "--verbose", action="store_true", help="print the API request count to stderr")
 
 
 def _add_tool_arguments(parser: argparse.ArgumentParser) -> None:
